@@ -1,0 +1,1 @@
+"""The process: CLI, configuration, the daemon and its chat front ends."""

@@ -1,0 +1,108 @@
+"""The error tree of the whole project.
+
+    AppError
+    ├── InputError            the user's fault; the message is shown to them verbatim
+    │   ├── SheetError        a file that is not a usable sheet (``problems`` lists why)
+    │   ├── CommandError      a command that cannot be understood or is not allowed
+    │   └── WhenError         a schedule time that cannot be read or lies in the past
+    ├── StateError
+    │   ├── NotFound          no such batch / schedule
+    │   ├── InvalidTransition a state change the state machine forbids
+    │   └── AlreadyExists     a unique key (e.g. a schedule firing) is taken
+    ├── ConfigError           every problem of a config file at once (``problems``)
+    └── WorkflowError         a call to the Dify app failed
+        ├── TransientWorkflowError  retry later (``retry_after_s``, ``overload``)
+        └── PermanentWorkflowError  fail the row with Dify's message
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class AppError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class InputError(AppError):
+    """Bad input from a person: the message is safe to show as it is."""
+
+
+class SheetError(InputError):
+    """A file that cannot be used as a sheet. ``problems`` holds one line per reason."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+class CommandError(InputError):
+    """A command that cannot be parsed, or that the person may not run."""
+
+
+class WhenError(InputError):
+    """A schedule time that cannot be understood or is already past."""
+
+
+class StateError(AppError):
+    """The stored state does not allow what was asked."""
+
+
+class NotFound(StateError):
+    """No such batch, row or schedule."""
+
+
+class InvalidTransition(StateError):
+    """A state change the state machine forbids (e.g. resuming a finished batch)."""
+
+
+class AlreadyExists(StateError):
+    """A unique key is already taken, e.g. a schedule's firing already made its batch."""
+
+
+class ConfigError(AppError):
+    """Every problem of a configuration, listed at once."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("invalid configuration:\n" + "\n".join(f"- {p}" for p in self.problems))
+
+
+class WorkflowError(AppError):
+    """A call to the Dify app failed. ``status`` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class TransientWorkflowError(WorkflowError):
+    """Worth retrying: connection errors, timeouts, 429/5xx, Dify's "Too many requests".
+
+    ``overload`` marks answers that say the app is saturated (429, "Too many requests"):
+    they pause the lane and do not use up the row's attempts. ``run_id``/``task_id`` are
+    set when a stream was cut after Dify had started the run, so it must be reconciled
+    before any re-run.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after_s: float | None = None,
+        overload: bool = False,
+        run_id: str | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after_s = retry_after_s
+        self.overload = overload
+        self.run_id = run_id
+        self.task_id = task_id
+
+
+class PermanentWorkflowError(WorkflowError):
+    """Not worth retrying: bad inputs, bad key, unknown app. Fails the row at once."""

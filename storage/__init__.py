@@ -1,0 +1,1 @@
+"""Durable state on SQLModel: SQLite by default, PostgreSQL for several replicas."""

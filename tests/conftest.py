@@ -1,0 +1,1 @@
+"""Shared fixtures: the fakes on loopback, a temporary data directory."""

@@ -1,0 +1,179 @@
+"""InMemoryStore: the `Store` port kept in dicts, for engine unit tests.
+
+It runs the same contract suite as the SQL store (tests/storage), so it cannot drift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from engine.errors import AlreadyExists
+from engine.models import (
+    Batch,
+    BatchEvent,
+    BatchStatus,
+    ChatRef,
+    Progress,
+    Row,
+    RowStatus,
+    RowUpdate,
+    Schedule,
+)
+
+
+class InMemoryStore:
+    def __init__(self) -> None:
+        self.batches: dict[str, Batch] = {}
+        self.batch_rows: dict[str, list[Row]] = {}
+        self.batch_events: list[BatchEvent] = []
+        self.schedules: dict[str, Schedule] = {}
+        self.chats: dict[str, ChatRef] = {}
+        self.update_calls = 0
+
+    async def create_batch(self, batch: Batch, rows: Sequence[Row]) -> None:
+        if batch.id in self.batches:
+            raise AlreadyExists(f"batch {batch.id} exists")
+        if batch.schedule_id is not None:
+            for other in self.batches.values():
+                if (other.schedule_id, other.fire_time) == (batch.schedule_id, batch.fire_time):
+                    raise AlreadyExists("this firing already has its batch")
+        self.batches[batch.id] = batch
+        self.batch_rows[batch.id] = sorted(rows, key=lambda r: r.index)
+
+    async def get_batch(self, batch_id: str) -> Batch | None:
+        return self.batches.get(batch_id)
+
+    async def list_batches(
+        self,
+        *,
+        owner: str | None = None,
+        statuses: Sequence[BatchStatus] | None = None,
+        limit: int = 50,
+    ) -> list[Batch]:
+        found = [
+            b
+            for b in self.batches.values()
+            if (owner is None or b.owner == owner) and (statuses is None or b.status in statuses)
+        ]
+        found.sort(key=lambda b: (b.created_at, b.id), reverse=True)
+        return found[:limit]
+
+    async def update_batch(
+        self,
+        batch_id: str,
+        *,
+        status: BatchStatus,
+        expected: Sequence[BatchStatus] | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        error: str | None = None,
+    ) -> bool:
+        batch = self.batches.get(batch_id)
+        if batch is None or (expected is not None and batch.status not in expected):
+            return False
+        changes: dict[str, object] = {"status": status, "error": error}
+        if started_at is not None:
+            changes["started_at"] = started_at
+        changes["finished_at"] = finished_at
+        self.batches[batch_id] = dataclasses.replace(batch, **changes)  # type: ignore[arg-type]
+        return True
+
+    async def rows(self, batch_id: str, *, statuses: Sequence[RowStatus] | None = None) -> list[Row]:
+        return [
+            r for r in self.batch_rows.get(batch_id, []) if statuses is None or r.status in statuses
+        ]
+
+    async def claim_rows(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
+        claimed: list[Row] = []
+        rows = self.batch_rows.get(batch_id, [])
+        for i, row in enumerate(rows):
+            if len(claimed) >= limit:
+                break
+            due = row.not_before is None or row.not_before <= now
+            if row.status is RowStatus.PENDING and due:
+                rows[i] = dataclasses.replace(row, status=RowStatus.RUNNING)
+                claimed.append(rows[i])
+        return claimed
+
+    async def update_rows(self, updates: Sequence[RowUpdate]) -> None:
+        self.update_calls += 1
+        for u in updates:
+            rows = self.batch_rows[u.batch_id]
+            fields = {f.name: getattr(u, f.name) for f in dataclasses.fields(u)}
+            del fields["batch_id"], fields["index"]
+            rows[u.index] = dataclasses.replace(rows[u.index], **fields)
+
+    async def reset_rows(
+        self, batch_id: str, *, from_statuses: Sequence[RowStatus], to: RowStatus
+    ) -> int:
+        rows = self.batch_rows.get(batch_id, [])
+        moved = 0
+        for i, row in enumerate(rows):
+            if row.status in from_statuses:
+                rows[i] = dataclasses.replace(
+                    row, status=to, run_id=None, task_id=None, not_before=None, error=None,
+                    outputs=None if to is RowStatus.PENDING else row.outputs,
+                    attempts=0 if to is RowStatus.PENDING else row.attempts,
+                )
+                moved += 1
+        return moved
+
+    async def progress(self, batch_id: str) -> Progress:
+        rows = self.batch_rows.get(batch_id, [])
+        counts = dict.fromkeys(RowStatus, 0)
+        for row in rows:
+            counts[row.status] += 1
+        return Progress(
+            total=len(rows),
+            pending=counts[RowStatus.PENDING],
+            running=counts[RowStatus.RUNNING],
+            succeeded=counts[RowStatus.SUCCEEDED],
+            failed=counts[RowStatus.FAILED],
+            cancelled=counts[RowStatus.CANCELLED],
+            tokens=sum(r.tokens for r in rows),
+        )
+
+    async def add_event(self, batch_id: str, kind: str, detail: str = "") -> None:
+        self.batch_events.append(BatchEvent(batch_id, kind, detail, datetime.now(UTC)))
+
+    async def events(self, batch_id: str) -> list[BatchEvent]:
+        return [e for e in self.batch_events if e.batch_id == batch_id]
+
+    async def add_schedule(self, schedule: Schedule) -> None:
+        if schedule.id in self.schedules:
+            raise AlreadyExists(f"schedule {schedule.id} exists")
+        self.schedules[schedule.id] = schedule
+
+    async def get_schedule(self, schedule_id: str) -> Schedule | None:
+        return self.schedules.get(schedule_id)
+
+    async def list_schedules(
+        self, *, owner: str | None = None, active_only: bool = True
+    ) -> list[Schedule]:
+        found = [
+            s
+            for s in self.schedules.values()
+            if (owner is None or s.owner == owner) and (s.active or not active_only)
+        ]
+        return sorted(found, key=lambda s: (s.created_at, s.id))
+
+    async def update_schedule(
+        self, schedule_id: str, *, active: bool | None = None, last_fire_time: datetime | None = None
+    ) -> None:
+        schedule = self.schedules[schedule_id]
+        if active is not None:
+            schedule = dataclasses.replace(schedule, active=active)
+        if last_fire_time is not None:
+            schedule = dataclasses.replace(schedule, last_fire_time=last_fire_time)
+        self.schedules[schedule_id] = schedule
+
+    async def bind_chat(self, batch_id: str, chat: ChatRef) -> None:
+        self.chats[batch_id] = chat
+
+    async def chat_for(self, batch_id: str) -> ChatRef | None:
+        return self.chats.get(batch_id)
+
+    async def close(self) -> None:
+        return None
