@@ -1,0 +1,85 @@
+"""The composition root: the only module that wires storage, the scheduler and the Dify
+client to the engine. The CLI and the daemon both start from `open_runtime`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Config, WorkflowConfig
+from bot.intake import Intake
+from engine.dify import DifyClient
+from engine.models import SheetLimits
+from engine.ports import Notifier, Store, WorkflowClient
+from engine.service import BatchService
+from engine.settings import WorkflowSettings
+from storage import SqlStore
+
+_MB = 1024 * 1024
+
+
+@dataclass
+class Runtime:
+    """Everything a command or the daemon needs, opened together and closed together."""
+
+    config: Config
+    store: Store
+    service: BatchService
+    clients: Mapping[str, WorkflowClient]
+    intake: Intake
+
+    async def aclose(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+        await self.store.close()
+
+
+def sheet_limits(config: Config) -> SheetLimits:
+    return SheetLimits(
+        max_rows=config.limits.max_rows,
+        max_file_bytes=int(config.limits.max_file_mb * _MB),
+        max_unzipped_bytes=int(config.limits.max_unzipped_mb * _MB),
+    )
+
+
+def dify_client(workflow: WorkflowConfig) -> DifyClient:
+    settings = workflow.settings
+    return DifyClient(
+        workflow.base_url,
+        workflow.api_key,
+        app_type=settings.app_type,
+        response_mode=settings.response_mode,
+        timeout_s=settings.timeout_s,
+        max_connections=settings.concurrency,
+    )
+
+
+async def open_runtime(
+    config: Config,
+    notifier: Notifier,
+    *,
+    clients: Mapping[str, WorkflowClient] | None = None,
+    settings: Mapping[str, WorkflowSettings] | None = None,
+) -> Runtime:
+    """Open the store, build one client per workflow and the engine service on top."""
+    data_dir = Path(config.daemon.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = await SqlStore.open(config.daemon.database_url)
+    if clients is None:
+        clients = {name: dify_client(wf) for name, wf in config.workflows.items()}
+    if settings is None:
+        settings = {name: wf.settings for name, wf in config.workflows.items()}
+    service = BatchService(store, settings, clients, notifier)
+    intake = Intake(service, clients, sheet_limits(config), data_dir)
+    return Runtime(config, store, service, clients, intake)
+
+
+def with_concurrency(config: Config, workflow: str, concurrency: int) -> Config:
+    """The config with one workflow's concurrency replaced (the CLI's --concurrency)."""
+    wf = config.workflows[workflow]
+    new_wf = dataclasses.replace(
+        wf, settings=dataclasses.replace(wf.settings, concurrency=concurrency)
+    )
+    return dataclasses.replace(config, workflows={**config.workflows, workflow: new_wf})
