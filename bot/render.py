@@ -75,6 +75,7 @@ class Messages:
     bad_button = "That button is no longer valid. Send {help} to start again."
     # access
     may_not_use = "You may not use workflow {workflow}."
+    unknown_workflow = "There is no workflow {workflow}. Send {list} for the ones you may use."
     not_yours = "Batch {id} belongs to someone else."
     # errors
     no_batch = "No batch {id}."
@@ -461,6 +462,9 @@ class Messages:
 
     def may_not_use_text(self, workflow: str) -> str:
         return self.may_not_use.format(workflow=workflow)
+
+    def unknown_workflow_text(self, workflow: str) -> str:
+        return self.unknown_workflow.format(workflow=workflow, list=self.cmd("workflows"))
 
     def not_yours_text(self, batch_id: str) -> str:
         return self.not_yours.format(id=batch_id)
