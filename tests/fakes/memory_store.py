@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from engine.errors import AlreadyExists
+from engine.errors import AlreadyExists, NotFound
 from engine.models import (
     Batch,
     BatchEvent,
@@ -116,6 +116,8 @@ class InMemoryStore:
                     row, status=to, run_id=None, task_id=None, not_before=None, error=None,
                     outputs=None if to is RowStatus.PENDING else row.outputs,
                     attempts=0 if to is RowStatus.PENDING else row.attempts,
+                    # an old overload clock would make the re-run give up at its first 429
+                    overload_since=None if to is RowStatus.PENDING else row.overload_since,
                 )
                 moved += 1
         return moved
@@ -162,7 +164,9 @@ class InMemoryStore:
     async def update_schedule(
         self, schedule_id: str, *, active: bool | None = None, last_fire_time: datetime | None = None
     ) -> None:
-        schedule = self.schedules[schedule_id]
+        schedule = self.schedules.get(schedule_id)
+        if schedule is None:
+            raise NotFound(f"no schedule {schedule_id}")
         if active is not None:
             schedule = dataclasses.replace(schedule, active=active)
         if last_fire_time is not None:

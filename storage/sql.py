@@ -1,0 +1,358 @@
+"""SqlStore: the `Store` port on SQLAlchemy Core over SQLModel tables (SQLite or PostgreSQL).
+
+Multi-replica claiming (PostgreSQL): `claim_rows` picks due pending rows with
+``FOR UPDATE SKIP LOCKED`` and stamps each with a lease (``lease_owner`` = this store's
+``worker_id``, ``lease_until`` = now + ``lease_s``), so two stores on one database never
+claim the same row. A store keeps its leases alive with `renew_leases` (a heartbeat well
+inside ``lease_s``; any `update_rows` that leaves a row running renews it too). When a
+replica dies its leases run out, and recovery on another replica calls `reclaim_expired`:
+it takes over running rows whose lease has passed and returns them, to be handled exactly
+like running rows found at start (reconcile by saved run id, else back to pending). On a
+single SQLite process every running row at start is stale, so `rows(statuses=[RUNNING])`
+is enough there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import SQLModel
+
+from engine.errors import AlreadyExists, NotFound
+from engine.models import (
+    Batch,
+    BatchEvent,
+    BatchStatus,
+    ChatRef,
+    Progress,
+    Row,
+    RowStatus,
+    RowUpdate,
+    Schedule,
+)
+from storage import codec
+from storage.connect import DEFAULT_URL, WRITE_OPTION, create_engine
+from storage.tables import BATCH, CHAT, EVENT, ROW, SCHEDULE, TABLES
+
+DEFAULT_LEASE_S = 900.0
+"""Longer than any row's timeout, so a live row's lease never lapses between heartbeats."""
+
+_RUNNING = RowStatus.RUNNING.value
+
+_UPDATE_ROW = (
+    update(ROW)
+    .where(ROW.c.batch_id == bindparam("k_batch_id"), ROW.c.idx == bindparam("k_idx"))
+    .values(
+        {name: bindparam(f"v_{name}") for name in (*codec.UPDATE_FIELDS, "lease_owner", "lease_until")}
+    )
+)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class SqlStore:
+    """The `Store` port on SQL. Build it with `SqlStore.open`; `close` disposes the engine."""
+
+    def __init__(self, engine: AsyncEngine, *, worker_id: str, lease_s: float = DEFAULT_LEASE_S) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        self._sqlite = engine.dialect.name == "sqlite"
+        # SQLite has one writer at a time anyway; queueing here is cheaper than the busy handler
+        self._write_lock: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if self._sqlite else contextlib.nullcontext()
+        )
+        self.worker_id = worker_id
+        self.lease = timedelta(seconds=lease_s)
+
+    @classmethod
+    async def open(
+        cls,
+        database_url: str = DEFAULT_URL,
+        *,
+        worker_id: str | None = None,
+        lease_s: float = DEFAULT_LEASE_S,
+        connect_args: Mapping[str, Any] | None = None,
+    ) -> SqlStore:
+        """Connect, create missing tables (and a SQLite file's directory), return the store."""
+        engine = create_engine(database_url, connect_args=connect_args)
+        store = cls(engine, worker_id=worker_id or default_worker_id(), lease_s=lease_s)
+        try:
+            async with store._write() as conn:
+                await conn.run_sync(SQLModel.metadata.create_all, tables=list(TABLES))
+        except BaseException:
+            await engine.dispose()
+            raise
+        return store
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        async with self._write_lock, self._writer.begin() as conn:
+            yield conn
+
+    async def _all(self, stmt: Select[Any]) -> list[codec.Record]:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(stmt)
+            return list(result.mappings().all())
+
+    # batches
+
+    async def create_batch(self, batch: Batch, rows: Sequence[Row]) -> None:
+        async with self._write() as conn:
+            try:
+                await conn.execute(insert(BATCH), [codec.batch_to_record(batch)])
+            except IntegrityError as e:
+                raise AlreadyExists(
+                    f"batch {batch.id} or the firing {batch.schedule_id} at {batch.fire_time} exists"
+                ) from e
+            if rows:
+                await conn.execute(insert(ROW), [codec.row_to_record(r) for r in rows])
+
+    async def get_batch(self, batch_id: str) -> Batch | None:
+        found = await self._all(select(BATCH).where(BATCH.c.id == batch_id))
+        return codec.batch_from_record(found[0]) if found else None
+
+    async def list_batches(
+        self,
+        *,
+        owner: str | None = None,
+        statuses: Sequence[BatchStatus] | None = None,
+        limit: int = 50,
+    ) -> list[Batch]:
+        stmt = select(BATCH).order_by(BATCH.c.created_at.desc(), BATCH.c.id.desc()).limit(limit)
+        if owner is not None:
+            stmt = stmt.where(BATCH.c.owner == owner)
+        if statuses is not None:
+            stmt = stmt.where(BATCH.c.status.in_([s.value for s in statuses]))
+        return [codec.batch_from_record(r) for r in await self._all(stmt)]
+
+    async def update_batch(
+        self,
+        batch_id: str,
+        *,
+        status: BatchStatus,
+        expected: Sequence[BatchStatus] | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        error: str | None = None,
+    ) -> bool:
+        values: dict[str, Any] = {"status": status.value, "error": error, "finished_at": finished_at}
+        if started_at is not None:
+            values["started_at"] = started_at
+        stmt = update(BATCH).where(BATCH.c.id == batch_id).values(values)
+        if expected is not None:
+            # the guard is in the UPDATE itself, so two racing callers cannot both win
+            stmt = stmt.where(BATCH.c.status.in_([s.value for s in expected]))
+        async with self._write() as conn:
+            result = await conn.execute(stmt)
+        return result.rowcount == 1
+
+    # rows
+
+    async def rows(self, batch_id: str, *, statuses: Sequence[RowStatus] | None = None) -> list[Row]:
+        stmt = select(ROW).where(ROW.c.batch_id == batch_id).order_by(ROW.c.idx)
+        if statuses is not None:
+            stmt = stmt.where(ROW.c.status.in_([s.value for s in statuses]))
+        return [codec.row_from_record(r) for r in await self._all(stmt)]
+
+    async def claim_rows(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
+        due = and_(
+            ROW.c.batch_id == batch_id,
+            ROW.c.status == RowStatus.PENDING.value,
+            or_(ROW.c.not_before.is_(None), ROW.c.not_before <= now),
+        )
+        return await self._take(batch_id, due, limit=limit, now=now)
+
+    async def reclaim_expired(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
+        """Take over running rows whose lease ran out (their store died); see the module doc.
+
+        The rows come back as they were saved (status running, run id, attempts), now
+        leased to this store, so the caller reconciles them before any re-run.
+        """
+        expired = and_(
+            ROW.c.batch_id == batch_id,
+            ROW.c.status == _RUNNING,
+            or_(ROW.c.lease_until.is_(None), ROW.c.lease_until < now),
+        )
+        return await self._take(batch_id, expired, limit=limit, now=now)
+
+    async def _take(self, batch_id: str, condition: Any, *, limit: int, now: datetime) -> list[Row]:
+        if limit <= 0:
+            return []
+        # SKIP LOCKED: a row another replica is claiming right now is passed over, not waited
+        # for; SQLite ignores FOR UPDATE and serialises claims with BEGIN IMMEDIATE instead
+        picked = (
+            select(ROW.c.idx)
+            .where(condition)
+            .order_by(ROW.c.idx)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("picked")
+        )
+        stmt = (
+            update(ROW)
+            .where(ROW.c.batch_id == batch_id, ROW.c.idx == picked.c.idx)
+            .values(status=_RUNNING, lease_owner=self.worker_id, lease_until=now + self.lease)
+            .returning(*ROW.c)
+        )
+        async with self._write() as conn:
+            result = await conn.execute(stmt)
+            claimed = [codec.row_from_record(r) for r in result.mappings().all()]
+        claimed.sort(key=lambda r: r.index)
+        return claimed
+
+    async def renew_leases(self, *, now: datetime) -> int:
+        """Heartbeat: push out the lease of every running row this store holds; returns how many."""
+        stmt = (
+            update(ROW)
+            .where(ROW.c.lease_owner == self.worker_id, ROW.c.status == _RUNNING)
+            .values(lease_until=now + self.lease)
+        )
+        async with self._write() as conn:
+            result = await conn.execute(stmt)
+        return result.rowcount
+
+    async def update_rows(self, updates: Sequence[RowUpdate]) -> None:
+        if not updates:
+            return
+        until = datetime.now(UTC) + self.lease
+        params = []
+        for u in updates:
+            p = codec.update_params(u)
+            running = u.status is RowStatus.RUNNING
+            p["v_lease_owner"] = self.worker_id if running else None
+            p["v_lease_until"] = until if running else None
+            params.append(p)
+        # one executemany in one short transaction: ~100x the rate of per-row ORM commits
+        async with self._write() as conn:
+            await conn.execute(_UPDATE_ROW, params)
+
+    async def reset_rows(
+        self, batch_id: str, *, from_statuses: Sequence[RowStatus], to: RowStatus
+    ) -> int:
+        values: dict[str, Any] = {
+            "status": to.value,
+            "run_id": None,
+            "task_id": None,
+            "not_before": None,
+            "error": None,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if to is RowStatus.PENDING:
+            # a fresh start: no old result, attempts or overload clock carried into the re-run
+            values.update(outputs=None, attempts=0, overload_since=None)
+        stmt = (
+            update(ROW)
+            .where(ROW.c.batch_id == batch_id, ROW.c.status.in_([s.value for s in from_statuses]))
+            .values(values)
+        )
+        async with self._write() as conn:
+            result = await conn.execute(stmt)
+        return result.rowcount
+
+    async def progress(self, batch_id: str) -> Progress:
+        stmt = (
+            select(ROW.c.status, func.count().label("n"), func.coalesce(func.sum(ROW.c.tokens), 0).label("t"))
+            .where(ROW.c.batch_id == batch_id)
+            .group_by(ROW.c.status)
+        )
+        counts = dict.fromkeys(RowStatus, 0)
+        tokens = 0
+        for r in await self._all(stmt):
+            counts[RowStatus(r["status"])] = r["n"]
+            tokens += r["t"]
+        return Progress(
+            total=sum(counts.values()),
+            pending=counts[RowStatus.PENDING],
+            running=counts[RowStatus.RUNNING],
+            succeeded=counts[RowStatus.SUCCEEDED],
+            failed=counts[RowStatus.FAILED],
+            cancelled=counts[RowStatus.CANCELLED],
+            tokens=int(tokens),
+        )
+
+    # events
+
+    async def add_event(self, batch_id: str, kind: str, detail: str = "") -> None:
+        record = {"batch_id": batch_id, "kind": kind, "detail": detail, "at": datetime.now(UTC)}
+        async with self._write() as conn:
+            await conn.execute(insert(EVENT), [record])
+
+    async def events(self, batch_id: str) -> list[BatchEvent]:
+        stmt = select(EVENT).where(EVENT.c.batch_id == batch_id).order_by(EVENT.c.id)
+        return [codec.event_from_record(r) for r in await self._all(stmt)]
+
+    # schedules
+
+    async def add_schedule(self, schedule: Schedule) -> None:
+        try:
+            async with self._write() as conn:
+                await conn.execute(insert(SCHEDULE), [codec.schedule_to_record(schedule)])
+        except IntegrityError as e:
+            raise AlreadyExists(f"schedule {schedule.id} exists") from e
+
+    async def get_schedule(self, schedule_id: str) -> Schedule | None:
+        found = await self._all(select(SCHEDULE).where(SCHEDULE.c.id == schedule_id))
+        return codec.schedule_from_record(found[0]) if found else None
+
+    async def list_schedules(
+        self, *, owner: str | None = None, active_only: bool = True
+    ) -> list[Schedule]:
+        stmt = select(SCHEDULE).order_by(SCHEDULE.c.created_at, SCHEDULE.c.id)
+        if owner is not None:
+            stmt = stmt.where(SCHEDULE.c.owner == owner)
+        if active_only:
+            stmt = stmt.where(SCHEDULE.c.active.is_(True))
+        return [codec.schedule_from_record(r) for r in await self._all(stmt)]
+
+    async def update_schedule(
+        self, schedule_id: str, *, active: bool | None = None, last_fire_time: datetime | None = None
+    ) -> None:
+        values: dict[str, Any] = {}
+        if active is not None:
+            values["active"] = active
+        if last_fire_time is not None:
+            values["last_fire_time"] = last_fire_time
+        # with nothing to change, a no-op UPDATE still tells whether the schedule exists
+        stmt = update(SCHEDULE).where(SCHEDULE.c.id == schedule_id).values(values or {"id": schedule_id})
+        async with self._write() as conn:
+            result = await conn.execute(stmt)
+        if result.rowcount != 1:
+            raise NotFound(f"no schedule {schedule_id}")
+
+    # chat bindings
+
+    async def bind_chat(self, batch_id: str, chat: ChatRef) -> None:
+        record = codec.chat_to_record(chat)
+        dialect_insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = (
+            dialect_insert(CHAT)
+            .values(batch_id=batch_id, **record)
+            .on_conflict_do_update(index_elements=[CHAT.c.batch_id], set_=record)
+        )
+        async with self._write() as conn:
+            await conn.execute(stmt)
+
+    async def chat_for(self, batch_id: str) -> ChatRef | None:
+        found = await self._all(select(CHAT).where(CHAT.c.batch_id == batch_id))
+        return codec.chat_from_record(found[0]) if found else None

@@ -1,0 +1,136 @@
+"""SQLModel tables: batch, row, batch_event, schedule, chat_binding."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, json_column
+
+
+def _when(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _json(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(json_column(), nullable=nullable))
+
+
+class BatchTable(SQLModel, table=True):
+    __tablename__ = "batch"
+    __table_args__ = (
+        # one batch per schedule firing, however many replicas or double fires try
+        UniqueConstraint("schedule_id", "fire_time", name="uq_batch_firing"),
+        Index("ix_batch_owner_created", "owner", "created_at"),
+    )
+
+    id: str = Field(primary_key=True)
+    workflow: str
+    owner: str
+    status: str = Field(index=True)
+    total: int
+    created_at: datetime = _when(nullable=False)
+    columns: list[str] = _json(nullable=False)
+    source_name: str = ""
+    source_path: str | None = None
+    started_at: datetime | None = _when()
+    finished_at: datetime | None = _when()
+    error: str | None = None
+    schedule_id: str | None = None
+    fire_time: datetime | None = _when()
+    blank_rows: int = 0
+
+
+class RowTable(SQLModel, table=True):
+    __tablename__ = "row"
+    __table_args__ = (
+        # claim_rows: the due pending rows of one batch, in index order
+        Index("ix_row_claim", "batch_id", "status", "not_before"),
+        # reclaim_expired: running rows whose lease ran out
+        Index("ix_row_lease", "status", "lease_until"),
+    )
+
+    batch_id: str = Field(
+        sa_column=Column(String, ForeignKey("batch.id", ondelete="CASCADE"), primary_key=True)
+    )
+    idx: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    sheet_row: int
+    cells: list[Any] = _json(nullable=False)
+    inputs: dict[str, Any] = _json(nullable=False)
+    query: str | None = None
+    status: str
+    attempts: int = 0
+    not_before: datetime | None = _when()
+    run_id: str | None = None
+    task_id: str | None = None
+    outputs: dict[str, Any] | None = _json()
+    error: str | None = None
+    elapsed_s: float | None = None
+    tokens: int = 0
+    started_at: datetime | None = _when()
+    finished_at: datetime | None = _when()
+    overload_since: datetime | None = _when()
+    # which store instance holds a running row, and until when (multi-replica claiming)
+    lease_owner: str | None = None
+    lease_until: datetime | None = _when()
+
+
+class BatchEventTable(SQLModel, table=True):
+    __tablename__ = "batch_event"
+    __table_args__ = (Index("ix_batch_event_batch", "batch_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(
+        sa_column=Column(String, ForeignKey("batch.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str
+    detail: str = ""
+    at: datetime = _when(nullable=False)
+
+
+class ScheduleTable(SQLModel, table=True):
+    __tablename__ = "schedule"
+    __table_args__ = (Index("ix_schedule_owner_created", "owner", "created_at"),)
+
+    id: str = Field(primary_key=True)
+    owner: str
+    workflow: str
+    kind: str
+    when_text: str
+    timezone: str
+    source_name: str
+    source_path: str
+    created_at: datetime = _when(nullable=False)
+    run_at: datetime | None = _when()
+    cron: str | None = None
+    chat: dict[str, Any] | None = _json()
+    active: bool = True
+    last_fire_time: datetime | None = _when()
+
+
+class ChatBindingTable(SQLModel, table=True):
+    __tablename__ = "chat_binding"
+
+    # no foreign key: a chat may be bound before its batch is stored
+    batch_id: str = Field(primary_key=True)
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+    progress_message_id: str | None = None
+    reply_to_message_id: str | None = None
+    owner_display: str = ""
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+BATCH = _table(BatchTable)
+ROW = _table(RowTable)
+EVENT = _table(BatchEventTable)
+SCHEDULE = _table(ScheduleTable)
+CHAT = _table(ChatBindingTable)
+TABLES = (BATCH, ROW, EVENT, SCHEDULE, CHAT)
