@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -113,6 +113,8 @@ def latest_fire_time(trigger: Any, after: datetime, until: datetime) -> datetime
     Searches backwards from ``until`` in growing windows so a long downtime of a frequent
     schedule does not walk every missed fire time.
     """
+    # Arithmetic and comparison of datetimes sharing a tzinfo use wall time: work in UTC.
+    after, until = after.astimezone(UTC), until.astimezone(UTC)
     window = timedelta(minutes=2)
     while True:
         start = until - window

@@ -129,7 +129,7 @@ class ScheduleService:
     ) -> Schedule:
         """Store a new schedule (short id) and, when started, arm its trigger."""
         now = self._clock()
-        if when.run_at is not None and when.run_at <= now:
+        if when.run_at is not None and when.run_at.astimezone(UTC) <= now.astimezone(UTC):
             # Parsing and saving are separate steps; the time may have passed in between.
             raise WhenError(f"{describe_instant(when.run_at, self._tz)} is in the past.")
         for _ in range(8):
@@ -186,7 +186,11 @@ class ScheduleService:
         if job is not None:
             return job.next_run_time  # type: ignore[no-any-return]
         if schedule.kind is ScheduleKind.ONCE:
-            return schedule.run_at if schedule.run_at is not None and schedule.run_at > now else None
+            return (
+                schedule.run_at
+                if schedule.run_at is not None and schedule.run_at.astimezone(UTC) > now.astimezone(UTC)
+                else None
+            )
         try:
             trigger = self._trigger_factory(schedule)
         except AppError:
@@ -199,7 +203,7 @@ class ScheduleService:
             if schedule.last_fire_time is not None or schedule.run_at is None:
                 await self._store.update_schedule(schedule.id, active=False)
                 return
-            if schedule.run_at > now:
+            if schedule.run_at.astimezone(UTC) > now.astimezone(UTC):
                 self._arm(schedule, trigger)
             else:
                 await self._catch_up(schedule, schedule.run_at, now)
@@ -212,7 +216,7 @@ class ScheduleService:
             self._arm(schedule, trigger)
 
     async def _catch_up(self, schedule: Schedule, fire_time: datetime, now: datetime) -> None:
-        if now - fire_time <= self._grace:
+        if now.astimezone(UTC) - fire_time.astimezone(UTC) <= self._grace:
             log.info("schedule %s: running the firing of %s missed while down", schedule.id, fire_time)
             await self._fire(schedule.id, fire_time)
         else:
@@ -267,7 +271,8 @@ class ScheduleService:
         if schedule is None or not schedule.active:
             self._disarm(schedule_id)  # removed, possibly by another replica
             return None
-        if schedule.last_fire_time is not None and schedule.last_fire_time >= fire_time:
+        last = schedule.last_fire_time
+        if last is not None and last.astimezone(UTC) >= fire_time.astimezone(UTC):
             return None  # already handled, here or by another replica
         return schedule
 

@@ -68,7 +68,8 @@ def describe_instant(at: datetime, tz: ZoneInfo) -> str:
 
 
 def _once(at: datetime, *, now: datetime, tz: ZoneInfo) -> When:
-    if at <= now:
+    # Aware datetimes sharing one tzinfo compare by wall time; UTC makes the fold hour safe.
+    if at.astimezone(UTC) <= now.astimezone(UTC):
         raise WhenError(f"{describe_instant(at, tz)} is in the past (it is now {describe_instant(now, tz)}).")
     return When(description=f"once at {describe_instant(at, tz)}", run_at=at.astimezone(tz))
 
@@ -124,7 +125,7 @@ def _parse_day_time(word: str, rest: str, *, now: datetime, tz: ZoneInfo) -> dat
     if word == "tomorrow":
         return _local(today + timedelta(days=1), hour, minute, tz)
     at = _local(today, hour, minute, tz)
-    if word == "tonight" and at <= now:
+    if word == "tonight" and at.astimezone(UTC) <= now.astimezone(UTC):
         # "tonight 02:00" said in the evening means the coming night, i.e. early tomorrow.
         at = _local(today + timedelta(days=1), hour, minute, tz)
     return at
@@ -160,7 +161,9 @@ def _parse_relative(rest: str, *, now: datetime) -> datetime:
         raise WhenError(f'"in {rest}" is now, not in the future.')
     if total > MAX_AHEAD:
         raise WhenError(f'"in {rest}" is too far ahead (at most {MAX_AHEAD.days} days).')
-    return now + total
+    # Added in UTC: adding to a zoned datetime moves the wall clock, so "in 2h" across a DST
+    # change would be one or three hours.
+    return now.astimezone(UTC) + total
 
 
 # --- ISO ---------------------------------------------------------------------------------
