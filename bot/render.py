@@ -26,7 +26,7 @@ MAX_TEXT_CHARS = 3500
 # Tokens that must never reach a chat even if some library put them into an error text:
 # Telegram bot tokens (also inside file URLs), Slack tokens, Dify app keys, bearer headers.
 _SECRETS = re.compile(
-    r"\b\d{6,}:[A-Za-z0-9_-]{30,}|\bxox[a-z]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+"
+    r"(?<!\d)\d{6,}:[A-Za-z0-9_-]{30,}|\bxox[a-z]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+"
     r"|\bapp-[A-Za-z0-9]{16,}|(?i:bearer\s+)\S+"
 )
 
