@@ -91,11 +91,14 @@ class Messages:
         ("template <workflow>", "a spreadsheet to fill in"),
         ("run <workflow>", "run the file you sent (or send it with this caption)"),
         ("status [id]", "progress of your batches"),
-        ("pause [id] · resume [id] · cancel [id]", "control a batch"),
+        ("pause [id]", "stop starting new rows"),
+        ("resume [id]", "carry on"),
+        ("cancel [id]", "stop and send what is done"),
         ("result [id]", "send the results workbook again"),
         ("retry [id]", "run the failed rows again"),
         ("schedule <when> <workflow>", "run the file you sent later or on a schedule"),
-        ("schedules · unschedule <id>", "list or remove your schedules"),
+        ("schedules", "your schedules"),
+        ("unschedule <id>", "remove a schedule"),
     )
     help_head = (
         "I run a Dify app over every row of a spreadsheet. Send an .xlsx or .csv file."

@@ -286,7 +286,13 @@ def test_help_and_workflows_per_platform() -> None:
     help_text = slack.help_text()
     assert "/difybatch template &lt;workflow&gt; — a spreadsheet to fill in" in help_text
     assert "<" not in help_text
-    assert "/template <workflow> — a spreadsheet to fill in" in EN.help_text()
+    lines = EN.help_text().splitlines()
+    assert "/template <workflow> — a spreadsheet to fill in" in lines
+    # every command but /start and /help itself is listed, each spelled with its slash
+    from bot.commands import COMMAND_NAMES
+
+    listed = {line.split()[0] for line in lines if line.startswith("/")}
+    assert listed == {f"/{name}" for name in COMMAND_NAMES} - {"/start", "/help"}
     assert EN.workflows_text(["summarize", "总结"]) == "Workflows you may use:\n• summarize\n• 总结"
     assert EN.workflows_text([]) == "There is no workflow you may use; ask an admin."
 
