@@ -42,7 +42,16 @@ class Posted:
 
 
 class FakeSlack:
-    """One aiohttp app on 127.0.0.1:0 that slack_sdk and slack-bolt talk to for real."""
+    """One aiohttp app on 127.0.0.1:0 that slack_sdk and slack-bolt talk to for real.
+
+    async with FakeSlack.running() as slack:
+        app = AsyncApp(client=AsyncWebClient(token=slack.bot_token, base_url=slack.api_base))
+        handler = AsyncSocketModeHandler(app, slack.app_token)
+        await handler.connect_async()
+        d = await slack.slash_command("alice", "general", "run summarize")   # waits for the ack
+        await slack.wait_for(lambda: slack.messages("general"))
+        await handler.close_async()
+    """
 
     def __init__(self, *, mode: Literal["socket", "http"] = "socket", events_url: str | None = None,
                  ack_timeout: float = 3.0, retry_delays: tuple[float, ...] = (0.0, 0.0, 0.0),
@@ -231,7 +240,7 @@ class FakeSlack:
         w = self.world
         ftype = filetype or (filename.rsplit(".", 1)[-1].lower() if "." in filename else "binary")
         f = FileObj(w.new_id("F"), filename, filename, ftype, u.id, data=data, channels=[chan.id],
-                    thread_ts=thread_ts, initial_comment=text or None)
+                    thread_ts=thread_ts, initial_comment=text or None, completed=True)
         w.files[f.id] = f
         msg = w.add_message(Message(chan.id, w.new_ts(), u.id, _MENTION.sub(f"<@{self.bot_user_id}>", text),
                                     thread_ts=thread_ts, files=[f.id], source="person"))
@@ -320,7 +329,7 @@ class FakeSlack:
         """Files the bot uploaded (bytes in `.data`), shared in `channel` or anywhere."""
         cid = self.world.channel(channel).id if channel else None
         return [f for f in self.world.files.values()
-                if f.user == self.bot_user_id and f.data is not None and (cid is None or cid in f.channels)]
+                if f.user == self.bot_user_id and f.completed and (cid is None or cid in f.channels)]
 
     def calls(self, method: str | None = None) -> list[ApiCall]:
         return [c for c in self.world.calls_log if method is None or c.method == method]
@@ -391,6 +400,9 @@ class FakeSlack:
             event["blocks"] = msg.blocks
         if msg.thread_ts:
             event["thread_ts"] = msg.thread_ts
+            parent = self.world.by_ts.get(msg.thread_ts)
+            if parent is not None:
+                event["parent_user_id"] = parent.user
         if msg.is_bot:
             event |= {"bot_id": self.bot_id, "app_id": self.app_id}
         out = [self._event(event)]

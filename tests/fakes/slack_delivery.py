@@ -182,6 +182,8 @@ class Deliverer:
 
     # delivering -------------------------------------------------------------------------------
     def deliver(self, kind: Kind, payload: dict[str, Any]) -> Delivery:
+        if self.mode == "http" and not self.events_url:
+            raise RuntimeError("HTTP delivery needs events_url (FakeSlack.use_http(url))")
         d = Delivery(kind, payload, ack_timeout=self.ack_timeout)
         self.deliveries.append(d)
         drive = self._drive_socket if self.mode == "socket" else self._drive_http

@@ -61,6 +61,7 @@ class FileObj:
     channels: list[str] = field(default_factory=list)
     thread_ts: str | None = None
     initial_comment: str | None = None
+    completed: bool = False  # files.completeUploadExternal (or a person's share) finished it
     created: int = field(default_factory=lambda: int(time.time()))
 
     @property

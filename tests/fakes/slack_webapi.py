@@ -289,7 +289,7 @@ class WebApi:
         thread_ts = args.get("thread_ts") or None
         comment = str(args.get("initial_comment") or "")
         for f in files:
-            f.thread_ts, f.initial_comment = thread_ts, comment or None
+            f.thread_ts, f.initial_comment, f.completed = thread_ts, comment or None, True
             f.channels.extend(c.id for c in chans)
         for chan in chans:
             self._spawn(self._share(chan.id, files, thread_ts, comment))

@@ -13,13 +13,14 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from tests.fakes.slack import FakeSlack
 
@@ -86,7 +87,8 @@ async def test_post_update_ephemeral_and_dm(slack: FakeSlack) -> None:
     eph = await client.chat_postEphemeral(channel=general, user=slack.user("alice"), text="only you")
     assert slack.ephemerals(general, "alice")[0].ts == eph["message_ts"]
     dm = await client.conversations_open(users=slack.user("bob"))
-    assert dm["channel"]["id"] == slack.dm("bob") and dm["channel"]["is_im"]
+    assert dm["channel"]["id"] == slack.dm("bob")
+    assert dm["channel"]["is_im"]
     await client.chat_postMessage(channel=dm["channel"]["id"], text="hi bob")
     assert f"{slack.messages(slack.dm('bob'))[0].ts} difybatch: hi bob" in slack.transcript(slack.dm("bob"))
 
@@ -108,7 +110,8 @@ async def test_files_upload_v2_end_to_end(slack: FakeSlack) -> None:
     assert done["file"]["name"] == "results.xlsx"
     step1 = slack.calls("files.getUploadURLExternal")[0]
     assert step1.args == {"filename": "results.xlsx", "length": str(len(XLSX))}
-    assert json.loads(slack.calls("files.completeUploadExternal")[0].args["files"])[0]["id"] == done["file"]["id"]
+    step3 = slack.calls("files.completeUploadExternal")[0]
+    assert json.loads(step3.args["files"])[0]["id"] == done["file"]["id"]
     [uploaded] = await slack.wait_for(lambda: slack.uploaded_files(chan))
     assert (uploaded.data, uploaded.name, uploaded.thread_ts, uploaded.initial_comment) == (
         XLSX, "results.xlsx", parent["ts"], "<@U1> your results")
@@ -116,11 +119,41 @@ async def test_files_upload_v2_end_to_end(slack: FakeSlack) -> None:
     url = info["file"]["url_private_download"]
     assert await fetch(url, slack.bot_token) == (uploaded.mimetype, XLSX)
     ctype, page = await fetch(url, None)
-    assert ctype == "text/html" and b"Sign in" in page  # the real trap: 200 with a login page
+    assert ctype == "text/html"
+    assert b"Sign in" in page
     assert (await fetch(url, "xoxb-other"))[0] == "text/html"
     with pytest.raises(SlackApiError) as gone:
         await client.files_info(file="F404")
     assert gone.value.response["error"] == "file_not_found"
+    slack.fail("upload", "storage down", status=500)
+    with pytest.raises(SlackRequestError, match="status: 500"):
+        await client.files_upload_v2(channel=chan, content=b"x", filename="again.csv")
+    assert len(slack.uploaded_files()) == 1  # the half-done upload was never completed
+
+
+async def test_response_url_posts(slack: FakeSlack) -> None:
+    client = SocketModeClient(app_token=slack.app_token, web_client=web_client(slack))
+    commands: list[dict[str, Any]] = []
+
+    async def ack(c: Any, req: SocketModeRequest) -> None:
+        commands.append(req.payload)
+        await c.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+
+    client.socket_mode_request_listeners.append(ack)
+    try:
+        await client.connect()
+        chan = slack.channel("general", members=("alice",))
+        await slack.slash_command("alice", chan, "status")
+    finally:
+        await client.close()
+    hook = AsyncWebhookClient(commands[0]["response_url"])
+    assert (await hook.send(text="just for you")).status_code == 200
+    assert (await hook.send(text="for everyone", response_type="in_channel")).status_code == 200
+    assert [m.text for m in slack.ephemerals(chan, "alice")] == ["just for you"]
+    assert [m.text for m in slack.messages(chan)] == ["for everyone"]
+    for _ in range(3):
+        await hook.send(text="more")
+    assert (await hook.send(text="sixth")).status_code == 404  # a response_url takes 5 posts
 
 
 async def test_rate_limit_is_retried_by_slack_sdk(slack: FakeSlack) -> None:
@@ -214,7 +247,9 @@ async def test_bolt_socket_mode_command_file_and_button(slack: FakeSlack) -> Non
         await slack.wait_connected()
         chan = slack.channel("general")
         d = await slack.slash_command("alice", chan, "run summarize")
-        assert d.acked and d.ack_seconds is not None and d.ack_seconds <= 3.0
+        assert d.acked
+        assert d.ack_seconds is not None
+        assert d.ack_seconds <= 3.0
         assert d.response == {"text": "on it: run summarize"}
         assert seen["command"]["user_id"] == slack.user("alice")
         ts = await slack.wait_for(lambda: seen.get("progress_ts"))
@@ -225,7 +260,8 @@ async def test_bolt_socket_mode_command_file_and_button(slack: FakeSlack) -> Non
         await slack.wait_for(lambda: "download" in seen)
         assert seen["download"][1] == XLSX
         event = seen["messages"][0]
-        assert event["subtype"] == "file_share" and event["files"][0]["filetype"] == "xlsx"
+        assert event["subtype"] == "file_share"
+        assert event["files"][0]["filetype"] == "xlsx"
         assert event["files"][0]["size"] == len(XLSX)
 
         click = await slack.click_button("alice", chan, ts, "job_pause")
@@ -239,12 +275,15 @@ async def test_bolt_socket_mode_command_file_and_button(slack: FakeSlack) -> Non
             await slack.click_button("alice", chan, ts, "job_pause")  # the edit removed the button
 
         said = await slack.post_message("bob", chan, "hey @bot status")
-        assert len(said.deliveries) == 2 and all(d.acked for d in said.deliveries)
+        assert len(said.deliveries) == 2
+        assert all(d.acked for d in said.deliveries)
         await slack.wait_for(lambda: "mention" in seen)
         assert seen["mention"]["text"] == f"hey <@{slack.bot_user_id}> status"
         # the bot's own posts came back as events too, and bolt acked them without running listeners
         own = [d for d in slack.deliveries if d.payload.get("event", {}).get("bot_id") == slack.bot_id]
-        assert own and all(d.acked for d in own)
+        assert own
+        await slack.wait_for(lambda: all(d.settled.is_set() for d in own))
+        assert all(d.acked for d in own)
         assert all(m.get("bot_id") is None for m in seen["messages"])
     finally:
         await handler.close_async()
@@ -273,7 +312,9 @@ async def test_late_ack_causes_redelivery() -> None:
         assert envelopes[0].payload["event_id"] == envelopes[1].payload["event_id"]
         assert len(set(d.envelope_ids)) == 2
         first, second = d.attempts
-        assert first.timed_out and first.late and not second.late
+        assert first.timed_out
+        assert first.late
+        assert not second.late
         assert d.ack is second
 
 
@@ -285,7 +326,8 @@ async def test_unacked_slash_command_is_not_redelivered() -> None:
             d = await slack.slash_command("alice", "general", "status")
         finally:
             await client.close()
-        assert not d.acked and len(d.attempts) == 1
+        assert not d.acked
+        assert len(d.attempts) == 1
         await slack.wait_for(lambda: any("operation_timeout" in line for line in slack.transcript("general")))
 
 
@@ -331,7 +373,8 @@ async def test_bolt_http_mode_signatures(slack: FakeSlack) -> None:
         slack.use_http(url)
         assert await slack.url_verification()
         d = await slack.slash_command("alice", "general", "run summarize")
-        assert d.acked and d.attempts[0].status == 200
+        assert d.acked
+        assert d.attempts[0].status == 200
         assert d.response == {"text": "on it: run summarize"}
         ts = await slack.wait_for(lambda: seen.get("progress_ts"))
         click = await slack.click_button("alice", "general", ts, "job_pause")
@@ -340,7 +383,8 @@ async def test_bolt_http_mode_signatures(slack: FakeSlack) -> None:
         for bad in ("bad", "stale"):
             slack.signature = bad
             rejected = await slack.slash_command("alice", "general", "status")
-            assert not rejected.acked and [a.status for a in rejected.attempts] == [401]
+            assert not rejected.acked
+            assert [a.status for a in rejected.attempts] == [401]
     finally:
         await runner.cleanup()
 
@@ -361,7 +405,8 @@ async def test_http_events_are_retried_with_retry_headers() -> None:
             d = await slack.send_event({"type": "app_home_opened", "user": "U1"})
     finally:
         await runner.cleanup()
-    assert [a.status for a in d.attempts] == [500, 200] and d.acked
+    assert [a.status for a in d.attempts] == [500, 200]
+    assert d.acked
     assert [r["valid"] for r in received] == ["True", "True"]
     assert "X-Slack-Retry-Num" not in received[0]
     assert (received[1]["X-Slack-Retry-Num"], received[1]["X-Slack-Retry-Reason"]) == ("1", "http_error")
