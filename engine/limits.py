@@ -1,0 +1,153 @@
+"""Lane limits: an AIMD concurrency gate, a token bucket, a lane-wide pause, and back-off.
+
+Pure asyncio with an injected clock and sleep, so every rule is testable without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+Clock = Callable[[], float]
+"""Seconds on any steady scale (tests pass a fake)."""
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class AimdGate:
+    """A resizable concurrency limit: start at ``cap``, halve on overload, +1 per window of successes.
+
+    `acquire` returns a ticket (the generation at grant time). Only a call granted after the
+    latest decrease may shrink the limit again, so one burst of rejections from calls that
+    were all in flight together halves the limit once, not once per call (TCP's "one
+    reduction per round trip").
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = max(1, cap)
+        self.limit = self.cap
+        self.in_flight = 0
+        self.generation = 0
+        self._successes = 0
+        self._waiters: deque[asyncio.Future[int]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for f in self._waiters if not f.done())
+
+    async def acquire(self) -> int:
+        if self.in_flight < self.limit and not self._waiters:
+            self.in_flight += 1
+            return self.generation
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # granted just as we were cancelled: hand the slot on
+            else:
+                self._waiters.remove(fut)
+            raise
+
+    def release(self) -> None:
+        self.in_flight -= 1
+        self._wake()
+
+    def on_success(self) -> None:
+        self._successes += 1
+        if self._successes >= self.limit and self.limit < self.cap:
+            self.limit += 1
+            self._successes = 0
+            self._wake()
+
+    def on_overload(self, ticket: int) -> bool:
+        """Halve the limit (floor 1) unless this call predates the latest decrease."""
+        if ticket != self.generation:
+            return False
+        self.limit = max(1, self.limit // 2)
+        self.generation += 1
+        self._successes = 0
+        return True
+
+    def resize(self, cap: int) -> None:
+        """Change the configured maximum; waiters are let in at once if it grew."""
+        grew = cap > self.cap
+        self.cap = max(1, cap)
+        self.limit = self.cap if grew else min(self.limit, self.cap)
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.in_flight < self.limit:
+            fut = self._waiters.popleft()
+            if fut.done():
+                continue
+            self.in_flight += 1
+            fut.set_result(self.generation)
+
+
+class TokenBucket:
+    """``rate_per_s`` tokens a second, bursts up to ``capacity``; one token per request."""
+
+    def __init__(self, rate_per_s: float, capacity: float, *, clock: Clock, sleep: Sleep) -> None:
+        if rate_per_s <= 0:
+            raise ValueError("rate_per_s must be positive")
+        self.rate = rate_per_s
+        self.capacity = max(1.0, capacity)
+        self.tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+
+    @classmethod
+    def per_minute(cls, rpm: int, *, clock: Clock, sleep: Sleep) -> TokenBucket | None:
+        """None for ``rpm <= 0``; bursts are capped at one second's worth so a minute's
+        budget cannot land on the upstream all at once."""
+        if rpm <= 0:
+            return None
+        return cls(rpm / 60.0, rpm / 60.0, clock=clock, sleep=sleep)
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self._last) * self.rate)
+        self._last = now
+
+    def try_take(self) -> float:
+        """Take a token and return 0, or return how long until one is due."""
+        self._refill()
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+    async def acquire(self) -> None:
+        while (wait := self.try_take()) > 0:
+            await self._sleep(wait)
+
+    def refund(self) -> None:
+        self.tokens = min(self.capacity, self.tokens + 1.0)
+
+
+class LanePause:
+    """One shared "not before" for the whole lane, so N callers don't each retry at once."""
+
+    def __init__(self, *, clock: Clock, sleep: Sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self.until = float("-inf")
+
+    def pause_for(self, seconds: float) -> None:
+        self.until = max(self.until, self._clock() + max(0.0, seconds))
+
+    def remaining(self) -> float:
+        return max(0.0, self.until - self._clock())
+
+    async def wait(self) -> None:
+        while (left := self.remaining()) > 0:
+            await self._sleep(left)
+
+
+def backoff(attempt: int, *, base_s: float, max_s: float, rand: Callable[[], float]) -> float:
+    """Capped exponential back-off with full jitter: uniform in [0, min(max, base·2^(n-1)))."""
+    exponent = min(max(attempt - 1, 0), 62)
+    return rand() * min(max_s, base_s * 2.0**exponent)

@@ -1,0 +1,343 @@
+"""BatchService: the one façade the CLI, the chat bots and the scheduler drive batches through."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import logging
+import random
+import secrets
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from engine.errors import InvalidTransition, NotFound, SheetError, StateError
+from engine.lane import Lane
+from engine.models import Batch, BatchStatus, ParsedSheet, Progress, Row, RowStatus, RowUpdate
+from engine.ports import Notifier, Store, WorkflowClient
+from engine.settings import WorkflowSettings
+from engine.states import check_batch
+from engine.writer import GroupWriter
+
+log = logging.getLogger(__name__)
+
+B = BatchStatus
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class BatchService:
+    """Submit, steer and watch batches; one `Lane` per workflow does the running."""
+
+    def __init__(
+        self,
+        store: Store,
+        workflows: Mapping[str, WorkflowSettings],
+        clients: Mapping[str, WorkflowClient],
+        notifier: Notifier,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        new_id: Callable[[], str] = lambda: secrets.token_hex(3),
+        flush_delay_s: float = 0.01,
+        idle_poll_s: float = 1.0,
+        run_poll_s: float = 2.0,
+        cancel_grace_s: float = 5.0,
+    ) -> None:
+        missing = sorted(set(workflows) - set(clients))
+        if missing:
+            raise ValueError(f"no client for workflow(s): {', '.join(missing)}")
+        self._store = store
+        self._notifier = notifier
+        self._clock = clock
+        self._new_id = new_id
+        self._writer = GroupWriter(store, self._on_commit, max_delay_s=flush_delay_s, sleep=sleep)
+        self.lanes = {
+            name: Lane(
+                settings, clients[name], store, self._writer, finished=self._finish, clock=clock,
+                sleep=sleep, rand=rand, idle_poll_s=idle_poll_s, run_poll_s=run_poll_s,
+                cancel_grace_s=cancel_grace_s,
+            )
+            for name, settings in workflows.items()
+        }
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._dirty: set[str] = set()
+        self._dirty_event = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._notify_task: asyncio.Task[None] | None = None
+        self._started = False
+        self._recovered = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the writer, the notifier loop and every lane; calling it again does nothing."""
+        if self._started:
+            return
+        self._started = True
+        self._writer.start()
+        self._notify_task = asyncio.create_task(self._notify_loop(), name="batch-notifier")
+        for lane in self.lanes.values():
+            lane.start()
+
+    async def recover(self) -> builtins.list[Batch]:
+        """Pick up after a restart; returns the running batches that resume.
+
+        Rows left `running` without a run id go back to `pending`; those with one are
+        reconciled with Dify by their lane (see `RowRunner.reconcile`).
+        """
+        if self._recovered:
+            return []
+        self._recovered = True
+        resumed: builtins.list[Batch] = []
+        for batch in await self._store.list_batches(statuses=[B.RUNNING, B.PAUSED], limit=1_000_000):
+            lane = self.lanes.get(batch.workflow)
+            if lane is None:
+                log.error("batch %s: workflow %s is no longer configured", batch.id, batch.workflow)
+                continue
+            stuck = await self._store.rows(batch.id, statuses=[RowStatus.RUNNING])
+            requeue = [_requeued(r) for r in stuck if not r.run_id]
+            if requeue:
+                await self._store.update_rows(requeue)
+            watched = [r for r in stuck if r.run_id]
+            for row in watched:
+                lane.adopt(batch, row)
+            await self._store.add_event(
+                batch.id, "recovered", f"{len(requeue)} rows requeued, {len(watched)} runs to reconcile"
+            )
+            log.info("batch %s recovered: %d requeued, %d to reconcile", batch.id, len(requeue), len(watched))
+            if batch.status is B.RUNNING:
+                lane.add_batch(batch)
+                resumed.append(batch)
+        return resumed
+
+    async def shutdown(self, grace_s: float) -> None:
+        """Stop intake, let rows in flight finish for ``grace_s``, and persist everything.
+
+        Rows still in flight stay `running` with their run id for the next `recover()`;
+        batch states are left as they are.
+        """
+        await asyncio.gather(*(lane.shutdown(grace_s) for lane in self.lanes.values()))
+        await self._writer.close()
+        if self._notify_task is not None:
+            self._notify_task.cancel()
+            await asyncio.gather(self._notify_task, return_exceptions=True)
+            self._notify_task = None
+        for batch_id in self._take_dirty():
+            await self._notify(batch_id)
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        *,
+        workflow: str,
+        owner: str,
+        sheet: ParsedSheet,
+        source_name: str,
+        source_path: str | None = None,
+        schedule_id: str | None = None,
+        fire_time: datetime | None = None,
+        start: bool = True,
+    ) -> Batch:
+        """Create a batch from a checked sheet; raises `AlreadyExists` for a duplicate firing."""
+        lane = self.lanes.get(workflow)
+        if lane is None:
+            raise NotFound(f"there is no workflow named {workflow!r}")
+        if not sheet.ok:
+            problems = [f"row {p.row}, {p.column}: {p.message}" for p in sheet.problems]
+            raise SheetError("the sheet does not match the app's form", problems)
+        now = self._clock()
+        batch = Batch(
+            id=await self._free_id(), workflow=workflow, owner=owner,
+            status=B.RUNNING if start else B.PENDING, total=len(sheet.rows), created_at=now,
+            columns=sheet.columns, source_name=source_name, source_path=source_path,
+            started_at=now if start else None, schedule_id=schedule_id, fire_time=fire_time,
+            blank_rows=sheet.blank_rows,
+        )
+        rows = [
+            Row(batch.id, i, r.sheet_row, r.cells, r.inputs, query=r.query) for i, r in enumerate(sheet.rows)
+        ]
+        await self._store.create_batch(batch, rows)
+        await self._store.add_event(batch.id, "created", f"{len(rows)} rows, {workflow}, by {owner}")
+        if start:
+            lane.add_batch(batch)
+        await self._notify(batch.id)
+        return batch
+
+    async def pause(self, batch_id: str) -> Batch:
+        """Stop dispatching; rows in flight finish and are kept."""
+        async with self._locks[batch_id]:
+            batch = await self.get(batch_id)
+            await self._move(batch, B.PAUSED)
+            await self._lane(batch).pause_batch(batch_id)
+        return await self._changed_to(batch_id, "paused")
+
+    async def resume(self, batch_id: str) -> Batch:
+        """Run a paused (or not yet started) batch."""
+        async with self._locks[batch_id]:
+            batch = await self.get(batch_id)
+            if batch.status.is_final:
+                state = batch.status.value
+                raise InvalidTransition(f"batch {batch_id} is {state}; retry runs its failed rows")
+            await self._move(batch, B.RUNNING, started_at=batch.started_at or self._clock())
+            self._lane(batch).add_batch(await self.get(batch_id))
+        return await self._changed_to(batch_id, "resumed")
+
+    start_batch = resume
+
+    async def cancel(self, batch_id: str) -> Batch:
+        """Stop dispatching, stop runs in flight on Dify, and mark every unfinished row cancelled."""
+        async with self._locks[batch_id]:
+            batch = await self.get(batch_id)
+            await self._move(batch, B.CANCELLED, finished_at=self._clock())
+            await self._lane(batch).cancel_batch(batch_id)
+            await self._writer.flush()  # retries decided before the cancel land first
+            await self._store.reset_rows(batch_id, from_statuses=[RowStatus.PENDING], to=RowStatus.CANCELLED)
+        return await self._changed_to(batch_id, "cancelled")
+
+    async def retry_failed(self, batch_id: str) -> Batch:
+        """Put the failed rows back to `pending` and run the batch again."""
+        async with self._locks[batch_id]:
+            batch = await self.get(batch_id)
+            if (await self._store.progress(batch_id)).failed == 0:
+                raise InvalidTransition(f"batch {batch_id} has no failed rows to retry")
+            if batch.status.is_final:
+                await self._move(batch, B.RUNNING)
+            await self._store.reset_rows(batch_id, from_statuses=[RowStatus.FAILED], to=RowStatus.PENDING)
+            batch = await self.get(batch_id)
+            if batch.status is B.RUNNING:
+                self._lane(batch).add_batch(batch)
+        return await self._changed_to(batch_id, "retry")
+
+    # -- queries --------------------------------------------------------------------------
+
+    async def get(self, batch_id: str) -> Batch:
+        batch = await self._store.get_batch(batch_id)
+        if batch is None:
+            raise NotFound(f"there is no batch {batch_id}")
+        return batch
+
+    async def progress(self, batch_id: str) -> Progress:
+        await self.get(batch_id)
+        return await self._store.progress(batch_id)
+
+    async def rows(self, batch_id: str) -> builtins.list[Row]:
+        await self.get(batch_id)
+        return await self._store.rows(batch_id)
+
+    async def latest(self, owner: str) -> Batch | None:
+        found = await self._store.list_batches(owner=owner, limit=1)
+        return found[0] if found else None
+
+    async def list(self, owner: str | None = None, limit: int = 20) -> builtins.list[Batch]:
+        return await self._store.list_batches(owner=owner, limit=limit)
+
+    async def wait(self, batch_id: str) -> Batch:
+        """Return once the batch is final or paused and none of its rows is still in flight."""
+        while True:
+            changed = self._changed
+            batch = await self.get(batch_id)
+            settled = batch.status.is_final or batch.status is B.PAUSED
+            if settled and not self._lane(batch).is_busy(batch_id):
+                return batch
+            await changed.wait()
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _lane(self, batch: Batch) -> Lane:
+        lane = self.lanes.get(batch.workflow)
+        if lane is None:
+            raise StateError(f"batch {batch.id}: workflow {batch.workflow!r} is not configured")
+        return lane
+
+    async def _free_id(self) -> str:
+        for _ in range(50):
+            batch_id = self._new_id()
+            if await self._store.get_batch(batch_id) is None:
+                return batch_id
+        raise StateError("could not find a free batch id")
+
+    async def _move(
+        self,
+        batch: Batch,
+        target: BatchStatus,
+        *,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+    ) -> None:
+        check_batch(batch.status, target)
+        if not await self._store.update_batch(
+            batch.id, status=target, expected=[batch.status], started_at=started_at, finished_at=finished_at
+        ):
+            raise InvalidTransition(f"batch {batch.id} changed meanwhile; try again")
+
+    async def _changed_to(self, batch_id: str, kind: str) -> Batch:
+        await self._store.add_event(batch_id, kind)
+        log.info("batch %s %s", batch_id, kind)
+        await self._notify(batch_id)
+        return await self.get(batch_id)
+
+    async def _finish(self, batch_id: str) -> None:
+        """The lane has nothing left for this batch: close it if the store agrees."""
+        async with self._locks[batch_id]:
+            batch = await self._store.get_batch(batch_id)
+            if batch is None or batch.status is not B.RUNNING or self._lane(batch).is_busy(batch_id):
+                return
+            progress = await self._store.progress(batch_id)
+            if progress.pending or progress.running:
+                return
+            failed = progress.total > 0 and progress.succeeded == 0 and progress.failed > 0
+            status, error = (B.FAILED, "every row failed") if failed else (B.COMPLETED, None)
+            if not await self._store.update_batch(
+                batch_id, status=status, expected=[B.RUNNING], finished_at=self._clock(), error=error
+            ):
+                return
+            self._lane(batch).forget(batch_id)
+            counts = f"{progress.succeeded} ok, {progress.failed} failed"
+            await self._store.add_event(batch_id, status.value, counts)
+        log.info("batch %s %s", batch_id, status.value)
+        await self._notify(batch_id)
+
+    def _on_commit(self, updates: Sequence[RowUpdate]) -> None:
+        by_batch: dict[str, list[RowUpdate]] = {}
+        for u in updates:
+            by_batch.setdefault(u.batch_id, []).append(u)
+        for batch_id, group in by_batch.items():
+            for lane in self.lanes.values():
+                lane.committed(batch_id, group)
+        self._dirty.update(by_batch)
+        self._dirty_event.set()
+
+    def _take_dirty(self) -> set[str]:
+        dirty, self._dirty = self._dirty, set()
+        self._dirty_event.clear()
+        return dirty
+
+    async def _notify_loop(self) -> None:
+        # one notifier call per batch per round, however many rows that round committed
+        while True:
+            await self._dirty_event.wait()
+            for batch_id in self._take_dirty():
+                await self._notify(batch_id)
+
+    async def _notify(self, batch_id: str) -> None:
+        try:
+            batch = await self._store.get_batch(batch_id)
+            if batch is not None:
+                await self._notifier.batch_changed(batch, await self._store.progress(batch_id))
+        except Exception:
+            log.exception("notifying about batch %s failed", batch_id)
+        finally:
+            changed, self._changed = self._changed, asyncio.Event()
+            changed.set()
+
+
+def _requeued(row: Row) -> RowUpdate:
+    return RowUpdate(
+        row.batch_id, row.index, RowStatus.PENDING, row.attempts,
+        error=row.error, overload_since=row.overload_since,
+    )
