@@ -19,8 +19,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 6, 10, 21, 15, tzinfo=SHANGHAI)
 
 
-def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 @pytest.mark.parametrize(
