@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.telegram_methods import DEFAULT_UPDATES, Params, Upload
+from tests.fakes.telegram_methods import DEFAULT_UPDATES
 from tests.fakes.telegram_model import (
     Call,
     CallbackRecord,
@@ -23,8 +23,10 @@ from tests.fakes.telegram_model import (
     FakeUser,
     Fault,
     Flood,
+    Params,
     TelegramError,
     TranscriptEntry,
+    Upload,
     keyboard_summary,
 )
 from tests.fakes.telegram_person import PersonSide
@@ -135,7 +137,7 @@ class FakeTelegram(PersonSide):
             await asyncio.wait_for(self._event.wait(), seconds)
 
     # A deadline argument, not asyncio.timeout: on expiry it fails with the transcript attached.
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:  # noqa: ASYNC109
         """Wait until predicate() is truthy (re-checked on every change); return its value."""
         deadline = time.monotonic() + timeout
         while True:

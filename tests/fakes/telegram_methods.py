@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import mimetypes
 import time
@@ -21,9 +20,11 @@ from tests.fakes.telegram_model import (
     FakeChat,
     FakeMessage,
     FakeUser,
+    Params,
     StoredFile,
     TelegramError,
     TranscriptEntry,
+    Upload,
     bad_request,
     keyboard_summary,
 )
@@ -34,71 +35,6 @@ DEFAULT_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_
 CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
                 "upload_document", "choose_sticker", "find_location", "record_video_note",
                 "upload_video_note"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Upload:
-    """A multipart file part as received."""
-
-    data: bytes
-    filename: str | None
-    content_type: str | None
-
-
-class Params:
-    """Request parameters from any encoding; form values arrive as strings, JSON as native values."""
-
-    def __init__(self, values: dict[str, Any], uploads: dict[str, Upload]) -> None:
-        self.values = values
-        self.uploads = uploads
-
-    def raw(self, name: str) -> Any:
-        value = self.values.get(name)
-        return None if value == "" else value
-
-    def str(self, name: str, *, required: bool = False) -> str | None:
-        value = self.raw(name)
-        if value is None:
-            if required:
-                raise bad_request(f"{name} is empty")
-            return None
-        return value if isinstance(value, str) else json.dumps(value)
-
-    def int(self, name: str, *, required: bool = False) -> int | None:
-        value = self.raw(name)
-        if value is None:
-            if required:
-                raise bad_request(f"{name} is empty")
-            return None
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise bad_request(f"invalid {name} specified") from None
-
-    def bool(self, name: str) -> bool:
-        value = self.raw(name)
-        return value is True or (isinstance(value, str) and value.lower() in {"true", "1"})
-
-    def json(self, name: str) -> Any:
-        value = self.raw(name)
-        if isinstance(value, str):
-            try:
-                return json.loads(value)
-            except ValueError:
-                raise bad_request(f"can't parse {name} JSON object") from None
-        return value
-
-    def file(self, name: str) -> Upload | str | None:
-        """A file part (directly or via attach://) or a file_id / URL string."""
-        if name in self.uploads:
-            return self.uploads[name]
-        value = self.str(name)
-        if value is not None and value.startswith("attach://"):
-            upload = self.uploads.get(value.removeprefix("attach://"))
-            if upload is None:
-                raise bad_request(f"can't find attached file \"{value.removeprefix('attach://')}\"")
-            return upload
-        return value
 
 
 Handler = Callable[[Params], Awaitable[Any]]
@@ -156,7 +92,7 @@ class BotMethods:
                 raise TelegramError(400, CHAT_NOT_FOUND)
             chat = found[0]
         else:
-            chat_id = params.int("chat_id")
+            chat_id = params.integer("chat_id")
             if chat_id not in self.chats:
                 raise TelegramError(400, CHAT_NOT_FOUND)
             chat = self.chats[chat_id]
@@ -171,7 +107,7 @@ class BotMethods:
         return msg
 
     def _markup(self, params: Params) -> dict[str, Any] | None:
-        markup = params.json("reply_markup")
+        markup = params.obj("reply_markup")
         if markup is None:
             return None
         if not isinstance(markup, dict):
@@ -186,15 +122,15 @@ class BotMethods:
         return markup
 
     def _reply_target(self, params: Params, chat: FakeChat) -> FakeMessage | None:
-        reply = params.json("reply_parameters") or {}
+        reply = params.obj("reply_parameters") or {}
         message_id = reply.get("message_id") if isinstance(reply, dict) else None
         if message_id is None:
-            message_id = params.int("reply_to_message_id")
+            message_id = params.integer("reply_to_message_id")
         if message_id is None:
             return None
         target = self.all_messages.get(int(message_id))
         if target is None or target.chat is not chat or target.deleted:
-            if reply.get("allow_sending_without_reply") or params.bool("allow_sending_without_reply"):
+            if reply.get("allow_sending_without_reply") or params.flag("allow_sending_without_reply"):
                 return None
             raise bad_request("message to be replied not found")
         return target
@@ -221,9 +157,9 @@ class BotMethods:
         return stored
 
     def _text(self, params: Params, field: str, limit: int) -> tuple[str, list[dict[str, Any]]]:
-        raw = params.str(field) or ""
+        raw = params.text(field) or ""
         entities_field = "caption_entities" if field == "caption" else "entities"
-        text, entities = render(raw, params.str("parse_mode"), params.json(entities_field))
+        text, entities = render(raw, params.text("parse_mode"), params.obj(entities_field))
         if field == "text" and not text.strip():
             raise bad_request("message text is empty")
         if utf16_len(text) > limit:
@@ -243,10 +179,10 @@ class BotMethods:
         self._poll_generation += 1
         generation = self._poll_generation
         self._notify()  # an earlier long poll still waiting is terminated with 409
-        offset = params.int("offset")
-        limit = min(max(params.int("limit") or 100, 1), 100)
-        timeout = max(params.int("timeout") or 0, 0)
-        allowed = params.json("allowed_updates")
+        offset = params.integer("offset")
+        limit = min(max(params.integer("limit") or 100, 1), 100)
+        timeout = max(params.integer("timeout") or 0, 0)
+        allowed = params.obj("allowed_updates")
         if isinstance(allowed, list):
             self.allowed_updates = [str(a) for a in allowed] or list(DEFAULT_UPDATES)
         if offset is not None:
@@ -286,7 +222,7 @@ class BotMethods:
         chat = self._chat(params)
         if params.raw("message_id") is None:
             raise bad_request("message identifier is not specified")
-        msg = self._message(chat, params.int("message_id"), "message to edit not found")
+        msg = self._message(chat, params.integer("message_id"), "message to edit not found")
         if not msg.from_bot:
             raise bad_request("message can't be edited")
         return msg
@@ -321,13 +257,13 @@ class BotMethods:
 
     async def m_deleteMessage(self, params: Params) -> Any:
         chat = self._chat(params)
-        msg = self._message(chat, params.int("message_id", required=True), "message to delete not found")
+        msg = self._message(chat, params.integer("message_id", required=True), "message to delete not found")
         msg.deleted = True
         self._log(chat.id, msg.message_id, "bot", "delete", f"deleted #{msg.message_id}")
         return True
 
     async def m_answerCallbackQuery(self, params: Params) -> Any:
-        query_id = params.str("callback_query_id", required=True)
+        query_id = params.text("callback_query_id", required=True)
         record = self.callbacks.get(query_id or "")
         now = time.monotonic()
         too_late = (self.callback_window_s is not None and record is not None
@@ -335,8 +271,8 @@ class BotMethods:
         if record is None or record.answered or too_late:
             raise TelegramError(400, QUERY_TOO_OLD)
         record.answered, record.answered_at = True, now
-        record.text, record.show_alert = params.str("text"), params.bool("show_alert")
-        record.url, record.cache_time = params.str("url"), params.int("cache_time")
+        record.text, record.show_alert = params.text("text"), params.flag("show_alert")
+        record.url, record.cache_time = params.text("url"), params.integer("cache_time")
         shown = repr(record.text) if record.text else "(no text)"
         self._log(record.message.chat.id, record.message.message_id, "bot", "answer",
                   f"{shown}{' alert' if record.show_alert else ''} to {record.data!r}")
@@ -366,7 +302,7 @@ class BotMethods:
         return msg.wire()
 
     async def m_getFile(self, params: Params) -> Any:
-        file_id = params.str("file_id", required=True)
+        file_id = params.text("file_id", required=True)
         stored = self.files.get(file_id or "")
         if stored is None:
             raise bad_request("invalid file_id")
@@ -377,11 +313,11 @@ class BotMethods:
 
     @staticmethod
     def _commands_key(params: Params) -> str:
-        scope = params.json("scope") or {"type": "default"}
-        return json.dumps([scope, params.str("language_code") or ""], sort_keys=True)
+        scope = params.obj("scope") or {"type": "default"}
+        return json.dumps([scope, params.text("language_code") or ""], sort_keys=True)
 
     async def m_setMyCommands(self, params: Params) -> Any:
-        commands = params.json("commands")
+        commands = params.obj("commands")
         if not isinstance(commands, list) or len(commands) > 100:
             raise bad_request("commands must be a list of at most 100 commands")
         for cmd in commands:
@@ -401,24 +337,24 @@ class BotMethods:
         return self.commands.get(self._commands_key(params), [])
 
     async def m_setWebhook(self, params: Params) -> Any:
-        url = params.str("url") or ""
-        if params.bool("drop_pending_updates"):
+        url = params.text("url") or ""
+        if params.flag("drop_pending_updates"):
             self.updates.clear()
         if not url:
             self.webhook = None
         else:
             if not url.startswith(("https://", "http://")):
                 raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-            allowed = params.json("allowed_updates")
+            allowed = params.obj("allowed_updates")
             if isinstance(allowed, list):
                 self.allowed_updates = [str(a) for a in allowed] or list(DEFAULT_UPDATES)
-            self.webhook = {"url": url, "secret_token": params.str("secret_token"),
-                            "max_connections": params.int("max_connections") or 40}
+            self.webhook = {"url": url, "secret_token": params.text("secret_token"),
+                            "max_connections": params.integer("max_connections") or 40}
         self._webhook_changed()
         return True
 
     async def m_deleteWebhook(self, params: Params) -> Any:
-        if params.bool("drop_pending_updates"):
+        if params.flag("drop_pending_updates"):
             self.updates.clear()
         self.webhook = None
         self._webhook_changed()
@@ -430,7 +366,7 @@ class BotMethods:
 
     async def m_sendChatAction(self, params: Params) -> Any:
         chat = self._chat(params)
-        action = params.str("action", required=True) or ""
+        action = params.text("action", required=True) or ""
         if action not in CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
         self.chat_actions.append((chat.id, action))

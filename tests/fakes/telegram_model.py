@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 # The exact strings the real Bot API answers with; adapters match on some of them.
@@ -269,3 +270,68 @@ def keyboard_summary(markup: dict[str, Any] | None) -> str:
     rows = (markup or {}).get("inline_keyboard") or []
     labels = [str(b.get("text", "")) for row in rows for b in row]
     return f" [{' | '.join(labels)}]" if labels else ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Upload:
+    """A multipart file part as received."""
+
+    data: bytes
+    filename: str | None
+    content_type: str | None
+
+
+class Params:
+    """Request parameters from any encoding; form values arrive as strings, JSON as native values."""
+
+    def __init__(self, values: dict[str, Any], uploads: dict[str, Upload]) -> None:
+        self.values = values
+        self.uploads = uploads
+
+    def raw(self, name: str) -> Any:
+        value = self.values.get(name)
+        return None if value == "" else value
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                raise bad_request(f"{name} is empty")
+            return None
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def integer(self, name: str, *, required: bool = False) -> int | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                raise bad_request(f"{name} is empty")
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise bad_request(f"invalid {name} specified") from None
+
+    def flag(self, name: str) -> bool:
+        value = self.raw(name)
+        return value is True or (isinstance(value, str) and value.lower() in {"true", "1"})
+
+    def obj(self, name: str) -> Any:
+        value = self.raw(name)
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise bad_request(f"can't parse {name} JSON object") from None
+        return value
+
+    def file(self, name: str) -> Upload | str | None:
+        """A file part (directly or via attach://) or a file_id / URL string."""
+        if name in self.uploads:
+            return self.uploads[name]
+        value = self.text(name)
+        if value is not None and value.startswith("attach://"):
+            upload = self.uploads.get(value.removeprefix("attach://"))
+            if upload is None:
+                raise bad_request(f"can't find attached file \"{value.removeprefix('attach://')}\"")
+            return upload
+        return value

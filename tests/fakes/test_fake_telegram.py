@@ -306,7 +306,7 @@ async def test_dispatcher_polling_end_to_end(tg: FakeTelegram, bot: Bot) -> None
     async def document(message: Message, bot: Bot) -> None:
         assert message.document is not None
         data = await bot.download(message.document)
-        assert data is not None
+        assert isinstance(data, io.BytesIO)
         got["file"] = data.getvalue()
         await message.reply(f"got {message.document.file_name} ({message.caption})")
 
@@ -333,7 +333,8 @@ async def test_dispatcher_polling_end_to_end(tg: FakeTelegram, bot: Bot) -> None
     await dp.stop_polling()
     await polling
     # aiogram derives allowed_updates from the handlers registered.
-    assert set(json.loads(tg.calls("getUpdates")[0].params["allowed_updates"])) == {"message", "callback_query"}
+    allowed = json.loads(tg.calls("getUpdates")[0].params["allowed_updates"])
+    assert set(allowed) == {"message", "callback_query"}
 
 
 async def test_group_privacy_and_replies(tg: FakeTelegram) -> None:
