@@ -1,4 +1,4 @@
-"""Sheet builders for tests, and the 100,000-row read/validate/write benchmark (`python -m tests.bench.sheets`)."""
+"""Sheet builders for tests, and the 100,000-row read/write benchmark (`python -m tests.bench.sheets`)."""
 
 from __future__ import annotations
 
@@ -92,14 +92,25 @@ def main() -> None:
     read_s = time.perf_counter() - t0
     _, py_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert parsed.ok and len(parsed.rows) == n, parsed.problems[:3]
+    if not parsed.ok or len(parsed.rows) != n:
+        raise SystemExit(f"benchmark sheet did not validate: {parsed.problems[:3]}")
 
     now = datetime.now(UTC)
     batch = Batch("bench", "bench", "cli:bench", BatchStatus.COMPLETED, n, now, columns=parsed.columns)
     rows = (
-        Row("bench", i, r.sheet_row, r.cells, r.inputs, status=RowStatus.SUCCEEDED, attempts=1,
+        Row(
+            "bench",
+            i,
+            r.sheet_row,
+            r.cells,
+            r.inputs,
+            status=RowStatus.SUCCEEDED,
+            attempts=1,
             outputs={"answer": "=" + str(r.cells[0])[:40], "score": i % 7, "tags": ["a", "b"]},
-            elapsed_s=0.5, tokens=100, run_id=f"run-{i}")
+            elapsed_s=0.5,
+            tokens=100,
+            run_id=f"run-{i}",
+        )
         for i, r in enumerate(parsed.rows)
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,17 +119,22 @@ def main() -> None:
         write_results(out, batch, rows, output_keys=["answer", "score", "tags"])
         write_s = time.perf_counter() - t0
         out_mb = out.stat().st_size / 1e6
-    print(json.dumps({
-        "rows": n,
-        "columns": len(BENCH_FORM.fields),
-        "input_file_mb": round(len(data) / 1e6, 2),
-        "generate_s": round(gen_s, 2),
-        "read_validate_s": round(read_s, 2),
-        "read_validate_python_peak_mb": round(py_peak / 1e6, 1),
-        "write_results_s": round(write_s, 2),
-        "results_file_mb": round(out_mb, 2),
-        "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "rows": n,
+                "columns": len(BENCH_FORM.fields),
+                "input_file_mb": round(len(data) / 1e6, 2),
+                "generate_s": round(gen_s, 2),
+                "read_validate_s": round(read_s, 2),
+                "read_validate_python_peak_mb": round(py_peak / 1e6, 1),
+                "write_results_s": round(write_s, 2),
+                "results_file_mb": round(out_mb, 2),
+                "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

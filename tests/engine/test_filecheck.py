@@ -23,7 +23,7 @@ def test_real_xlsx_is_recognised_whatever_its_name() -> None:
 
 
 def test_plain_text_csv_is_csv() -> None:
-    assert sniff_kind("a,b\n1,2\n".encode(), "x.csv") is FileKind.CSV
+    assert sniff_kind(b"a,b\n1,2\n", "x.csv") is FileKind.CSV
 
 
 @pytest.mark.parametrize(
