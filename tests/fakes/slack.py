@@ -179,9 +179,10 @@ class FakeSlack:
         self.world.faults.setdefault(method, deque()).extend([fault] * times)
 
     # socket control ---------------------------------------------------------------------------
-    async def request_reconnect(self, reason: str = "refresh_requested") -> int:
-        """Send {"type": "disconnect"} to every connection; returns how many got it."""
-        return await self.delivery.send_disconnect(reason)
+    async def request_reconnect(self, reason: str = "refresh_requested",
+                                close_after: float | None = None) -> int:
+        """Send {"type": "disconnect"} to each connection (closed after `close_after` s); returns how many."""
+        return await self.delivery.send_disconnect(reason, close_after)
 
     async def drop_connections(self) -> None:
         await self.delivery.drop_connections()

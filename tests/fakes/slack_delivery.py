@@ -168,12 +168,28 @@ class Deliverer:
         self.acks.append(attempt)
         self._on_change()
 
-    async def send_disconnect(self, reason: str = "refresh_requested") -> int:
-        """Ask every live connection to go away; slack_sdk then opens a new one."""
-        for ws in list(self.connections):
+    async def send_disconnect(self, reason: str = "refresh_requested",
+                              close_after: float | None = None) -> int:
+        """Ask every live connection to go away; slack_sdk then opens a new one.
+
+        With `close_after`, the fake closes those sockets itself after that many seconds, as Slack
+        does after its warning, whether or not the client moved.
+        """
+        targets = list(self.connections)
+        for ws in targets:
             await ws.send_json({"type": "disconnect", "reason": reason,
                                 "debug_info": {"host": "applink-fake"}})
-        return len(self.connections)
+        if close_after is not None:
+            task = asyncio.ensure_future(self._close_later(targets, close_after))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(targets)
+
+    async def _close_later(self, targets: list[web.WebSocketResponse], delay: float) -> None:
+        await asyncio.sleep(delay)
+        for ws in targets:
+            if not ws.closed:
+                await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY)
 
     async def drop_connections(self) -> None:
         """Close every socket without a disconnect message, like a network cut."""

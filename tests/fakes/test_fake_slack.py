@@ -96,6 +96,8 @@ async def test_post_update_ephemeral_and_dm(slack: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as not_in:
         await client.chat_postMessage(channel=outside, text="x")
     assert not_in.value.response["error"] == "not_in_channel"
+    unheard = await slack.post_message("alice", outside, "@bot anyone?", wait=False)
+    assert unheard.deliveries == []  # no events from conversations the bot is not in
     transcript = slack.transcript(general)
     assert transcript[0].endswith("difybatch: done (edited x2)")
     assert f"[thread {posted['ts']}] difybatch: in thread" in transcript[1]
@@ -337,7 +339,7 @@ async def test_disconnect_and_drop_reconnect(slack: FakeSlack) -> None:
     try:
         await handler.connect_async()
         await slack.wait_connected(1)
-        assert await slack.request_reconnect() == 1
+        assert await slack.request_reconnect(close_after=0.5) == 1
         await slack.wait_connected(2)
         await slack.wait_for(lambda: slack.open_connections == 1)
         assert len(slack.calls("apps.connections.open")) == 2
@@ -397,19 +399,25 @@ async def test_http_events_are_retried_with_retry_headers() -> None:
         ok = SignatureVerifier(slack.signing_secret).is_valid(
             body, request.headers["X-Slack-Request-Timestamp"], request.headers["X-Slack-Signature"])
         received.append({**request.headers, "valid": str(ok)})
+        if len(received) == 2:
+            await asyncio.sleep(0.4)  # past the ack timeout
         return web.Response(status=500 if len(received) == 1 else 200)
 
     runner, url = await serve(flaky)
     try:
-        async with FakeSlack.running(mode="http", events_url=url, retry_delays=(0.0,)) as slack:
+        async with FakeSlack.running(mode="http", events_url=url, ack_timeout=0.2,
+                                     retry_delays=(0.0, 0.0)) as slack:
             d = await slack.send_event({"type": "app_home_opened", "user": "U1"})
+            await asyncio.sleep(0.3)  # let the slow handler finish before the server goes
     finally:
         await runner.cleanup()
-    assert [a.status for a in d.attempts] == [500, 200]
+    assert [a.status for a in d.attempts] == [500, None, 200]
+    assert d.attempts[1].timed_out
     assert d.acked
-    assert [r["valid"] for r in received] == ["True", "True"]
+    assert [r["valid"] for r in received] == ["True", "True", "True"]
     assert "X-Slack-Retry-Num" not in received[0]
-    assert (received[1]["X-Slack-Retry-Num"], received[1]["X-Slack-Retry-Reason"]) == ("1", "http_error")
+    retries = [(r["X-Slack-Retry-Num"], r["X-Slack-Retry-Reason"]) for r in received[1:]]
+    assert retries == [("1", "http_error"), ("2", "http_timeout")]
 
 
 async def test_wait_for_times_out_with_transcript(slack: FakeSlack) -> None:
