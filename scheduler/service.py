@@ -306,8 +306,12 @@ class ScheduleService:
 
     async def _record(self, schedule: Schedule, fire_time: datetime) -> None:
         once = schedule.kind is ScheduleKind.ONCE
+        # A slow firing may finish after a later one was skipped: never move the mark back.
+        current = await self._store.get_schedule(schedule.id)
+        last = current.last_fire_time if current is not None else None
+        newer = last is None or last.astimezone(UTC) < fire_time.astimezone(UTC)
         await self._store.update_schedule(
-            schedule.id, last_fire_time=fire_time, active=False if once else None
+            schedule.id, last_fire_time=fire_time if newer else None, active=False if once else None
         )
         if once:
             self._disarm(schedule.id)

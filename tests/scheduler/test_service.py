@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -382,4 +383,24 @@ async def test_a_firing_whose_start_fails_is_reported(
     schedule = await add(service, once_in(0.2))
     await eventually(lambda: len(missed.calls) == 1)
     assert missed.calls == [(schedule.id, schedule.run_at)]
+    assert not store.schedules[schedule.id].active
+
+
+def block_event_loop(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+async def test_firing_apscheduler_runs_too_late_is_reported_not_dropped(
+    services: Callable[..., ScheduleService],
+    store: InMemoryStore,
+    starter: RecordingStarter,
+    missed: RecordingMissed,
+) -> None:
+    service = services(misfire_grace_s=1)
+    await service.start()
+    schedule = await add(service, once_in(0.1))
+    block_event_loop(1.3)  # the loop is stuck past the fire time plus the grace period
+    await eventually(lambda: len(missed.calls) == 1)
+    assert missed.calls == [(schedule.id, schedule.run_at)]
+    assert starter.created == []
     assert not store.schedules[schedule.id].active
