@@ -388,3 +388,37 @@ async def test_webhook_delivery_with_secret(tg: FakeTelegram, bot: Bot) -> None:
         await bot.delete_webhook()
     finally:
         await runner.cleanup()
+
+
+async def test_parse_modes_store_plain_text_and_entities(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user()
+    html = await bot.send_message(alice.id, "<b>Done</b> 3/3 &amp; <a href='https://x.test'>log</a>",
+                                  parse_mode="HTML")
+    assert html.text == "Done 3/3 & log"
+    spans = [(e.type, e.offset, e.length) for e in html.entities or []]
+    assert spans == [("bold", 0, 4), ("text_link", 11, 3)]
+    md = await bot.send_message(alice.id, r"*Batch* 7f3a2c: 1\.5 rows/s", parse_mode="MarkdownV2")
+    assert md.text == "Batch 7f3a2c: 1.5 rows/s"
+    with pytest.raises(TelegramBadRequest, match='Unsupported start tag "br"'):
+        await bot.send_message(alice.id, "a<br>b", parse_mode="HTML")
+    # Entity offsets count UTF-16 units: the emoji takes two.
+    emoji = await bot.send_message(alice.id, "😀 <i>x</i>", parse_mode="HTML")
+    assert [(e.offset, e.length) for e in emoji.entities or []] == [(3, 1)]
+
+
+async def test_wildcard_fault_and_edit_times(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user()
+    sent = await bot.send_message(alice.id, "0/2", reply_markup=kb("Pause"))
+    tg.fail("*", 403, "Forbidden: bot was kicked from the group chat")
+    with pytest.raises(TelegramForbiddenError):
+        await bot.edit_message_text("1/2", chat_id=alice.id, message_id=sent.message_id)
+    before = time.monotonic()
+    for text in ("1/2", "2/2"):
+        await bot.edit_message_text(text, chat_id=alice.id, message_id=sent.message_id,
+                                    reply_markup=kb("Pause"))
+    times = tg.edit_times(sent.message_id)
+    assert len(times) == 2
+    assert before <= times[0] <= times[1]
+    assert tg.transcript_text(alice.id).splitlines() == [
+        "bot: 0/2 [Pause]", "bot [edit]: 1/2 [Pause]", "bot [edit]: 2/2 [Pause]"]
+    assert [c.status for c in tg.calls("editMessageText")] == [403, 200, 200]
