@@ -188,11 +188,11 @@ async def test_faults_flood_and_slowness(slack: FakeSlack) -> None:
         with pytest.raises(SlackApiError):
             await client.auth_test()
     assert (await client.auth_test())["ok"]
-    slack.flood("chat.update", seconds=0.2)
     posted = await client.chat_postMessage(channel=chan, text="x")
+    slack.flood("chat.update", seconds=0.5)
     with pytest.raises(SlackApiError):
         await client.chat_update(channel=chan, ts=posted["ts"], text="y")
-    await asyncio.sleep(0.25)
+    await asyncio.sleep(0.55)
     await client.chat_update(channel=chan, ts=posted["ts"], text="y")
     slack.slow("auth.test", 0.3)
     loop = asyncio.get_running_loop()
@@ -292,13 +292,13 @@ async def test_bolt_socket_mode_command_file_and_button(slack: FakeSlack) -> Non
 
 
 async def test_late_ack_causes_redelivery() -> None:
-    async with FakeSlack.running(ack_timeout=0.2, retry_delays=(0.0, 0.0)) as slack:
+    async with FakeSlack.running(ack_timeout=0.5, retry_delays=(0.0, 0.0)) as slack:
         envelopes: list[SocketModeRequest] = []
 
         async def listener(client: Any, req: SocketModeRequest) -> None:
             envelopes.append(req)
             if req.retry_attempt == 0:
-                await asyncio.sleep(0.4)  # too late: Slack has already given up on this envelope
+                await asyncio.sleep(0.8)  # too late: Slack has already given up on this envelope
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
         client = SocketModeClient(app_token=slack.app_token, web_client=web_client(slack))
@@ -400,15 +400,15 @@ async def test_http_events_are_retried_with_retry_headers() -> None:
             body, request.headers["X-Slack-Request-Timestamp"], request.headers["X-Slack-Signature"])
         received.append({**request.headers, "valid": str(ok)})
         if len(received) == 2:
-            await asyncio.sleep(0.4)  # past the ack timeout
+            await asyncio.sleep(0.8)  # past the ack timeout
         return web.Response(status=500 if len(received) == 1 else 200)
 
     runner, url = await serve(flaky)
     try:
-        async with FakeSlack.running(mode="http", events_url=url, ack_timeout=0.2,
+        async with FakeSlack.running(mode="http", events_url=url, ack_timeout=0.5,
                                      retry_delays=(0.0, 0.0)) as slack:
             d = await slack.send_event({"type": "app_home_opened", "user": "U1"})
-            await asyncio.sleep(0.3)  # let the slow handler finish before the server goes
+            await asyncio.sleep(0.5)  # let the slow handler finish before the server goes
     finally:
         await runner.cleanup()
     assert [a.status for a in d.attempts] == [500, None, 200]
