@@ -9,7 +9,7 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -30,6 +30,9 @@ from tests.fakes.telegram_model import (
     keyboard_summary,
 )
 from tests.fakes.telegram_person import PersonSide
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 T = TypeVar("T")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -116,7 +119,7 @@ class FakeTelegram(PersonSide):
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def make_bot(self, **kwargs: Any) -> Any:
+    def make_bot(self, **kwargs: Any) -> Bot:
         """A real aiogram Bot pointed at this fake; use `async with tg.make_bot() as bot:`."""
         from aiogram import Bot
         from aiogram.client.session.aiohttp import AiohttpSession
