@@ -85,7 +85,7 @@ class FakeDify:
         self.record_requests = record_requests
         self.counters = Counters()
         self.requests: list[JsonDict] = []
-        """Every run request: ``{"body", "headers", "endpoint"}`` (when ``record_requests``)."""
+        """Every run request: ``{"endpoint", "body", "headers"}``, header names in lower case."""
         self.runs: dict[str, FakeRun] = {}
         self.uploads: list[JsonDict] = []
         self._runs_by_task: dict[str, FakeRun] = {}
@@ -189,7 +189,8 @@ class FakeDify:
         trace_id = request.headers.get("X-Trace-Id") or request.query.get("trace_id") or body.get("trace_id")
         key = str(inputs.get(self.key_variable, query if self.key_variable == "query" else ""))
         if self.record_requests:
-            self.requests.append({"endpoint": endpoint, "body": body, "headers": dict(request.headers)})
+            headers = {name.lower(): value for name, value in request.headers.items()}
+            self.requests.append({"endpoint": endpoint, "body": body, "headers": headers})
         counters = self.counters
         bump(counters.users, user)
         if trace_id:
