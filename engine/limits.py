@@ -46,7 +46,7 @@ class AimdGate:
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled():
                 self.release()  # granted just as we were cancelled: hand the slot on
-            else:
+            elif fut in self._waiters:  # _wake may already have dropped it
                 self._waiters.remove(fut)
             raise
 

@@ -28,7 +28,8 @@ async def test_gate_starts_at_cap_and_queues_beyond_it() -> None:
     await gate.acquire()
     third = asyncio.create_task(gate.acquire())
     await asyncio.sleep(0)
-    assert not third.done() and gate.waiting == 1
+    assert not third.done()
+    assert gate.waiting == 1
     gate.release()
     await asyncio.wait_for(third, 1)
     assert gate.in_flight == 2
@@ -75,7 +76,8 @@ async def test_gate_growth_and_resize_admit_waiters() -> None:
     assert not waiter.done()
     gate.resize(3)
     await asyncio.wait_for(waiter, 1)
-    assert gate.limit == 3 and gate.in_flight == 2
+    assert gate.limit == 3
+    assert gate.in_flight == 2
     gate.resize(1)
     assert gate.limit == 1
 
@@ -144,3 +146,16 @@ def test_backoff_is_capped_exponential_with_full_jitter() -> None:
     assert backoff(10, base_s=1, max_s=60, rand=top) == pytest.approx(60, rel=1e-3)
     assert backoff(10_000, base_s=1, max_s=60, rand=lambda: 0.5) == 30
     assert backoff(3, base_s=1, max_s=60, rand=lambda: 0.0) == 0
+
+
+async def test_gate_waiter_cancelled_just_before_a_release() -> None:
+    gate = AimdGate(1)
+    await gate.acquire()
+    waiter = asyncio.create_task(gate.acquire())
+    await asyncio.sleep(0)
+    waiter.cancel()  # its future is cancelled now...
+    gate.release()  # ...and dropped here, before the waiter runs its handler
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert gate.in_flight == 0
+    assert gate.waiting == 0

@@ -12,10 +12,15 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.errors import TransientWorkflowError
-from engine.models import Batch, InputForm, JsonDict, ParsedSheet, Progress, RunResult, SheetRow
+from engine.lane import Lane
+from engine.models import Batch, InputForm, JsonDict, ParsedSheet, Progress, Row, RunResult, SheetRow
 from engine.ports import RunStarted
+from engine.service import BatchService
+from engine.settings import WorkflowSettings
+from tests.fakes.memory_store import InMemoryStore
 
 
 @dataclass(frozen=True)
@@ -188,3 +193,54 @@ def sheet_of(keys: int | list[str], prefix: str = "r") -> ParsedSheet:
     names = [f"{prefix}{i}" for i in range(keys)] if isinstance(keys, int) else keys
     rows = tuple(SheetRow(i + 2, (k,), {"key": k}) for i, k in enumerate(names))
     return ParsedSheet("Sheet1", ("key",), rows)
+
+
+def fast_settings(name: str = "wf", **overrides: Any) -> WorkflowSettings:
+    """Workflow settings with millisecond back-offs and pauses, for tests."""
+    base: dict[str, Any] = {
+        "concurrency": 4, "timeout_s": 2.0, "max_attempts": 3, "backoff_base_s": 0.001,
+        "backoff_max_s": 0.005, "overload_pause_s": 0.005, "overload_give_up_s": 5.0,
+    }
+    base.update(overrides)
+    return WorkflowSettings(name=name, **base)
+
+
+class EngineHarness:
+    """A `BatchService` over an `InMemoryStore`, one `ScriptedWorkflow` and a recording notifier."""
+
+    def __init__(
+        self,
+        settings: WorkflowSettings | None = None,
+        *,
+        workflow: ScriptedWorkflow | None = None,
+        store: InMemoryStore | None = None,
+        **service_options: Any,
+    ) -> None:
+        self.settings = settings or fast_settings()
+        self.wf = workflow or ScriptedWorkflow()
+        self.store = store or InMemoryStore()
+        self.notifier = RecordingNotifier()
+        options: dict[str, Any] = {"idle_poll_s": 0.02, "run_poll_s": 0.005, "cancel_grace_s": 0.2}
+        options.update(service_options)
+        self.service = BatchService(
+            self.store, {self.settings.name: self.settings}, {self.settings.name: self.wf},
+            self.notifier, **options,
+        )
+
+    @property
+    def lane(self) -> Lane:
+        return self.service.lanes[self.settings.name]
+
+    async def submit(self, keys: int | list[str], *, owner: str = "telegram:1", prefix: str = "r",
+                     start: bool = True) -> Batch:
+        return await self.service.submit(workflow=self.settings.name, owner=owner,
+                                         sheet=sheet_of(keys, prefix), source_name="t.xlsx", start=start)
+
+    async def run(self, keys: int | list[str], **kw: Any) -> tuple[Batch, list[Row]]:
+        """Submit, wait until settled, and return the batch and its rows."""
+        batch = await self.submit(keys, **kw)
+        done = await asyncio.wait_for(self.service.wait(batch.id), 20)
+        return done, await self.service.rows(batch.id)
+
+    async def row(self, batch_id: str, key: str) -> Row:
+        return next(r for r in await self.store.rows(batch_id) if r.inputs["key"] == key)
