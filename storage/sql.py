@@ -23,8 +23,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
@@ -42,22 +41,12 @@ from engine.models import (
     Schedule,
 )
 from storage import codec
+from storage import statements as sql
 from storage.connect import DEFAULT_URL, WRITE_OPTION, create_engine
 from storage.tables import BATCH, CHAT, EVENT, ROW, SCHEDULE, TABLES
 
 DEFAULT_LEASE_S = 900.0
 """Longer than any row's timeout, so a live row's lease never lapses between heartbeats."""
-
-_RUNNING = RowStatus.RUNNING.value
-
-_UPDATE_ROW = (
-    update(ROW)
-    .where(ROW.c.batch_id == bindparam("k_batch_id"), ROW.c.idx == bindparam("k_idx"))
-    .values(
-        {name: bindparam(f"v_{name}") for name in (*codec.UPDATE_FIELDS, "lease_owner", "lease_until")}
-    )
-)
-
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -175,12 +164,7 @@ class SqlStore:
         return [codec.row_from_record(r) for r in await self._all(stmt)]
 
     async def claim_rows(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
-        due = and_(
-            ROW.c.batch_id == batch_id,
-            ROW.c.status == RowStatus.PENDING.value,
-            or_(ROW.c.not_before.is_(None), ROW.c.not_before <= now),
-        )
-        return await self._take(batch_id, due, limit=limit, now=now)
+        return await self._take(batch_id, sql.due_pending(batch_id, now), limit=limit, now=now)
 
     async def reclaim_expired(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
         """Take over running rows whose lease ran out (their store died); see the module doc.
@@ -188,32 +172,12 @@ class SqlStore:
         The rows come back as they were saved (status running, run id, attempts), now
         leased to this store, so the caller reconciles them before any re-run.
         """
-        expired = and_(
-            ROW.c.batch_id == batch_id,
-            ROW.c.status == _RUNNING,
-            or_(ROW.c.lease_until.is_(None), ROW.c.lease_until < now),
-        )
-        return await self._take(batch_id, expired, limit=limit, now=now)
+        return await self._take(batch_id, sql.lease_expired(batch_id, now), limit=limit, now=now)
 
     async def _take(self, batch_id: str, condition: Any, *, limit: int, now: datetime) -> list[Row]:
         if limit <= 0:
             return []
-        # SKIP LOCKED: a row another replica is claiming right now is passed over, not waited
-        # for; SQLite ignores FOR UPDATE and serialises claims with BEGIN IMMEDIATE instead
-        picked = (
-            select(ROW.c.idx)
-            .where(condition)
-            .order_by(ROW.c.idx)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .cte("picked")
-        )
-        stmt = (
-            update(ROW)
-            .where(ROW.c.batch_id == batch_id, ROW.c.idx == picked.c.idx)
-            .values(status=_RUNNING, lease_owner=self.worker_id, lease_until=now + self.lease)
-            .returning(*ROW.c)
-        )
+        stmt = sql.take_rows(batch_id, condition, limit=limit, owner=self.worker_id, until=now + self.lease)
         async with self._write() as conn:
             result = await conn.execute(stmt)
             claimed = [codec.row_from_record(r) for r in result.mappings().all()]
@@ -224,7 +188,7 @@ class SqlStore:
         """Heartbeat: push out the lease of every running row this store holds; returns how many."""
         stmt = (
             update(ROW)
-            .where(ROW.c.lease_owner == self.worker_id, ROW.c.status == _RUNNING)
+            .where(ROW.c.lease_owner == self.worker_id, ROW.c.status == sql.RUNNING)
             .values(lease_until=now + self.lease)
         )
         async with self._write() as conn:
@@ -244,41 +208,24 @@ class SqlStore:
             params.append(p)
         # one executemany in one short transaction: ~100x the rate of per-row ORM commits
         async with self._write() as conn:
-            await conn.execute(_UPDATE_ROW, params)
+            await conn.execute(sql.UPDATE_ROW, params)
 
     async def reset_rows(
         self, batch_id: str, *, from_statuses: Sequence[RowStatus], to: RowStatus
     ) -> int:
-        values: dict[str, Any] = {
-            "status": to.value,
-            "run_id": None,
-            "task_id": None,
-            "not_before": None,
-            "error": None,
-            "lease_owner": None,
-            "lease_until": None,
-        }
-        if to is RowStatus.PENDING:
-            # a fresh start: no old result, attempts or overload clock carried into the re-run
-            values.update(outputs=None, attempts=0, overload_since=None)
         stmt = (
             update(ROW)
             .where(ROW.c.batch_id == batch_id, ROW.c.status.in_([s.value for s in from_statuses]))
-            .values(values)
+            .values(sql.reset_values(to))
         )
         async with self._write() as conn:
             result = await conn.execute(stmt)
         return result.rowcount
 
     async def progress(self, batch_id: str) -> Progress:
-        stmt = (
-            select(ROW.c.status, func.count().label("n"), func.coalesce(func.sum(ROW.c.tokens), 0).label("t"))
-            .where(ROW.c.batch_id == batch_id)
-            .group_by(ROW.c.status)
-        )
         counts = dict.fromkeys(RowStatus, 0)
         tokens = 0
-        for r in await self._all(stmt):
+        for r in await self._all(sql.progress(batch_id)):
             counts[RowStatus(r["status"])] = r["n"]
             tokens += r["t"]
         return Progress(
@@ -343,13 +290,7 @@ class SqlStore:
     # chat bindings
 
     async def bind_chat(self, batch_id: str, chat: ChatRef) -> None:
-        record = codec.chat_to_record(chat)
-        dialect_insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
-        stmt = (
-            dialect_insert(CHAT)
-            .values(batch_id=batch_id, **record)
-            .on_conflict_do_update(index_elements=[CHAT.c.batch_id], set_=record)
-        )
+        stmt = sql.upsert_chat(self._engine.dialect.name, batch_id, codec.chat_to_record(chat))
         async with self._write() as conn:
             await conn.execute(stmt)
 

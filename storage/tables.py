@@ -47,8 +47,9 @@ class BatchTable(SQLModel, table=True):
 class RowTable(SQLModel, table=True):
     __tablename__ = "row"
     __table_args__ = (
-        # claim_rows: the due pending rows of one batch, in index order
-        Index("ix_row_claim", "batch_id", "status", "not_before"),
+        # claim_rows walks one batch's pending rows in index order and stops at the limit;
+        # not_before rides along so the due check needs no table lookup
+        Index("ix_row_claim", "batch_id", "status", "idx", "not_before"),
         # reclaim_expired: running rows whose lease ran out
         Index("ix_row_lease", "status", "lease_until"),
     )

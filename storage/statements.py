@@ -1,0 +1,93 @@
+"""The SQL statements of the hot paths, built once or from a few arguments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from engine.models import RowStatus
+from storage import codec
+from storage.tables import CHAT, ROW
+
+RUNNING = RowStatus.RUNNING.value
+
+UPDATE_ROW = (
+    update(ROW)
+    .where(ROW.c.batch_id == bindparam("k_batch_id"), ROW.c.idx == bindparam("k_idx"))
+    .values({name: bindparam(f"v_{name}") for name in (*codec.UPDATE_FIELDS, "lease_owner", "lease_until")})
+)
+"""One row's change, run as an executemany over a group of `codec.update_params`."""
+
+
+def due_pending(batch_id: str, now: datetime) -> ColumnElement[bool]:
+    return and_(
+        ROW.c.batch_id == batch_id,
+        ROW.c.status == RowStatus.PENDING.value,
+        or_(ROW.c.not_before.is_(None), ROW.c.not_before <= now),
+    )
+
+
+def lease_expired(batch_id: str, now: datetime) -> ColumnElement[bool]:
+    return and_(
+        ROW.c.batch_id == batch_id,
+        ROW.c.status == RUNNING,
+        or_(ROW.c.lease_until.is_(None), ROW.c.lease_until < now),
+    )
+
+
+def take_rows(
+    batch_id: str, condition: ColumnElement[bool], *, limit: int, owner: str, until: datetime
+) -> Update:
+    """Lease up to ``limit`` rows matching ``condition`` to ``owner``, in index order, returning them."""
+    # SKIP LOCKED: a row another replica is claiming right now is passed over, not waited
+    # for; SQLite ignores FOR UPDATE and serialises claims with BEGIN IMMEDIATE instead.
+    # Without the row locks two replicas could pick the same row from their snapshots.
+    picked = (
+        select(ROW.c.idx)
+        .where(condition)
+        .order_by(ROW.c.idx)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("picked")
+    )
+    return (
+        update(ROW)
+        .where(ROW.c.batch_id == batch_id, ROW.c.idx == picked.c.idx)
+        .values(status=RUNNING, lease_owner=owner, lease_until=until)
+        .returning(*ROW.c)
+    )
+
+
+def reset_values(to: RowStatus) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "status": to.value,
+        "run_id": None,
+        "task_id": None,
+        "not_before": None,
+        "error": None,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if to is RowStatus.PENDING:
+        # a fresh start: no old result, attempts or overload clock carried into the re-run
+        values.update(outputs=None, attempts=0, overload_since=None)
+    return values
+
+
+def progress(batch_id: str) -> Select[Any]:
+    return (
+        select(ROW.c.status, func.count().label("n"), func.coalesce(func.sum(ROW.c.tokens), 0).label("t"))
+        .where(ROW.c.batch_id == batch_id)
+        .group_by(ROW.c.status)
+    )
+
+
+def upsert_chat(dialect: str, batch_id: str, record: dict[str, Any]) -> Insert:
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return dialect_insert(CHAT).values(batch_id=batch_id, **record).on_conflict_do_update(
+        index_elements=[CHAT.c.batch_id], set_=record
+    )
