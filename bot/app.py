@@ -4,7 +4,7 @@ client to the engine. The CLI and the daemon both start from `open_runtime`."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def dify_client(workflow: WorkflowConfig) -> DifyClient:
 
 async def open_runtime(
     config: Config,
-    notifier: Notifier,
+    notifier: Notifier | Callable[[Store], Notifier],
     *,
     clients: Mapping[str, WorkflowClient] | None = None,
     settings: Mapping[str, WorkflowSettings] | None = None,
@@ -67,12 +67,14 @@ async def open_runtime(
     data_dir = Path(config.daemon.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = await SqlStore.open(config.daemon.database_url)
+    if callable(notifier):
+        notifier = notifier(store)  # the daemon's notifier needs the store it reports from
     if clients is None:
         clients = {name: dify_client(wf) for name, wf in config.workflows.items()}
     if settings is None:
         settings = {name: wf.settings for name, wf in config.workflows.items()}
     service = BatchService(store, settings, clients, notifier)
-    intake = Intake(service, clients, sheet_limits(config), data_dir)
+    intake = Intake(service, store, clients, sheet_limits(config), data_dir)
     return Runtime(config, store, service, clients, intake)
 
 

@@ -113,10 +113,13 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
 @contextlib.contextmanager
 def _pause_on_interrupt(runtime: Runtime, batch_id: str) -> Iterator[None]:
     loop = asyncio.get_running_loop()
+    pausing: list[asyncio.Task[object]] = []
 
     def pause() -> None:
+        if pausing:
+            return
         print("\nPausing: letting rows in flight finish…", file=sys.stderr)
-        loop.create_task(runtime.service.pause(batch_id))
+        pausing.append(loop.create_task(runtime.service.pause(batch_id)))
 
     loop.add_signal_handler(signal.SIGINT, pause)
     try:

@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 from engine.errors import NotFound, SheetError
-from engine.models import Batch, InputForm, ParsedSheet, SheetLimits
-from engine.ports import WorkflowClient
+from engine.models import Batch, ChatRef, InputForm, ParsedSheet, SheetLimits
+from engine.ports import Store, WorkflowClient
 from engine.service import BatchService
 from engine.sheet import read_sheet
 
@@ -24,11 +24,13 @@ class Intake:
     def __init__(
         self,
         service: BatchService,
+        store: Store,
         clients: Mapping[str, WorkflowClient],
         limits: SheetLimits,
         data_dir: Path,
     ) -> None:
         self.service = service
+        self.store = store
         self.clients = clients
         self.limits = limits
         self.uploads_dir = data_dir / "uploads"
@@ -68,8 +70,13 @@ class Intake:
         parsed: ParsedSheet | None = None,
         schedule_id: str | None = None,
         fire_time: datetime | None = None,
+        chat: ChatRef | None = None,
     ) -> Batch:
-        """Check (unless already checked), keep and submit. Rows with problems refuse all."""
+        """Check (unless already checked), keep and submit. Rows with problems refuse all.
+
+        With ``chat`` the batch is bound to it before it starts, so its very first
+        progress report already knows where to go.
+        """
         sheet = parsed if parsed is not None else await self.check(workflow, data, filename)
         if not sheet.ok:
             raise SheetError(
@@ -79,7 +86,7 @@ class Intake:
         if not sheet.rows:
             raise SheetError(f"{filename} has no data rows; nothing was started.")
         path = self.keep(data, filename)
-        return await self.service.submit(
+        batch = await self.service.submit(
             workflow=workflow,
             owner=owner,
             sheet=sheet,
@@ -87,4 +94,9 @@ class Intake:
             source_path=str(path),
             schedule_id=schedule_id,
             fire_time=fire_time,
+            start=chat is None,
         )
+        if chat is None:
+            return batch
+        await self.store.bind_chat(batch.id, chat)
+        return await self.service.resume(batch.id)

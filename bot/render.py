@@ -173,6 +173,22 @@ class Messages:
     schedule_prompt = "When should {workflow} run? Or reply to the file with {schedule} <when> {workflow}."
     unscheduled = "Schedule {id} removed."
     discarded = "Discarded {filename}."
+    needs_file = (
+        "Send the spreadsheet with the caption {cmd} <workflow>, or send it first and "
+        "then use the buttons."
+    )
+    upload_gone = "That upload is gone (the bot restarted or it was discarded); send it again."
+    no_upload = "Send a spreadsheet first, then {cmd} <workflow>."
+    file_too_big = (
+        "{filename} is {size_mb:.1f} MB; the limit is {limit_mb:g} MB. Split it and send the parts."
+    )
+    not_a_sheet_name = "{filename} is not a spreadsheet I can read; send .xlsx, .xls, .ods or .csv."
+    download_failed = "I could not download {filename}; please send it again."
+    template_caption = "Fill in one row per run, then send it back with the caption {run} {workflow}."
+    no_scheduler = "Scheduling is not available on this bot."
+    stranger = "You may not use this bot; ask an admin to add you."
+    not_your_upload = "Only the person who sent the file can use these buttons."
+    starting = "Starting {workflow} on {filename}…"
     missed = (
         "The run of {workflow} on {filename} due {due} was skipped: the bot was offline "
         "past the grace period."
@@ -401,6 +417,9 @@ class Messages:
                 id=batch.id, status=self.cmd("status"),
             )
         )
+
+    def starting_text(self, filename: str, workflow: str) -> str:
+        return self.out(self.starting.format(filename=filename, workflow=workflow))
 
     def discarded_text(self, filename: str) -> str:
         return self.out(self.discarded.format(filename=filename))

@@ -179,6 +179,10 @@ class ScheduleService:
             listing.append((schedule, self._next_fire_time(schedule, now)))
         return listing
 
+    def next_fire_time(self, schedule: Schedule) -> datetime | None:
+        """When the schedule fires next (None: it never will again)."""
+        return self._next_fire_time(schedule, self._clock())
+
     # --- internals ---------------------------------------------------------------------
 
     def _next_fire_time(self, schedule: Schedule, now: datetime) -> datetime | None:

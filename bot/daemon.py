@@ -1,0 +1,176 @@
+"""`dify-batch serve`: the long-running daemon. One asyncio process runs the engine, the
+scheduler, the chat adapters and a small HTTP server; SIGTERM stops intake, gives rows in
+flight a grace period, and exits so that the next start resumes every batch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.access import Access
+from bot.app import Runtime, open_runtime
+from bot.chat import ChatSurface
+from bot.config import Config
+from bot.handlers import CommandHandlers
+from bot.http import HttpServer, build_app
+from bot.progress import ProgressReporter
+from bot.render import Messages, messages_for, slack_escape
+from bot.scheduling import MissedNotice, ScheduledStarter, SchedulingBridge
+from bot.uploads import UploadDesk
+from engine.models import BatchStatus
+from engine.ports import Store, WorkflowClient
+from engine.settings import WorkflowSettings
+from scheduler.service import ScheduleService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChatDesk:
+    """Everything an adapter needs to answer people, in the platform's own wording."""
+
+    commands: CommandHandlers
+    uploads: UploadDesk
+    access: Access
+    messages: Messages
+    max_file_bytes: int
+
+
+class ChatAdapter(Protocol):
+    """A chat front end: receives until cancelled, sends through its surface."""
+
+    platform: str
+    surface: ChatSurface
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        """HTTP routes to mount on the daemon's server (webhooks); may be empty."""
+        ...
+
+    async def run(self) -> None:
+        """Receive messages until cancelled."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class Daemon:
+    """The daemon as an object, so tests can start and stop it in-process."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clients: Mapping[str, WorkflowClient] | None = None,
+        settings: Mapping[str, WorkflowSettings] | None = None,
+    ) -> None:
+        self.config = config
+        self.clients = clients
+        self.settings = settings
+        self.ready = asyncio.Event()
+        self.http_port = config.daemon.http_port
+        self.surfaces: dict[str, ChatSurface] = {}
+        self.reporter: ProgressReporter | None = None
+        self.messages = {
+            "telegram": messages_for(config.daemon.locale, prefix="/"),
+            "slack": messages_for(
+                config.daemon.locale, prefix=f"{config.slack.command} ", escape=slack_escape
+            ),
+        }
+
+    def _reporter(self, store: Store) -> ProgressReporter:
+        interval = self.config.limits.progress_interval_s
+        self.reporter = ProgressReporter(store, self.surfaces, self.messages, interval_s=interval)
+        return self.reporter
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set, then shut down gracefully."""
+        runtime = await open_runtime(
+            self.config, self._reporter, clients=self.clients, settings=self.settings
+        )
+        reporter = self.reporter
+        assert reporter is not None
+        tz = ZoneInfo(self.config.daemon.timezone)
+        schedules = ScheduleService(
+            runtime.store, ScheduledStarter(runtime.intake),
+            MissedNotice(self.surfaces, self.messages, lambda s: schedules.next_fire_time(s)),
+            tz=tz, misfire_grace_s=self.config.daemon.misfire_grace_s,
+        )
+        adapters = self._adapters(runtime, SchedulingBridge(schedules, tz))
+        routes = [route for adapter in adapters for route in adapter.routes()]
+        http = HttpServer(build_app(lambda: _metrics(runtime), routes),
+                          self.config.daemon.http_host, self.config.daemon.http_port)
+        await http.start()
+        self.http_port = http.port
+        try:
+            await runtime.service.recover()
+            await runtime.service.start()
+            await schedules.start()
+            self.ready.set()
+            log.info("daemon ready on %s:%d", http.host, http.port)
+            async with asyncio.TaskGroup() as group:
+                receivers = [group.create_task(a.run(), name=f"{a.platform}-receiver") for a in adapters]
+                await stop.wait()
+                log.info("stopping: no new work is taken")
+                for receiver in receivers:
+                    receiver.cancel()
+        finally:
+            await schedules.shutdown()
+            await runtime.service.shutdown(self.config.daemon.shutdown_grace_s)
+            await reporter.flush()
+            await reporter.aclose()
+            for adapter in adapters:
+                await adapter.aclose()
+            await http.stop()
+            await runtime.aclose()
+            log.info("daemon stopped")
+
+    def _adapters(self, runtime: Runtime, scheduling: SchedulingBridge) -> list[ChatAdapter]:
+        access = Access.from_config(self.config)
+        max_bytes = int(self.config.limits.max_file_mb * 1024 * 1024)
+        adapters: list[ChatAdapter] = []
+
+        def desk(platform: str) -> ChatDesk:
+            m = self.messages[platform]
+            return ChatDesk(
+                CommandHandlers(runtime.service, runtime.intake, access, m, scheduling),
+                UploadDesk(runtime.intake, access, m, scheduling),
+                access, m, max_bytes,
+            )
+
+        if self.config.telegram.enabled:
+            from bot.telegram.adapter import TelegramAdapter
+
+            adapters.append(TelegramAdapter(self.config.telegram, desk("telegram")))
+        if self.config.slack.enabled:
+            from bot.slack.adapter import SlackAdapter
+
+            adapters.append(SlackAdapter(self.config.slack, desk("slack")))
+        for adapter in adapters:
+            self.surfaces[adapter.platform] = adapter.surface
+        return adapters
+
+
+async def _metrics(runtime: Runtime) -> dict[str, float]:
+    batches = await runtime.store.list_batches(limit=10_000)
+    counts = {f"batches_{status.value}": 0.0 for status in BatchStatus}
+    for batch in batches:
+        counts[f"batches_{batch.status.value}"] += 1
+    return counts
+
+
+async def serve(config: Config) -> int:
+    """Run the daemon until SIGTERM or SIGINT."""
+    logging.getLogger().setLevel(logging.INFO)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await Daemon(config).run(stop)
+    return 0

@@ -1,0 +1,134 @@
+"""The daemon's `Notifier`: turns engine progress into one progress message per batch,
+edited in place at most once per interval, then the final edit and the results file.
+
+Each batch has its own pump task, so one chat's rate limit never delays another's."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from bot.buttons import Button, progress_buttons
+from bot.chat import ChatSurface, RetryLater
+from bot.render import Messages
+from engine.models import Batch, ChatRef, Progress, Row
+from engine.ports import Store
+from engine.workbook import write_results
+
+log = logging.getLogger(__name__)
+
+RESULTS_SENT = "results_sent"
+"""Batch event written once the results file went out, so a restart does not resend it."""
+
+
+class ProgressReporter:
+    def __init__(
+        self,
+        store: Store,
+        surfaces: Mapping[str, ChatSurface],
+        messages: Mapping[str, Messages],
+        *,
+        interval_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.surfaces = surfaces
+        self.messages = messages
+        self.interval_s = interval_s
+        self.clock = clock
+        self._latest: dict[str, tuple[Batch, Progress]] = {}
+        self._pumps: dict[str, asyncio.Task[None]] = {}
+        self._shown: dict[str, tuple[str, tuple[Button, ...]]] = {}
+        self._last_edit: dict[str, float] = {}
+
+    async def batch_changed(self, batch: Batch, progress: Progress) -> None:
+        self._latest[batch.id] = (batch, progress)
+        pump = self._pumps.get(batch.id)
+        if pump is None or pump.done():
+            self._pumps[batch.id] = asyncio.create_task(self._pump(batch.id))
+
+    async def flush(self, timeout_s: float = 10.0) -> None:
+        """Wait until every pending update went out (used at shutdown and by tests)."""
+        pumps = [p for p in self._pumps.values() if not p.done()]
+        if pumps:
+            await asyncio.wait(pumps, timeout=timeout_s)
+
+    async def aclose(self) -> None:
+        for pump in self._pumps.values():
+            pump.cancel()
+        await asyncio.gather(*self._pumps.values(), return_exceptions=True)
+
+    async def _pump(self, batch_id: str) -> None:
+        while batch_id in self._latest:
+            wait = self._last_edit.get(batch_id, -1e9) + self.interval_s - self.clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            batch, progress = self._latest.pop(batch_id)
+            try:
+                await self._show(batch, progress)
+            except RetryLater as exc:
+                # keep the newest state for after the pause; other batches carry on
+                self._latest.setdefault(batch_id, (batch, progress))
+                await asyncio.sleep(exc.retry_after_s)
+            except Exception:
+                log.exception("progress update of batch %s failed", batch_id)
+                self._last_edit[batch_id] = self.clock()
+
+    async def _show(self, batch: Batch, progress: Progress) -> None:
+        chat = await self.store.chat_for(batch.id)
+        surface = self.surfaces.get(chat.platform) if chat else None
+        if chat is None or surface is None:
+            return
+        m = self.messages[chat.platform]
+        now = datetime.now(UTC)
+        final = batch.status.is_final
+        if final:
+            text = m.final_text(batch, progress, now=now)
+        else:
+            text = m.progress_text(batch, progress, now=now)
+        buttons = tuple(progress_buttons(batch, messages=m))
+        if self._shown.get(batch.id) != (text, buttons):
+            await self._put(surface, chat, batch.id, text, buttons)
+            self._shown[batch.id] = (text, buttons)
+            self._last_edit[batch.id] = self.clock()
+        if final:
+            await self._send_results(surface, chat, batch, progress)
+
+    async def _put(
+        self, surface: ChatSurface, chat: ChatRef, batch_id: str, text: str, buttons: tuple[Button, ...]
+    ) -> None:
+        if chat.progress_message_id is None:
+            message_id = await surface.post(chat, text, [buttons] if buttons else [])
+            await self.store.bind_chat(
+                batch_id, dataclasses.replace(chat, progress_message_id=message_id)
+            )
+        else:
+            await surface.edit(chat, chat.progress_message_id, text, [buttons] if buttons else [])
+
+    async def _send_results(
+        self, surface: ChatSurface, chat: ChatRef, batch: Batch, progress: Progress
+    ) -> None:
+        events = await self.store.events(batch.id)
+        if any(e.kind == RESULTS_SENT for e in events):
+            return
+        data = await results_bytes(batch, await self.store.rows(batch.id))
+        caption = self.messages[chat.platform].results_caption(batch, progress, chat.owner_display)
+        await surface.send_file(chat, data, results_filename(batch), caption)
+        await self.store.add_event(batch.id, RESULTS_SENT, "")
+
+
+async def results_bytes(batch: Batch, rows: Sequence[Row]) -> bytes:
+    buffer = io.BytesIO()
+    # workbook writing is CPU-bound; keep the loop (and every other chat) responsive
+    await asyncio.to_thread(write_results, buffer, batch, rows)
+    return buffer.getvalue()
+
+
+def results_filename(batch: Batch) -> str:
+    stem = batch.source_name.rsplit(".", 1)[0] or batch.workflow
+    return f"{stem}-results-{batch.id}.xlsx"

@@ -1,0 +1,188 @@
+"""Uploads in chat: a file with ``/run <workflow>`` starts at once; a file with no
+command gets a check summary with buttons (Run, Schedule…, Discard, a workflow picker).
+The upload is remembered so buttons, Telegram replies and Slack's ``run <workflow>``
+after an upload can act on it."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import commands as c
+from bot.access import Access
+from bot.buttons import Action, Callback, check_buttons, resolve_workflow, schedule_choice_buttons, when_for
+from bot.chat import Actor, OutFile, Reply, Scheduling
+from bot.handlers import chat_for
+from bot.intake import Intake
+from bot.render import Messages
+from engine.errors import CommandError, SheetError
+from engine.models import ChatRef, ParsedSheet
+from engine.workbook import annotated_copy
+
+MAX_REMEMBERED = 500
+
+
+@dataclass
+class PendingUpload:
+    """A file someone sent, kept on disk until it runs, is scheduled or is discarded."""
+
+    id: str
+    actor: Actor
+    where: ChatRef
+    filename: str
+    path: Path
+    message_id: str | None
+    checked: dict[str, ParsedSheet] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonOutcome:
+    """What a button press does: a short toast, maybe a new text for the pressed message,
+    and messages to send."""
+
+    toast: str = ""
+    edit: Reply | None = None
+    replies: tuple[Reply, ...] = ()
+
+
+class UploadDesk:
+    def __init__(
+        self, intake: Intake, access: Access, messages: Messages, scheduling: Scheduling | None
+    ) -> None:
+        self.intake = intake
+        self.access = access
+        self.m = messages
+        self.scheduling = scheduling
+        self._uploads: OrderedDict[str, PendingUpload] = OrderedDict()
+
+    async def receive(
+        self, actor: Actor, where: ChatRef, data: bytes, filename: str,
+        caption: str | None, message_id: str | None,
+    ) -> list[Reply]:
+        """A new file. The caption may carry ``run``/``schedule``; otherwise check it."""
+        upload = self._remember(actor, where, data, filename, message_id)
+        command = self._caption_command(caption)
+        if isinstance(command, c.Run) and command.workflow:
+            return await self.start(upload, command.workflow)
+        if isinstance(command, c.Schedule):
+            return await self.schedule(upload, command.workflow, command.when_text)
+        return await self.summary(upload)
+
+    def latest(self, actor: Actor, where: ChatRef) -> PendingUpload | None:
+        """That person's latest upload in that conversation (Slack's ``run <workflow>``)."""
+        for upload in reversed(self._uploads.values()):
+            if upload.actor.user == actor.user and upload.where.chat_id == where.chat_id:
+                return upload
+        return None
+
+    def by_message(self, message_id: str, where: ChatRef) -> PendingUpload | None:
+        """The upload a message is (Telegram: a reply to the file)."""
+        for upload in self._uploads.values():
+            if upload.message_id == message_id and upload.where.chat_id == where.chat_id:
+                return upload
+        return None
+
+    async def summary(self, upload: PendingUpload, selected: str | None = None) -> list[Reply]:
+        workflows = self.access.workflows_for(upload.actor.user, upload.actor.chat)
+        if not workflows:
+            return [Reply(self.m.out(self.m.stranger))]
+        workflow = selected or workflows[0]
+        parsed = await self._check(upload, workflow)
+        text = self.m.check_summary(upload.filename, [selected] if selected else workflows, parsed)
+        if not parsed.ok:
+            return [Reply(text, file=self._annotated(upload, parsed))]
+        keyboard = check_buttons(upload.id, workflows, selected=selected, messages=self.m)
+        return [Reply(text, keyboard=tuple(tuple(row) for row in keyboard))]
+
+    async def start(self, upload: PendingUpload, workflow: str) -> list[Reply]:
+        self.access.check_use(workflow, upload.actor.user, upload.actor.chat, messages=self.m)
+        parsed = await self._check(upload, workflow)
+        if not parsed.ok:
+            text = self.m.check_summary(upload.filename, [workflow], parsed)
+            return [Reply(text, file=self._annotated(upload, parsed))]
+        await self.intake.submit(
+            workflow, upload.actor.user, upload.path.read_bytes(), upload.filename,
+            parsed=parsed, chat=chat_for(upload.where, upload.actor, upload.message_id),
+        )
+        self._uploads.pop(upload.id, None)
+        return []  # the progress message, posted by the reporter, is the answer
+
+    async def schedule(self, upload: PendingUpload, workflow: str, when_text: str) -> list[Reply]:
+        if self.scheduling is None:
+            raise CommandError(self.m.no_scheduler)
+        self.access.check_use(workflow, upload.actor.user, upload.actor.chat, messages=self.m)
+        parsed = await self._check(upload, workflow)
+        if not parsed.ok:
+            text = self.m.check_summary(upload.filename, [workflow], parsed)
+            return [Reply(text, file=self._annotated(upload, parsed))]
+        schedule, next_fire = await self.scheduling.add(
+            upload.actor.user, workflow, when_text, upload.filename, str(upload.path),
+            chat_for(upload.where, upload.actor, upload.message_id),
+        )
+        return [Reply(self.m.scheduled_text(schedule, next_fire))]
+
+    async def press(self, actor: Actor, callback: Callback) -> ButtonOutcome:
+        """A button under a check summary. Only the uploader may press it."""
+        upload = self._uploads.get(callback.target_id)
+        if upload is None:
+            return ButtonOutcome(toast=self.m.out(self.m.upload_gone))
+        if upload.actor.user != actor.user and not self.access.is_admin(actor.user):
+            return ButtonOutcome(toast=self.m.out(self.m.not_your_upload))
+        names = self.access.workflows_for(upload.actor.user, upload.actor.chat)
+        workflow = resolve_workflow(callback.workflow, names) if callback.workflow else None
+        match callback.action:
+            case Action.DISCARD:
+                self._uploads.pop(upload.id, None)
+                return ButtonOutcome(edit=Reply(self.m.discarded_text(upload.filename)))
+            case Action.PICK if workflow:
+                replies = await self.summary(upload, selected=workflow)
+                return ButtonOutcome(edit=replies[0])
+            case Action.RUN if workflow:
+                return ButtonOutcome(edit=Reply(self.m.starting_text(upload.filename, workflow)),
+                                     replies=tuple(await self.start(upload, workflow)))
+            case Action.SCHEDULE if workflow:
+                keyboard = schedule_choice_buttons(upload.id, workflow, messages=self.m)
+                return ButtonOutcome(edit=Reply(self.m.schedule_prompt_text(workflow),
+                                                keyboard=tuple(tuple(r) for r in keyboard)))
+            case Action.SCHEDULE_AT if workflow and when_for(callback.choice):
+                replies = await self.schedule(upload, workflow, when_for(callback.choice) or "")
+                return ButtonOutcome(edit=replies[0])
+        return ButtonOutcome(toast=self.m.out(self.m.bad_button.format(help=self.m.cmd("help"))))
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _remember(
+        self, actor: Actor, where: ChatRef, data: bytes, filename: str, message_id: str | None
+    ) -> PendingUpload:
+        upload = PendingUpload(
+            id=secrets.token_hex(4), actor=actor, where=where, filename=filename,
+            path=self.intake.keep(data, filename), message_id=message_id,
+        )
+        self._uploads[upload.id] = upload
+        while len(self._uploads) > MAX_REMEMBERED:
+            self._uploads.popitem(last=False)
+        return upload
+
+    def _caption_command(self, caption: str | None) -> c.Command | None:
+        if not caption or not caption.strip():
+            return None
+        command = c.parse_command(caption, messages=self.m)  # a bad command is an error reply
+        return command if isinstance(command, c.Run | c.Schedule) else None
+
+    async def _check(self, upload: PendingUpload, workflow: str) -> ParsedSheet:
+        if workflow not in upload.checked:
+            data = upload.path.read_bytes()
+            upload.checked[workflow] = await self.intake.check(workflow, data, upload.filename)
+        return upload.checked[workflow]
+
+    def _annotated(self, upload: PendingUpload, parsed: ParsedSheet) -> OutFile:
+        stem = upload.filename.rsplit(".", 1)[0]
+        data = annotated_copy(upload.path.read_bytes(), upload.filename, parsed)
+        return OutFile(f"{stem}-problems.xlsx", data)
+
+
+__all__ = ["ButtonOutcome", "PendingUpload", "SheetError", "UploadDesk"]
