@@ -125,7 +125,7 @@ class ScriptedWorkflow:
             await run.stopped.wait()
             return self._finish(run, RunResult("stopped", error="Stopped by user."))
         if step.latency_s:
-            stop = run.stopped if run is not None else asyncio.Event()
+            stop = run.stopped if run is not None and step.stoppable else asyncio.Event()
             try:
                 async with asyncio.timeout(step.latency_s):
                     await stop.wait()
