@@ -9,8 +9,7 @@ from engine.models import Batch, BatchStatus, Row, RowStatus, RunResult
 from tests.fakes.memory_store import InMemoryStore
 from tests.fakes.scripted_workflow import EngineHarness, ScriptedWorkflow, fast_settings
 
-NOW = datetime.now(UTC)
-LONG_AGO = NOW - timedelta(hours=1)
+LONG_AGO = datetime.now(UTC) - timedelta(hours=1)
 
 
 def _row(index: int, status: RowStatus, **kw: object) -> Row:
@@ -70,7 +69,8 @@ async def test_each_reconcile_case_ends_right_and_never_reruns_a_finished_row() 
 async def test_a_run_still_going_is_polled_until_it_finishes() -> None:
     wf = ScriptedWorkflow()
     wf.remote["run-live"] = RunResult("running", run_id="run-live")
-    store = await _store_with([_row(0, RowStatus.RUNNING, run_id="run-live", task_id="t0", started_at=NOW)])
+    live = _row(0, RowStatus.RUNNING, run_id="run-live", task_id="t0", started_at=datetime.now(UTC))
+    store = await _store_with([live])
     h = await _recover(store, wf, timeout_s=5.0)
     await asyncio.sleep(0.05)
     assert (await store.rows("abc123"))[0].status is RowStatus.RUNNING
@@ -84,7 +84,8 @@ async def test_a_run_still_going_is_polled_until_it_finishes() -> None:
 async def test_a_run_still_going_past_its_timeout_is_stopped_and_rerun() -> None:
     wf = ScriptedWorkflow()
     wf.remote["run-live"] = RunResult("running", run_id="run-live")
-    store = await _store_with([_row(0, RowStatus.RUNNING, run_id="run-live", task_id="t0", started_at=NOW)])
+    live = _row(0, RowStatus.RUNNING, run_id="run-live", task_id="t0", started_at=datetime.now(UTC))
+    store = await _store_with([live])
     h = await _recover(store, wf, timeout_s=0.1)
     done = await _finish(h)
     assert wf.stops == ["t0"]
