@@ -77,7 +77,7 @@ class Scheduling(Protocol):
 
     async def add(
         self, owner: str, workflow: str, when_text: str, source_name: str, source_path: str,
-        chat: ChatRef,
+        chat: ChatRef | None,
     ) -> tuple[Schedule, datetime | None]:
         """Parse ``when_text`` (raising `WhenError`) and keep the schedule; returns next fire."""
         ...

@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--when", required=True, help='e.g. "tomorrow 09:00", "every day 08:00"')
     config_arg(schedule)
 
+    result = sub.add_parser("result", help="write the results workbook of any batch")
+    result.add_argument("batch_id")
+    result.add_argument("--output", type=Path, help="default: <sheet>-results-<id>.xlsx")
+    config_arg(result)
+
     schedules = sub.add_parser("schedules", help="list schedules with their next fire time")
     config_arg(schedules)
 

@@ -10,13 +10,15 @@ import getpass
 import signal
 import sys
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.app import Runtime, open_runtime, with_concurrency
 from bot.config import Config, default_config_path, load_config
+from bot.scheduling import schedule_service
 from bot.terminal import TerminalProgress, format_duration
-from engine.errors import ConfigError, InputError
+from engine.errors import ConfigError, InputError, SheetError
 from engine.models import Batch, BatchStatus
 from engine.workbook import template_workbook, write_results
 
@@ -214,6 +216,77 @@ def _redact(url: str) -> str:
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}" if ":" in creds else url
     return url
+
+
+async def cmd_schedule(args: argparse.Namespace) -> int:
+    config = _config(args.config)
+    _need_workflow(config, args.workflow)
+    data = _read_input(args.sheet)
+    runtime = await open_runtime(config, TerminalProgress())
+    try:
+        parsed = await runtime.intake.check(args.workflow, data, args.sheet.name)
+        if not parsed.ok:
+            problems = [f"row {p.row}, column {p.column!r}: {p.message}" for p in parsed.problems]
+            raise SheetError(f"{len(problems)} problem(s) in {args.sheet.name}; nothing scheduled.", problems)
+        path = runtime.intake.keep(data, args.sheet.name)
+        _, bridge = schedule_service(runtime)
+        schedule, next_fire = await bridge.add(
+            cli_owner(), args.workflow, args.when, args.sheet.name, str(path), None
+        )
+    finally:
+        await runtime.aclose()
+    print(f"Schedule {schedule.id}: {schedule.workflow} on {schedule.source_name}, {args.when}; "
+          f"next run {_when(next_fire, config)}.")
+    print("The daemon (dify-batch serve) on this database runs it; "
+          "dify-batch result <batch id> writes its results.", file=sys.stderr)
+    return 0
+
+
+async def cmd_schedules(args: argparse.Namespace) -> int:
+    config = _config(args.config)
+    runtime = await open_runtime(config, TerminalProgress())
+    try:
+        _, bridge = schedule_service(runtime)
+        listing = await bridge.list(None)
+    finally:
+        await runtime.aclose()
+    if not listing:
+        print("No schedules.")
+    for schedule, next_fire in listing:
+        print(f"{schedule.id}  {schedule.workflow}  {schedule.when_text!r}  {schedule.source_name}  "
+              f"{schedule.owner}  next: {_when(next_fire, config)}")
+    return 0
+
+
+async def cmd_unschedule(args: argparse.Namespace) -> int:
+    config = _config(args.config)
+    runtime = await open_runtime(config, TerminalProgress())
+    try:
+        _, bridge = schedule_service(runtime)
+        # the command line is the operator's own tool, so it may remove anyone's schedule
+        await bridge.remove(args.schedule_id, by=cli_owner(), is_admin=True)
+    finally:
+        await runtime.aclose()
+    print(f"Schedule {args.schedule_id} removed.")
+    return 0
+
+
+async def cmd_result(args: argparse.Namespace) -> int:
+    runtime = await open_runtime(_config(args.config), TerminalProgress())
+    try:
+        batch = await runtime.service.get(args.batch_id)
+        output = args.output or Path(f"{Path(batch.source_name).stem or batch.id}-results-{batch.id}.xlsx")
+        write_results(output, batch, await runtime.service.rows(batch.id))
+    finally:
+        await runtime.aclose()
+    print(str(output))
+    return 0
+
+
+def _when(moment: datetime | None, config: Config) -> str:
+    if moment is None:
+        return "none"
+    return moment.astimezone(ZoneInfo(config.daemon.timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:

@@ -42,6 +42,7 @@ class DaemonConfig:
     locale: str = "en"
     shutdown_grace_s: float = 30.0
     misfire_grace_s: float = 3600.0
+    schedule_sync_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +236,7 @@ def _daemon(r: _Reader, t: Mapping[str, Any]) -> DaemonConfig:
             locale=r.value(t, "daemon", "locale", str, d.locale),
             shutdown_grace_s=r.positive(t, "daemon", "shutdown_grace_s", float, d.shutdown_grace_s),
             misfire_grace_s=r.positive(t, "daemon", "misfire_grace_s", float, d.misfire_grace_s),
+            schedule_sync_s=r.positive(t, "daemon", "schedule_sync_s", float, d.schedule_sync_s),
         )
 
     return _checked(r, t, "daemon", build, DaemonConfig)

@@ -10,7 +10,6 @@ import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -22,7 +21,7 @@ from bot.handlers import CommandHandlers
 from bot.http import HttpServer, build_app
 from bot.progress import ProgressReporter
 from bot.render import Messages, messages_for, slack_escape
-from bot.scheduling import MissedNotice, ScheduledStarter, SchedulingBridge
+from bot.scheduling import SchedulingBridge, schedule_service
 from bot.uploads import UploadDesk
 from engine.models import BatchStatus
 from engine.ports import Store, WorkflowClient
@@ -96,13 +95,8 @@ class Daemon:
         )
         reporter = self.reporter
         assert reporter is not None
-        tz = ZoneInfo(self.config.daemon.timezone)
-        schedules = ScheduleService(
-            runtime.store, ScheduledStarter(runtime.intake),
-            MissedNotice(self.surfaces, self.messages, lambda s: schedules.next_fire_time(s)),
-            tz=tz, misfire_grace_s=self.config.daemon.misfire_grace_s,
-        )
-        adapters = self._adapters(runtime, SchedulingBridge(schedules, tz))
+        schedules, scheduling = schedule_service(runtime, self.surfaces, self.messages)
+        adapters = self._adapters(runtime, scheduling)
         routes = [route for adapter in adapters for route in adapter.routes()]
         http = HttpServer(build_app(lambda: _metrics(runtime), routes),
                           self.config.daemon.http_host, self.config.daemon.http_port)
@@ -116,6 +110,7 @@ class Daemon:
             log.info("daemon ready on %s:%d", http.host, http.port)
             async with asyncio.TaskGroup() as group:
                 receivers = [group.create_task(a.run(), name=f"{a.platform}-receiver") for a in adapters]
+                receivers.append(group.create_task(self._sync_schedules(schedules)))
                 await stop.wait()
                 log.info("stopping: no new work is taken")
                 for receiver in receivers:
@@ -130,6 +125,15 @@ class Daemon:
             await http.stop()
             await runtime.aclose()
             log.info("daemon stopped")
+
+    async def _sync_schedules(self, schedules: ScheduleService) -> None:
+        """Pick up schedules added or removed by the CLI or another replica."""
+        while True:
+            await asyncio.sleep(self.config.daemon.schedule_sync_s)
+            try:
+                await schedules.sync()
+            except Exception:
+                log.exception("schedule sync failed; trying again later")
 
     def _adapters(self, runtime: Runtime, scheduling: SchedulingBridge) -> list[ChatAdapter]:
         access = Access.from_config(self.config)

@@ -87,10 +87,8 @@ class ProgressReporter:
         m = self.messages[chat.platform]
         now = datetime.now(UTC)
         final = batch.status.is_final
-        if final:
-            text = m.final_text(batch, progress, now=now)
-        else:
-            text = m.progress_text(batch, progress, now=now)
+        render = m.final_text if final else m.progress_text
+        text = render(batch, progress, now=now)
         buttons = tuple(progress_buttons(batch, messages=m))
         if self._shown.get(batch.id) != (text, buttons):
             await self._put(surface, chat, batch.id, text, buttons)

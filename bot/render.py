@@ -184,6 +184,10 @@ class Messages:
     )
     not_a_sheet_name = "{filename} is not a spreadsheet I can read; send .xlsx, .xls, .ods or .csv."
     download_failed = "I could not download {filename}; please send it again."
+    download_html = (
+        "Slack sent a sign-in page instead of {filename}, so the bot cannot read files here. "
+        "Ask an admin to give the app the files:read scope and to add it to this conversation."
+    )
     template_caption = "Fill in one row per run, then send it back with the caption {run} {workflow}."
     no_scheduler = "Scheduling is not available on this bot."
     stranger = "You may not use this bot; ask an admin to add you."

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.app import Runtime
 from bot.chat import ChatSurface
 from bot.intake import Intake
 from bot.render import Messages
@@ -73,7 +74,7 @@ class SchedulingBridge:
 
     async def add(
         self, owner: str, workflow: str, when_text: str, source_name: str, source_path: str,
-        chat: ChatRef,
+        chat: ChatRef | None,
     ) -> tuple[Schedule, datetime | None]:
         when = parse_when(when_text, now=datetime.now(UTC), tz=self.tz)
         schedule = await self.service.add(
@@ -94,3 +95,20 @@ class SchedulingBridge:
 def _fresh(chat: ChatRef) -> ChatRef:
     return ChatRef(chat.platform, chat.chat_id, chat.thread_id, None, chat.reply_to_message_id,
                    chat.owner_display)
+
+
+def schedule_service(
+    runtime: Runtime,
+    surfaces: Mapping[str, ChatSurface] | None = None,
+    messages: Mapping[str, Messages] | None = None,
+) -> tuple[ScheduleService, SchedulingBridge]:
+    """The scheduler over the runtime's store and intake, and its port for commands."""
+    daemon = runtime.config.daemon
+    tz = ZoneInfo(daemon.timezone)
+    # the notice asks the service for the next fire time, so it is built first and bound after
+    notice = MissedNotice(surfaces or {}, messages or {}, lambda s: service.next_fire_time(s))
+    service = ScheduleService(
+        runtime.store, ScheduledStarter(runtime.intake), notice,
+        tz=tz, misfire_grace_s=daemon.misfire_grace_s,
+    )
+    return service, SchedulingBridge(service, tz)
