@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
+from pathlib import Path
 
+import httpx
 import pytest
 
+from engine.dify import DifyClient
 from engine.errors import PermanentWorkflowError, TransientWorkflowError
 from engine.models import AppType, FieldType, ResponseMode
 from tests.engine.dify_helpers import dify
@@ -91,12 +96,12 @@ async def test_form_reads_every_control_type_and_is_fetched_once() -> None:
 
 
 async def test_form_refuses_an_app_type_that_does_not_match_the_app() -> None:
-    async with dify("workflow") as (fake, _):
-        from engine.dify import DifyClient
-
-        async with DifyClient(fake.base_url, fake.api_key, app_type=AppType.CHAT, timeout_s=2) as chat:
-            with pytest.raises(PermanentWorkflowError, match="app_type = 'workflow'"):
-                await chat.form()
+    async with (
+        dify("workflow") as (fake, _),
+        DifyClient(fake.base_url, fake.api_key, app_type=AppType.CHAT, timeout_s=2) as chat,
+    ):
+        with pytest.raises(PermanentWorkflowError, match="app_type = 'workflow'"):
+            await chat.form()
 
 
 @pytest.mark.parametrize("response_mode", BOTH)
@@ -201,3 +206,45 @@ async def test_a_blocking_run_with_rejected_inputs_is_permanent() -> None:
             await client.run({"text": "c"}, user="u", trace_id="t")
     assert str(caught.value) == "text in input form must be one of the following: ['a', 'b']"
     assert (caught.value.status, caught.value.code) == (400, "invalid_param")
+
+
+async def test_fake_dify_runs_as_its_own_process_and_reports_its_counters() -> None:
+    root = Path(__file__).resolve().parents[2]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.fakes.dify", "--port", "0", "--latency", "0.01",
+        cwd=root, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 10)
+        endpoint = json.loads(line)
+        async with DifyClient(endpoint["base_url"], endpoint["api_key"], timeout_s=5) as client:
+            result = await client.run({"text": "from afar"}, user="u", trace_id="b-1-1")
+            async with httpx.AsyncClient() as plain:
+                stats_url = endpoint["base_url"].removesuffix("/v1") + "/_fake/stats"
+                stats = (await plain.get(stats_url)).json()
+    finally:
+        process.terminate()
+        await process.wait()
+    assert result.outputs == {"result": "from afar ✓", "length": 9}
+    assert stats["runs_by_key"] == {"from afar": 1}
+    assert stats["succeeded_by_key"] == {"from afar": 1}
+    assert stats["runs_by_trace"] == {"b-1-1": 1}
+
+
+async def test_fake_dify_accepts_one_uploaded_file_like_dify() -> None:
+    async with dify("workflow") as (fake, _), httpx.AsyncClient(base_url=fake.base_url + "/") as plain:
+        auth = {"Authorization": f"Bearer {fake.api_key}"}
+        files = {"file": ("报告.pdf", b"%PDF-1.7 test", "application/pdf")}
+        created = await plain.post("files/upload", headers=auth, files=files, data={"user": "u"})
+        empty = await plain.post("files/upload", headers=auth, data={"user": "u"}, files={"other": b"x"})
+        anonymous = await plain.post("files/upload", files=files)
+    assert created.status_code == 201
+    assert {k: created.json()[k] for k in ("name", "size", "extension")} == {
+        "name": "报告.pdf",
+        "size": 13,
+        "extension": "pdf",
+    }
+    assert (empty.status_code, empty.json()["code"]) == (400, "no_file_uploaded")
+    assert anonymous.status_code == 401
+    assert len(fake.uploads) == 1

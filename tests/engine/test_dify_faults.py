@@ -17,6 +17,7 @@ from tests.fakes.dify_script import (
     OK,
     Fault,
     Plan,
+    RunCall,
     cloudflare_rate_limited,
     cut_after_start,
     cut_before_start,
@@ -208,3 +209,21 @@ async def test_a_refused_connection_is_transient() -> None:
         with pytest.raises(TransientWorkflowError):
             await client.fetch_run("r")
     assert SECRET_KEY not in str(caught.value)
+
+
+async def test_a_script_function_sees_each_attempt() -> None:
+    seen: list[RunCall] = []
+
+    def first_attempt_fails(call: RunCall) -> Plan | None:
+        seen.append(call)
+        return Plan(fault=server_error(502)) if call.attempt == 1 else None
+
+    async with dify("workflow", script=first_attempt_fails) as (_, client):
+        with pytest.raises(TransientWorkflowError):
+            await client.run({"text": "k"}, user="u", trace_id="b-0-1")
+        result = await client.run({"text": "k"}, user="u", trace_id="b-0-2")
+    assert result.succeeded
+    assert [(c.key, c.attempt, c.trace_id, c.user) for c in seen] == [
+        ("k", 1, "b-0-1", "u"),
+        ("k", 2, "b-0-2", "u"),
+    ]
