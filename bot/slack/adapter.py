@@ -1,0 +1,127 @@
+"""The Slack adapter: a slack-bolt AsyncApp fed by Socket Mode or by the daemon's /slack/events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.chat import ChatSurface
+from bot.config import SlackConfig
+from bot.slack.listeners import Inbound
+from bot.slack.surface import SlackSurface
+
+if TYPE_CHECKING:
+    from bot.daemon import ChatDesk
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+SEEN_EVENTS = 5000
+"""Event ids remembered against redelivery; Slack retries within minutes, not thousands of events."""
+ONEOFF_RATE_LIMIT_RETRIES = 5
+CLOSE_GRACE_S = 2.0
+
+
+class SlackAdapter:
+    """`bot.daemon.ChatAdapter` for Slack."""
+
+    platform = "slack"
+
+    def __init__(self, config: SlackConfig, desk: ChatDesk) -> None:
+        self.config = config
+        self.http_mode = config.mode == "http"
+        base = config.api_base or AsyncWebClient.BASE_URL
+        # bolt's client (and so its per-request copies) and our edits: 429 reaches the caller
+        self.client = AsyncWebClient(token=str(config.bot_token), base_url=base)
+        oneoff = AsyncWebClient(token=str(config.bot_token), base_url=base)
+        oneoff.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=ONEOFF_RATE_LIMIT_RETRIES))
+        self.slack_surface = SlackSurface(self.client, oneoff)
+        self.surface: ChatSurface = self.slack_surface
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=str(config.signing_secret) if self.http_mode else "",
+            # Socket Mode envelopes are not signed; HTTP deliveries must be
+            request_verification_enabled=self.http_mode,
+            url_verification_enabled=self.http_mode,
+            ssl_check_enabled=self.http_mode,
+            logger=logging.getLogger("bot.slack.bolt"),
+        )
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._socket: AsyncSocketModeHandler | None = None
+        self.app.middleware(self._once)
+        self.inbound = Inbound(desk, self.slack_surface, str(config.bot_token), self._spawn)
+        self.inbound.register(self.app, config.command)
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        return [web.post(EVENTS_PATH, self._events)] if self.http_mode else []
+
+    async def run(self) -> None:
+        if not self.http_mode:
+            self._socket = AsyncSocketModeHandler(self.app, str(self.config.app_token))
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack: connected over Socket Mode")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            # stop taking requests at once; replies already under way still finish in aclose
+            await self._close_socket()
+
+    async def aclose(self) -> None:
+        await self._close_socket()
+        if self._tasks:
+            _, pending = await asyncio.wait(list(self._tasks), timeout=CLOSE_GRACE_S)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # internals ----------------------------------------------------------------------------
+
+    async def _events(self, request: web.Request) -> web.Response:
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def _close_socket(self) -> None:
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            with contextlib.suppress(Exception):
+                await socket.close_async()  # type: ignore[no-untyped-call]
+
+    async def _once(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+        """Slack delivers at least once (a late ack, a refreshed socket): act on each event once."""
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if isinstance(event_id, str) and event_id:
+            if event_id in self._seen:
+                log.info("slack: event %s delivered again; already handled", event_id)
+                return BoltResponse(status=200, body="")
+            self._seen[event_id] = None
+            while len(self._seen) > SEEN_EVENTS:
+                self._seen.popitem(last=False)
+        await next()
+        return None
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(self._guard(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guard(work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("slack: handling a request failed")
