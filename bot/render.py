@@ -213,6 +213,18 @@ class Messages:
         "in1h": "In 1 hour",
     }
     picked = "✓ {workflow}"
+    button_done: ClassVar[dict[str, str]] = {
+        "pause": "Pausing batch {id}.",
+        "resume": "Resuming batch {id}.",
+        "cancel": "Cancelling batch {id}.",
+        "result": "Sending the results of batch {id}.",
+    }
+    """The short toast a progress button answers with; the message itself follows the batch."""
+    command_blurbs: ClassVar[dict[str, str]] = {
+        "start": "what this bot does",
+        "help": "every command",
+    }
+    """Menu descriptions (Telegram's setMyCommands) of commands `help_lines` leaves out."""
     # units
     duration_h = "{h}h {m:02d}m"
     duration_m = "{m}m {s:02d}s"
@@ -233,6 +245,13 @@ class Messages:
 
     def label(self, key: str) -> str:
         return self.button_labels[key]
+
+    def command_description(self, name: str) -> str:
+        """One line for a command menu: its help line, else its blurb, else its name."""
+        for usage, what in self.help_lines:
+            if usage.split()[0] == name:
+                return what
+        return self.command_blurbs.get(name, name)
 
     # -- small pieces -------------------------------------------------------------------
 
