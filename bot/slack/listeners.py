@@ -32,6 +32,7 @@ SHEET_NAME = re.compile(r"\.(xlsx|xlsm|xls|ods|csv)$", re.IGNORECASE)
 # the words that make a file's message a command; other text is just a comment on the file
 _FILE_COMMANDS = frozenset({"run", "schedule"})
 _PROGRESS_ACTIONS = frozenset({Action.PAUSE, Action.RESUME, Action.CANCEL, Action.RESULT})
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _POST_ELSEWHERE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
@@ -105,7 +106,8 @@ class Inbound:
         user, channel, ts = str(event["user"]), str(event["channel"]), str(event.get("ts") or "")
         thread = event.get("thread_ts") or (None if event.get("channel_type") == "im" else ts)
         where = ChatRef("slack", channel, thread_id=thread, reply_to_message_id=ts)
-        for reply in await self.text_command(str(event.get("text") or ""), actor_for(user, channel), where):
+        text = command_text(str(event.get("text") or ""), self.m.cmd("").strip())
+        for reply in await self.text_command(text, actor_for(user, channel), where):
             await self.surface.reply(channel, thread, reply)
 
     async def text_command(self, text: str, actor: Actor, where: ChatRef) -> list[Reply]:
@@ -213,11 +215,17 @@ class Inbound:
             await self.surface.reply(channel, thread, reply)
 
 
-def _file_command(text: str, slash: str) -> str | None:
-    """The file's text when it is ``run …`` or ``schedule …`` (after mentions), else None."""
-    words = re.sub(r"<@[A-Z0-9]+(?:\|[^>]*)?>", " ", text).split()
+def command_text(text: str, slash: str) -> str:
+    """What a person typed, without mentions of the bot or a leading ``/difybatch``."""
+    words = _MENTION.sub(" ", text).split(None, 1)
     if words and words[0].lower() == slash.lower():
         words = words[1:]
+    return " ".join(words).strip()
+
+
+def _file_command(text: str, slash: str) -> str | None:
+    """The file's text when it is ``run …`` or ``schedule …``, else None (just a comment)."""
+    words = command_text(text, slash).split()
     if words and words[0].lstrip("/").lower() in _FILE_COMMANDS:
         return " ".join(words)
     return None
