@@ -136,7 +136,9 @@ class CommandHandlers:
 
 def _batch_id_of(text: str) -> str | None:
     words = text.split()
-    return words[1].lstrip("#").lower() if len(words) == 2 and len(words[1].lstrip("#")) == 6 else None
+    candidate = words[1].lstrip("#").lower() if len(words) == 2 else ""
+    # only a real id: "<@U123> status" or "/difybatch status" must not read "status" as one
+    return candidate if c.BATCH_ID.fullmatch(candidate) else None
 
 
 def chat_for(where: ChatRef, actor: Actor, reply_to: str | None) -> ChatRef:
