@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from pathlib import Path
 
 from tests.bot.slack import (
+    batch_id,
     bot_replies,
     button_ids,
+    ephemeral,
     files_named,
     find,
+    progress_of,
     results_rows,
+    say,
     sheet,
     slack_desk,
 )
@@ -43,3 +49,75 @@ async def test_upload_with_run_text_reports_progress_in_its_thread_and_sends_res
         assert {r["status"] for r in rows} == {"succeeded"}
         # one progress message, nothing else said in the thread
         assert [m.ts for m in bot_replies(slack, chan, up.ts)] == [progress.ts]
+
+
+async def test_upload_without_text_gets_a_summary_whose_run_button_starts_it(tmp_path: Path) -> None:
+    async with slack_desk(tmp_path) as d:
+        slack = d.slack
+        dm = slack.channel("team", members=("alice", "bob"))
+        up = await slack.upload_file("alice", dm, sheet(3), "list.xlsx")
+        summary = await slack.wait_for(lambda: find(slack, dm, "3 rows ready for summarize", up.ts))
+        assert button_ids(summary) == ["difybatch.run", "difybatch.schedule", "difybatch.discard"]
+        assert d.dify.counters.runs_by_key == {}  # nothing runs before the button
+
+        # someone else cannot press it; its owner can
+        await slack.click_button("bob", dm, summary.ts, "difybatch.run")
+        await slack.wait_for(lambda: ephemeral(slack, dm, "bob", "Only the person who sent the file"))
+        await slack.click_button("alice", dm, summary.ts, "difybatch.run")
+        await slack.wait_for(lambda: "Starting summarize on list.xlsx" in slack.message(summary.ts).text)
+        assert slack.message(summary.ts).buttons() == []
+        progress = await progress_of(slack, dm, up.ts)
+        await slack.wait_for(lambda: files_named(slack, dm, f"list-results-{batch_id(progress)}"), timeout=10)
+        assert sorted(d.dify.counters.runs_by_key) == ["text 1", "text 2", "text 3"]
+
+
+async def test_run_command_after_an_upload_uses_that_persons_latest_file(tmp_path: Path) -> None:
+    async with slack_desk(tmp_path) as d:
+        slack = d.slack
+        chan = slack.channel("team", members=("alice", "bob"))
+        await say(slack, "alice", chan, "run summarize", "Send a spreadsheet first")
+        older = await slack.upload_file("alice", chan, sheet(2, prefix="old"), "old.xlsx", text="fyi")
+        await slack.wait_for(lambda: find(slack, chan, "2 rows ready", older.ts))
+        newer = await slack.upload_file("alice", chan, sheet(3, prefix="new"), "new.xlsx")
+        await slack.wait_for(lambda: find(slack, chan, "3 rows ready", newer.ts))
+        await slack.upload_file("bob", chan, sheet(5, prefix="bob"), "bob.xlsx")
+
+        await slack.slash_command("alice", chan, "run summarize")
+        progress = await progress_of(slack, chan, newer.ts)  # reported in the upload's thread
+        await slack.wait_for(lambda: files_named(slack, chan, f"new-results-{batch_id(progress)}"), 10)
+        assert sorted(d.dify.counters.runs_by_key) == ["new 1", "new 2", "new 3"]
+        # that upload is used up; the next run takes alice's older one, never bob's
+        await slack.slash_command("alice", chan, "run summarize")
+        second = await progress_of(slack, chan, older.ts)
+        await slack.wait_for(lambda: files_named(slack, chan, f"old-results-{batch_id(second)}"), 10)
+        assert not any(k.startswith("bob") for k in d.dify.counters.runs_by_key)
+
+
+async def test_a_redelivered_upload_event_starts_one_batch(tmp_path: Path) -> None:
+    async with slack_desk(tmp_path) as d:
+        slack = d.slack
+        chan = slack.channel("team", members=("alice",))
+        # Slack gives up on an ack it did not see in time and sends the same event again
+        slack.ack_timeout = 0.001
+        up = await slack.upload_file("alice", chan, sheet(2), "twice.xlsx", text="run summarize")
+        slack.ack_timeout = 3.0
+        [message_event] = [x for x in up.deliveries if x.payload["event"]["type"] == "message"]
+        assert len(message_event.attempts) >= 2
+        progress = await progress_of(slack, chan, up.ts)
+        await slack.wait_for(lambda: files_named(slack, chan, f"twice-results-{batch_id(progress)}"), 10)
+        await asyncio.sleep(0.3)
+        assert len(bot_replies(slack, chan, up.ts)) == 1
+        assert d.dify.counters.runs_by_key == {"text 1": 1, "text 2": 1}
+
+
+async def test_progress_edits_stay_within_one_per_interval(tmp_path: Path) -> None:
+    async with slack_desk(tmp_path, latency_s=0.01, concurrency=8, progress_interval_s=0.2) as d:
+        slack = d.slack
+        chan = slack.channel("team", members=("alice",))
+        up = await slack.upload_file("alice", chan, sheet(150), "many.xlsx", text="run summarize")
+        progress = await progress_of(slack, chan, up.ts)
+        await slack.wait_for(lambda: files_named(slack, chan, "many-results-"), timeout=15)
+        times = slack.update_times(progress.ts)
+        assert len(times) >= 2
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert min(gaps) >= 0.2 * 0.9, gaps  # the clock of the fake, not ours: allow jitter
