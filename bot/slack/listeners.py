@@ -169,7 +169,9 @@ class Inbound:
         m, limit = self.m, self.desk.max_file_bytes
         if kind == "too_big":
             size = shared.size if shared.size is not None and shared.size > limit else limit + 1
-            text = m.file_too_big.format(filename=shared.name, size_mb=size / 2**20, limit_mb=limit / 2**20)
+            text = m.file_too_big.format(
+                filename=shared.name, size_mb=size / 2**20, limit_mb=round(limit / 2**20, 3)
+            )
         elif kind == "html":
             text = m.download_html.format(filename=shared.name)
         else:

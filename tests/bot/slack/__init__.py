@@ -92,7 +92,8 @@ def bot_replies(slack: FakeSlack, channel: str, thread_ts: str | None = None) ->
 
 
 def find(slack: FakeSlack, channel: str, needle: str, thread_ts: str | None = None) -> Message | None:
-    return next((m for m in bot_replies(slack, channel, thread_ts) if needle in m.text), None)
+    """The bot's first message (or file comment) containing ``needle``."""
+    return next((m for m in slack.messages(channel, thread_ts=thread_ts) if needle in m.text), None)
 
 
 def ephemeral(slack: FakeSlack, channel: str, user: str, needle: str) -> Message | None:
