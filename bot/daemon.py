@@ -7,20 +7,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
-
-from aiohttp import web
+from collections.abc import Mapping
 
 from bot.access import Access
 from bot.app import Runtime, open_runtime
 from bot.chat import ChatSurface
 from bot.config import Config
+from bot.desk import ChatAdapter, ChatDesk
 from bot.handlers import CommandHandlers
 from bot.http import HttpServer, build_app
 from bot.progress import ProgressReporter
-from bot.render import Messages, messages_for, slack_escape
+from bot.render import messages_for, slack_escape
 from bot.scheduling import SchedulingBridge, schedule_service
 from bot.uploads import UploadDesk
 from engine.models import BatchStatus
@@ -29,34 +26,6 @@ from engine.settings import WorkflowSettings
 from scheduler.service import ScheduleService
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ChatDesk:
-    """Everything an adapter needs to answer people, in the platform's own wording."""
-
-    commands: CommandHandlers
-    uploads: UploadDesk
-    access: Access
-    messages: Messages
-    max_file_bytes: int
-
-
-class ChatAdapter(Protocol):
-    """A chat front end: receives until cancelled, sends through its surface."""
-
-    platform: str
-    surface: ChatSurface
-
-    def routes(self) -> Sequence[web.RouteDef]:
-        """HTTP routes to mount on the daemon's server (webhooks); may be empty."""
-        ...
-
-    async def run(self) -> None:
-        """Receive messages until cancelled."""
-        ...
-
-    async def aclose(self) -> None: ...
 
 
 class Daemon:
