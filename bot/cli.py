@@ -87,8 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # retries and overload are the engine's daily work and the progress bar shows their
+    # outcome; without -v only errors may interrupt the bar
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if args.verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     handler = getattr(cli_commands, "cmd_" + args.command.replace("-", "_"))

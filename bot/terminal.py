@@ -54,14 +54,17 @@ class TerminalProgress:
         self.interval_s = interval_s if self.tty else 5.0
         self._last_draw = 0.0
         self._drawn = False
+        self._last_line = ""
 
     async def batch_changed(self, batch: Batch, progress: Progress) -> None:
         now = time.monotonic()
         final = batch.status.is_final or progress.done == progress.total
-        if not final and now - self._last_draw < self.interval_s:
+        if not final and (progress.done == 0 or now - self._last_draw < self.interval_s):
             return
-        self._last_draw = now
         line = progress_line(batch, progress, datetime.now(UTC))
+        if line == self._last_line:
+            return
+        self._last_draw, self._last_line = now, line
         if self.tty:
             self.stream.write("\r\x1b[2K" + line)
             self._drawn = True
