@@ -55,12 +55,17 @@ class TerminalProgress:
         self._last_draw = 0.0
         self._drawn = False
         self._last_line = ""
+        self._finished: set[str] = set()
 
     async def batch_changed(self, batch: Batch, progress: Progress) -> None:
         now = time.monotonic()
         final = batch.status.is_final or progress.done == progress.total
+        if final and batch.id in self._finished:
+            return
         if not final and (progress.done == 0 or now - self._last_draw < self.interval_s):
             return
+        if final:
+            self._finished.add(batch.id)
         line = progress_line(batch, progress, datetime.now(UTC))
         if line == self._last_line:
             return
