@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 RESULTS_SENT = "results_sent"
 """Batch event written once the results file went out, so a restart does not resend it."""
+RETRIED = "retry"
+"""The service's event for `/retry`: the batch finishes again and owes a new results file."""
 
 
 class ProgressReporter:
@@ -111,8 +113,12 @@ class ProgressReporter:
     async def _send_results(
         self, surface: ChatSurface, chat: ChatRef, batch: Batch, progress: Progress
     ) -> None:
-        events = await self.store.events(batch.id)
-        if any(e.kind == RESULTS_SENT for e in events):
+        # sent once per finish: a /retry (event "retry") makes the batch finish again
+        sent = False
+        for event in await self.store.events(batch.id):
+            if event.kind in (RESULTS_SENT, RETRIED):
+                sent = event.kind == RESULTS_SENT
+        if sent:
             return
         data = await results_bytes(batch, await self.store.rows(batch.id))
         caption = self.messages[chat.platform].results_caption(batch, progress, chat.owner_display)
