@@ -31,10 +31,10 @@ class World:
     config: Config
     daemon: Daemon
 
-    async def results_of(self, user: FakeUser, timeout: float = 20.0) -> FakeMessage:  # noqa: ASYNC109
+    async def results_of(self, user: FakeUser, timeout: float = 20.0) -> FakeMessage:
         return await self.tg.wait_for_message(user.id, "results of", document=True, timeout=timeout)
 
-    async def progress_of(self, user: FakeUser, timeout: float = 10.0) -> FakeMessage:  # noqa: ASYNC109
+    async def progress_of(self, user: FakeUser, timeout: float = 10.0) -> FakeMessage:
         """The batch's one progress message (it carries the batch head line)."""
         return await self.tg.wait_for(
             lambda: next((m for m in self.tg.bot_messages(user.id)
@@ -54,6 +54,11 @@ async def world(
         cfg = adjust(make_config(tmp_path, dify=fake_dify, telegram=fake_tg, **config))
         async with running_daemon(cfg) as daemon:
             yield World(fake_tg, fake_dify, cfg, daemon)
+
+
+def batch_id_of(progress: FakeMessage) -> str:
+    """The batch id from a progress message ("summarize · batch 7f3a2c")."""
+    return (progress.text or "").split("batch ", 1)[1].split()[0]
 
 
 def texts(n: int, prefix: str = "row") -> bytes:

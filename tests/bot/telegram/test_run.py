@@ -23,7 +23,7 @@ async def test_caption_run_edits_progress_and_replies_with_results(tmp_path: Pat
         assert progress.reply_markup is None, "the final edit carries no buttons"
         assert tg.edit_count(progress.message_id) >= 2, tg.transcript_text()
         # while running, every edit kept Pause and Cancel
-        live = [e for e in progress.edits[:-1]]
+        live = list(progress.edits[:-1])
         assert live and all("⏸ Pause" in str(e.reply_markup) for e in live)
         rows = result_rows(results)
         assert [(r["Text"], r["result"], r["status"]) for r in rows] == [
