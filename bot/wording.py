@@ -1,0 +1,190 @@
+"""Every English sentence the chat front ends say, and nothing else: a translation is one
+file that subclasses `bot.render.Messages` and overrides these templates."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from engine.models import BatchStatus
+
+
+class EnglishWording:
+    """The templates; `Messages` fills them in."""
+
+    locale = "en"
+
+    # commands
+    unknown_command = "Unknown command {cmd}. Send {help} for the list."
+    needs_workflow = "{cmd} needs a workflow name: {cmd} <workflow>"
+    one_workflow = "{cmd} takes one workflow name, not {got!r}: {cmd} <workflow>"
+    one_batch_id = "{cmd} takes at most one batch id: {cmd} [id]"
+    bad_batch_id = (
+        "{got!r} is not a batch id. A batch id is 6 characters 0-9 and a-f, like 7f3a2c."
+    )
+    schedule_usage = (
+        "{cmd} needs a time and then a workflow name: {cmd} <when> <workflow>, "
+        "e.g. {cmd} tomorrow 09:00 summarize"
+    )
+    schedule_no_workflow = (
+        "{cmd} needs the workflow name last; {got!r} looks like part of the time: "
+        "{cmd} <when> <workflow>"
+    )
+    needs_schedule_id = "{cmd} needs a schedule id: {cmd} <id> (see {list})"
+    bad_schedule_id = "{got!r} is not a schedule id (see {list})."
+    bad_button = "That button is no longer valid. Send {help} to start again."
+    # access
+    may_not_use = "You may not use workflow {workflow}."
+    unknown_workflow = "There is no workflow {workflow}. Send {list} for the ones you may use."
+    not_yours = "Batch {id} belongs to someone else."
+    # errors
+    no_batch = "No batch {id}."
+    no_schedule = "No schedule {id}."
+    no_batches = "You have no batches yet. Send a spreadsheet to start one."
+    cannot_now = "That cannot be done now: {why}."
+    dify_error = "The Dify app answered with an error: {why}"
+    config_error = "The bot is not configured correctly; please tell an admin."
+    internal_error = "Something went wrong on our side ({kind}); please try again."
+    # help
+    help_lines: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("workflows", "the workflows you may use"),
+        ("template <workflow>", "a spreadsheet to fill in"),
+        ("run <workflow>", "run the file you sent (or send it with this caption)"),
+        ("status [id]", "progress of your batches"),
+        ("pause [id]", "stop starting new rows"),
+        ("resume [id]", "carry on"),
+        ("cancel [id]", "stop and send what is done"),
+        ("result [id]", "send the results workbook again"),
+        ("retry [id]", "run the failed rows again"),
+        ("schedule <when> <workflow>", "run the file you sent later or on a schedule"),
+        ("schedules", "your schedules"),
+        ("unschedule <id>", "remove a schedule"),
+    )
+    help_head = (
+        "I run a Dify app over every row of a spreadsheet. Send an .xlsx or .csv file."
+    )
+    help_when = (
+        "<when>: 2026-12-01 09:00, in 2h, tonight 02:00, tomorrow 09:00, every day 09:00, "
+        'every weekday 09:00, every monday 08:30, cron "0 9 * * 1-5".\n'
+        "Without an id a command means your latest batch."
+    )
+    workflows_head = "Workflows you may use:"
+    workflows_none = "There is no workflow you may use; ask an admin."
+    # progress
+    status_names: ClassVar[dict[BatchStatus, str]] = {
+        BatchStatus.SCHEDULED: "scheduled",
+        BatchStatus.PENDING: "queued",
+        BatchStatus.RUNNING: "running",
+        BatchStatus.PAUSED: "paused",
+        BatchStatus.COMPLETED: "completed",
+        BatchStatus.FAILED: "failed",
+        BatchStatus.CANCELLED: "cancelled",
+    }
+    progress_head = "{workflow} · batch {id}"
+    counts = "{done}/{total} rows · {ok} ok · {failed} failed"
+    counts_cancelled = " · {cancelled} cancelled"
+    rate = "{rate} rows/min · ETA {eta}"
+    rate_unknown = "Starting…"
+    status_lines: ClassVar[dict[BatchStatus, str]] = {
+        BatchStatus.SCHEDULED: "Waiting for its scheduled time.",
+        BatchStatus.PENDING: "Queued; it starts when a slot is free.",
+        BatchStatus.PAUSED: "Paused: nothing new starts. {resume} {id} continues.",
+        BatchStatus.COMPLETED: "Completed.",
+        BatchStatus.FAILED: "Failed: {error}",
+        BatchStatus.CANCELLED: "Cancelled.",
+    }
+    # final
+    final_head: ClassVar[dict[str, str]] = {
+        "ok": "✅ {workflow} · batch {id} completed",
+        "partial": "⚠️ {workflow} · batch {id} completed with {failed} failed rows",
+        "cancelled": "⏹ {workflow} · batch {id} cancelled",
+        "failed": "❌ {workflow} · batch {id} failed: {error}",
+    }
+    final_counts = "{total} rows: {ok} ok, {failed} failed, {cancelled} not run"
+    final_usage = "Tokens: {tokens} · took {duration}"
+    final_retry = "{retry} {id} runs only the failed rows again."
+    final_result = "{result} {id} sends the results workbook again."
+    results_caption_t = "results of {workflow} (batch {id}): {ok} ok, {failed} failed"
+    # sheets
+    check_file = "📄 {filename} (sheet {sheet!r})"
+    check_ok_one = "✓ {rows} rows ready for {workflow}."
+    check_ok_many = "✓ {rows} rows ready. Pick a workflow: {workflows}."
+    check_empty = "The sheet has no data rows; nothing can run."
+    check_blank = "Skipped {n} blank rows."
+    check_extra = "Extra columns, carried through unchanged: {columns}"
+    check_bad = "✗ {n} problems; nothing runs until they are fixed:"
+    check_bad_tail = "The attached copy marks every bad cell."
+    problem_at = "row {row}, column {column!r}: {message}"
+    problem_row = "row {row}: {message}"
+    problem_col = "column {column!r}: {message}"
+    more = "… and {n} more"
+    # batches and schedules
+    started = "Started {workflow} on {rows} rows of {filename} · batch {id}. {status} {id} any time."
+    status_row = "{id} · {workflow} · {status} · {done}/{total}"
+    status_row_failed = " ({failed} failed)"
+    schedules_none = "You have no schedules. {schedule} <when> <workflow> after sending a file."
+    schedule_row = "{id} · {workflow} · {when} · {filename} · next: {next}"
+    schedule_inactive = "{id} · {workflow} · {when} · {filename} · inactive"
+    never = "none"
+    scheduled = (
+        "Scheduled {workflow} on {filename}: {when}. Next run {next}. "
+        "Schedule {id}; {unschedule} {id} removes it."
+    )
+    schedule_prompt = "When should {workflow} run? Or reply to the file with {schedule} <when> {workflow}."
+    unscheduled = "Schedule {id} removed."
+    discarded = "Discarded {filename}."
+    needs_file = (
+        "Send the spreadsheet with the caption {cmd} <workflow>, or send it first and "
+        "then use the buttons."
+    )
+    upload_gone = "That upload is gone (the bot restarted or it was discarded); send it again."
+    no_upload = "Send a spreadsheet first, then {cmd} <workflow>."
+    file_too_big = (
+        "{filename} is {size_mb:.1f} MB; the limit is {limit_mb:g} MB. Split it and send the parts."
+    )
+    not_a_sheet_name = "{filename} is not a spreadsheet I can read; send .xlsx, .xls, .ods or .csv."
+    download_failed = "I could not download {filename}; please send it again."
+    download_html = (
+        "Slack sent a sign-in page instead of {filename}, so the bot cannot read files here. "
+        "Ask an admin to give the app the files:read scope and to add it to this conversation."
+    )
+    template_caption = "Fill in one row per run, then send it back with the caption {run} {workflow}."
+    no_scheduler = "Scheduling is not available on this bot."
+    stranger = "You may not use this bot; ask an admin to add you."
+    not_your_upload = "Only the person who sent the file can use these buttons."
+    starting = "Starting {workflow} on {filename}…"
+    missed = (
+        "The run of {workflow} on {filename} due {due} was skipped: the bot was offline "
+        "past the grace period."
+    )
+    missed_next = " The next run is {next}."
+    # buttons
+    button_labels: ClassVar[dict[str, str]] = {
+        "run": "▶️ Run",
+        "schedule": "🕒 Schedule…",
+        "discard": "🗑 Discard",
+        "pause": "⏸ Pause",
+        "resume": "▶️ Resume",
+        "cancel": "⏹ Cancel",
+        "result": "📥 Results",
+        "tonight": "Tonight 02:00",
+        "tomorrow": "Tomorrow 09:00",
+        "weekdays": "Every weekday 09:00",
+        "in1h": "In 1 hour",
+    }
+    picked = "✓ {workflow}"
+    button_done: ClassVar[dict[str, str]] = {
+        "pause": "Pausing batch {id}.",
+        "resume": "Resuming batch {id}.",
+        "cancel": "Cancelling batch {id}.",
+        "result": "Sending the results of batch {id}.",
+    }
+    """The short toast a progress button answers with; the message itself follows the batch."""
+    command_blurbs: ClassVar[dict[str, str]] = {
+        "start": "what this bot does",
+        "help": "every command",
+    }
+    """Menu descriptions (Telegram's setMyCommands) of commands `help_lines` leaves out."""
+    # units
+    duration_h = "{h}h {m:02d}m"
+    duration_m = "{m}m {s:02d}s"
+    duration_s = "{s}s"
