@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from pathlib import Path
+
+import pytest
 
 from tests.bot.slack import (
     batch_id,
@@ -21,7 +24,10 @@ from tests.bot.slack import (
 )
 
 
-async def test_upload_with_run_text_reports_progress_in_its_thread_and_sends_results(tmp_path: Path) -> None:
+async def test_upload_with_run_text_reports_progress_in_its_thread_and_sends_results(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     async with slack_desk(tmp_path, latency_s=0.03, concurrency=2) as d:
         slack = d.slack
         chan = slack.channel("reports", members=("alice",))
@@ -49,6 +55,12 @@ async def test_upload_with_run_text_reports_progress_in_its_thread_and_sends_res
         assert {r["status"] for r in rows} == {"succeeded"}
         # one progress message, nothing else said in the thread
         assert [m.ts for m in bot_replies(slack, chan, up.ts)] == [progress.ts]
+    # not even debug logs or chat show a credential
+    said = "\n".join(slack.transcript(chan))
+    for secret in (slack.bot_token, slack.app_token, slack.signing_secret, d.dify.api_key):
+        assert secret not in caplog.text
+        assert secret not in said
+    assert "sdk-ping" in caplog.text or "Sending a request" in caplog.text  # debug logs were on
 
 
 async def test_upload_without_text_gets_a_summary_whose_run_button_starts_it(tmp_path: Path) -> None:
