@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from tests.bot.slack import (
@@ -145,3 +146,23 @@ async def test_strangers_and_other_peoples_batches_are_refused(tmp_path: Path) -
             await slack.wait_for(lambda: ephemeral(slack, chan, "mallory", "belongs to someone else"))
             assert "difybatch.pause" in button_ids(slack.message(progress.ts))  # still running
             await say(slack, "alice", chan, f"cancel {bid}", "cancelled")
+
+
+async def test_schedule_after_an_upload_or_as_its_text_then_list_and_remove(tmp_path: Path) -> None:
+    async with slack_desk(tmp_path) as d:
+        slack = d.slack
+        chan = slack.channel("team", members=("alice",))
+        await slack.upload_file("alice", chan, sheet(2), "plan.xlsx")
+        await slack.wait_for(lambda: find(slack, chan, "2 rows ready"))
+        done = await say(slack, "alice", chan, "schedule tomorrow 09:00 summarize", "Scheduled summarize")
+        found = re.search(r"Schedule (\S+); /difybatch unschedule", done.text)
+        assert found, done.text
+        schedule_id = found.group(1)
+
+        up = await slack.upload_file("alice", chan, sheet(2), "later.xlsx", text="schedule in 2h summarize")
+        await slack.wait_for(lambda: find(slack, chan, "Scheduled summarize on later.xlsx: in 2h", up.ts))
+        listed = await say(slack, "alice", chan, "schedules", schedule_id)
+        assert "plan.xlsx" in listed.text and "later.xlsx" in listed.text
+        await say(slack, "alice", chan, f"unschedule {schedule_id}", f"Schedule {schedule_id} removed.")
+        await say(slack, "alice", chan, "schedule yesterday summarize", '"yesterday" is not a time')
+        assert d.dify.counters.runs_by_key == {}
