@@ -95,6 +95,8 @@ class UploadDesk:
         text = self.m.check_summary(upload.filename, [selected] if selected else workflows, parsed)
         if not parsed.ok:
             return [Reply(text, file=self._annotated(upload, parsed))]
+        if not parsed.rows:
+            return [Reply(text)]  # a Run button would only lead to "no data rows"
         keyboard = check_buttons(upload.id, workflows, selected=selected, messages=self.m)
         return [Reply(text, keyboard=tuple(tuple(row) for row in keyboard))]
 
