@@ -23,7 +23,7 @@ from bot.telegram.routing import Inbound
 from bot.telegram.surface import TelegramSurface
 
 if TYPE_CHECKING:
-    from bot.daemon import ChatDesk
+    from bot.desk import ChatDesk
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ _BACKOFF_MIN_S, _BACKOFF_MAX_S = 0.5, 30.0
 
 
 class TelegramAdapter:
-    """`bot.daemon.ChatAdapter` for Telegram."""
+    """`bot.desk.ChatAdapter` for Telegram."""
 
     platform = "telegram"
 

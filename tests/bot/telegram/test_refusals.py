@@ -8,6 +8,8 @@ from tests.bot.telegram import World, result_rows, texts, world
 from tests.fakes.telegram_model import FakeMessage, FakeUser
 from tests.support import sheet_bytes
 
+RUN = "/run summarize"
+
 
 async def answer_to(w: World, user: FakeUser, asked: FakeMessage) -> FakeMessage:
     return await w.tg.wait_for(
@@ -20,14 +22,14 @@ async def test_a_stranger_is_refused(tmp_path: Path) -> None:
         eve = tg.user("Eve", id=666)
         summary = await answer_to(w, eve, tg.upload_document(eve, texts(2), "items.xlsx"))
         assert summary.text == "You may not use this bot; ask an admin to add you."
-        run = await answer_to(w, eve, tg.upload_document(eve, texts(2), "items.xlsx", caption="/run summarize"))
+        run = await answer_to(w, eve, tg.upload_document(eve, texts(2), "items.xlsx", caption=RUN))
         assert run.text == "You may not use workflow summarize."
         template = await answer_to(w, eve, tg.send_text(eve, "/template summarize"))
         assert template.text == "You may not use workflow summarize."
         assert not w.dify.counters.requests_by_key and not tg.sent_documents(eve.id)
 
         alice = tg.user("Alice", id=555)  # the one person allowed
-        tg.upload_document(alice, texts(1), "items.xlsx", caption="/run summarize")
+        tg.upload_document(alice, texts(1), "items.xlsx", caption=RUN)
         await w.results_of(alice)
 
 
@@ -35,7 +37,7 @@ async def test_a_file_that_is_not_a_workbook(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         tg = w.tg
         alice = tg.user("Alice")
-        asked = tg.upload_document(alice, b"%PDF-1.7 this is a report", "report.xlsx", caption="/run summarize")
+        asked = tg.upload_document(alice, b"%PDF-1.7 this is a report", "report.xlsx", caption=RUN)
         answer = await answer_to(w, alice, asked)
         assert "report.xlsx" in (answer.text or "") and "PDF" in (answer.text or ""), answer.text
         assert not w.dify.counters.requests_by_key
@@ -46,7 +48,7 @@ async def test_bad_rows_are_listed_and_marked_in_an_annotated_copy(tmp_path: Pat
     async with world(tmp_path) as w:
         tg = w.tg
         alice = tg.user("Alice")
-        asked = tg.upload_document(alice, sheet, "items.xlsx", caption="/run summarize")
+        asked = tg.upload_document(alice, sheet, "items.xlsx", caption=RUN)
         answer = await answer_to(w, alice, asked)
         text = answer.text or answer.caption or ""
         assert "✗ 2 problems" in text, tg.transcript_text()
@@ -62,7 +64,7 @@ async def test_a_file_too_big_is_refused_before_download(tmp_path: Path) -> None
     async with world(tmp_path) as w:
         tg = w.tg
         alice = tg.user("Alice")
-        asked = tg.upload_document(alice, texts(2), "huge.xlsx", caption="/run summarize",
+        asked = tg.upload_document(alice, texts(2), "huge.xlsx", caption=RUN,
                                    file_size=25 * 1024 * 1024)
         answer = await answer_to(w, alice, asked)
         assert answer.text == "huge.xlsx is 25.0 MB; the limit is 20 MB. Split it and send the parts."
@@ -77,9 +79,9 @@ async def test_empty_files_start_nothing(tmp_path: Path) -> None:
         assert "The sheet has no data rows; nothing can run." in (headers_only.text or "")
         assert not headers_only.buttons, "nothing to run, so no Run button"
         run_empty = await answer_to(
-            w, alice, tg.upload_document(alice, texts(0), "empty.xlsx", caption="/run summarize"))
+            w, alice, tg.upload_document(alice, texts(0), "empty.xlsx", caption=RUN))
         assert "no data rows" in (run_empty.text or "")
-        zero = await answer_to(w, alice, tg.upload_document(alice, b"", "zero.xlsx", caption="/run summarize"))
+        zero = await answer_to(w, alice, tg.upload_document(alice, b"", "zero.xlsx", caption=RUN))
         assert "zero.xlsx" in (zero.text or ""), zero.text
         assert not w.dify.counters.requests_by_key
 
