@@ -43,6 +43,10 @@ _STOP_PATHS = {
 _NETWORK_ERRORS = (httpx.RequestError, aiohttp.ClientError, OSError)
 
 
+CONTROL_HEADROOM = 4
+"""Connections beyond the run limit, reserved in effect for stop and run-detail calls."""
+
+
 class DifyClient:
     """One Dify app over its Service API; implements `engine.ports.WorkflowClient`."""
 
@@ -63,7 +67,10 @@ class DifyClient:
         self.response_mode = response_mode
         self.timeout_s = timeout_s
         self._redact = Redactor(api_key)
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        # runs fill at most max_connections; the headroom keeps a stop (cancel) or a run-detail
+        # poll (recovery) from queueing behind the very runs it is about
+        pool = max_connections + CONTROL_HEADROOM
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         if transport is None:
             # httpx's own pool walks every connection per request; aiohttp's does not (DESIGN §3)
             transport = AiohttpTransport(verify=_default_tls(), limits=limits)
