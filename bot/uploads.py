@@ -23,6 +23,7 @@ from engine.models import ChatRef, ParsedSheet
 from engine.workbook import annotated_copy
 
 MAX_REMEMBERED = 500
+_CAPTION_WORDS = frozenset({"run", "schedule"})
 
 
 @dataclass
@@ -170,9 +171,13 @@ class UploadDesk:
         return upload
 
     def _caption_command(self, caption: str | None) -> c.Command | None:
-        if not caption or not caption.strip():
+        """``run``/``schedule`` in a caption; any other words are just a note on the file."""
+        words = (caption or "").split()
+        while words and words[0].startswith("<@"):  # a Slack mention of the bot
+            words.pop(0)
+        if not words or not (words[0].startswith("/") or words[0].lower() in _CAPTION_WORDS):
             return None
-        command = c.parse_command(caption, messages=self.m)  # a bad command is an error reply
+        command = c.parse_command(caption or "", messages=self.m)  # a bad command is an error reply
         return command if isinstance(command, c.Run | c.Schedule) else None
 
     async def _check(self, upload: PendingUpload, workflow: str) -> ParsedSheet:
