@@ -23,7 +23,7 @@ from bot.slack.listeners import Inbound
 from bot.slack.surface import SlackSurface
 
 if TYPE_CHECKING:
-    from bot.daemon import ChatDesk
+    from bot.desk import ChatDesk
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ CLOSE_GRACE_S = 2.0
 
 
 class SlackAdapter:
-    """`bot.daemon.ChatAdapter` for Slack."""
+    """`bot.desk.ChatAdapter` for Slack."""
 
     platform = "slack"
 

@@ -21,7 +21,7 @@ from engine.errors import AppError
 from engine.models import ChatRef
 
 if TYPE_CHECKING:
-    from bot.daemon import ChatDesk
+    from bot.desk import ChatDesk
 
 log = logging.getLogger(__name__)
 
