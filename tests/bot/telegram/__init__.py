@@ -32,7 +32,11 @@ class World:
     daemon: Daemon
 
     async def results_of(self, user: FakeUser, timeout: float = 20.0) -> FakeMessage:
-        return await self.tg.wait_for_message(user.id, "results of", document=True, timeout=timeout)
+        return await self.results_of_in(user.id, timeout)
+
+    async def results_of_in(self, chat_id: int, timeout: float = 20.0) -> FakeMessage:
+        """The results workbook the bot sent into a chat (a person's private chat or a group)."""
+        return await self.tg.wait_for_message(chat_id, "results of", document=True, timeout=timeout)
 
     async def progress_of(self, user: FakeUser, timeout: float = 10.0) -> FakeMessage:
         """The batch's one progress message (it carries the batch head line)."""
