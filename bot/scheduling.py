@@ -106,7 +106,11 @@ def schedule_service(
     daemon = runtime.config.daemon
     tz = ZoneInfo(daemon.timezone)
     # the notice asks the service for the next fire time, so it is built first and bound after
-    notice = MissedNotice(surfaces or {}, messages or {}, lambda s: service.next_fire_time(s))
+    notice = MissedNotice(
+        {} if surfaces is None else surfaces,  # the daemon fills its dict after this call
+        {} if messages is None else messages,
+        lambda s: service.next_fire_time(s),
+    )
     service = ScheduleService(
         runtime.store, ScheduledStarter(runtime.intake), notice,
         tz=tz, misfire_grace_s=daemon.misfire_grace_s,
