@@ -196,7 +196,7 @@ class FakeSlack:
     def open_connections(self) -> int:
         return len(self.delivery.connections)
 
-    async def wait_connected(self, count: int = 1, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_connected(self, count: int = 1, timeout: float = 5.0) -> None:
         """Wait until `count` connections have been opened in total and one is live."""
         await self.wait_for(lambda: self.connection_count >= count and self.open_connections > 0, timeout)
 
@@ -343,7 +343,7 @@ class FakeSlack:
     def deliveries(self) -> list[Delivery]:
         return list(self.delivery.deliveries)
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
         """Wait until predicate() is truthy and return its value; TimeoutError shows the transcripts."""
         return await self.world.wait_for(predicate, timeout, self.world.describe)
 

@@ -73,7 +73,7 @@ class Delivery:
     def envelope_ids(self) -> list[str]:
         return [a.envelope_id for a in self.attempts if a.envelope_id]
 
-    async def wait(self, timeout: float = 30.0) -> Delivery:  # noqa: ASYNC109
+    async def wait(self, timeout: float = 30.0) -> Delivery:
         await asyncio.wait_for(self.settled.wait(), timeout)
         return self
 

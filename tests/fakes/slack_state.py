@@ -187,7 +187,7 @@ class World:
         self._changed = asyncio.Event()
 
     async def wait_for(
-        self, predicate: Callable[[], T], timeout: float, describe: Callable[[], str]  # noqa: ASYNC109
+        self, predicate: Callable[[], T], timeout: float, describe: Callable[[], str]
     ) -> T:
         deadline = time.monotonic() + timeout
         while True:

@@ -140,7 +140,7 @@ class FakeTelegram(PersonSide):
             await asyncio.wait_for(self._event.wait(), seconds)
 
     # A deadline argument, not asyncio.timeout: on expiry it fails with the transcript attached.
-    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
         """Wait until predicate() is truthy (re-checked on every change); return its value."""
         deadline = time.monotonic() + timeout
         while True:
@@ -159,7 +159,7 @@ class FakeTelegram(PersonSide):
         contains: str = "",
         *,
         document: bool = False,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> FakeMessage:
         """The first bot message in the chat whose current text/caption contains `contains`."""
 
