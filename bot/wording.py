@@ -95,7 +95,7 @@ class EnglishWording:
     # final
     final_head: ClassVar[dict[str, str]] = {
         "ok": "✅ {workflow} · batch {id} completed",
-        "partial": "⚠️ {workflow} · batch {id} completed with {failed} failed rows",
+        "partial": "⚠️ {workflow} · batch {id} completed; rows failed: {failed}",
         "cancelled": "⏹ {workflow} · batch {id} cancelled",
         "failed": "❌ {workflow} · batch {id} failed: {error}",
     }

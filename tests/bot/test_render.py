@@ -97,7 +97,7 @@ def test_final_with_failures() -> None:
     batch = replace(BATCH, status=BatchStatus.COMPLETED, finished_at=T0 + timedelta(seconds=754))
     p = Progress(total=100, succeeded=97, failed=3, tokens=1234567)
     assert EN.final_text(batch, p, now=NOW) == (
-        "⚠️ summarize · batch 7f3a2c completed with 3 failed rows\n"
+        "⚠️ summarize · batch 7f3a2c completed; rows failed: 3\n"
         "100 rows: 97 ok, 3 failed, 0 not run\n"
         "Tokens: 1,234,567 · took 12m 34s\n"
         "/retry 7f3a2c runs only the failed rows again.\n"

@@ -105,7 +105,7 @@ async def test_cancel_by_command_retry_and_result(tmp_path: Path) -> None:
         up = await slack.upload_file("alice", chan, sheet(4), "few.xlsx", text="run summarize")
         progress = await progress_of(slack, chan, up.ts)
         bid = batch_id(progress)
-        await slack.wait_for(lambda: "completed with 1 failed rows" in slack.message(progress.ts).text, 10)
+        await slack.wait_for(lambda: "completed; rows failed: 1" in slack.message(progress.ts).text, 10)
         assert f"/difybatch retry {bid} runs only the failed rows again." in slack.message(progress.ts).text
         await slack.wait_for(lambda: files_named(slack, chan, f"few-results-{bid}"))
 

@@ -122,7 +122,7 @@ async def test_retry_runs_only_the_failed_rows(tmp_path: Path) -> None:
         tg.upload_document(alice, texts(4), "items.xlsx", caption="/run summarize")
         first = await w.results_of(alice)
         progress = await w.progress_of(alice)
-        assert "completed with 1 failed rows" in (progress.text or "")
+        assert "completed; rows failed: 1" in (progress.text or "")
         assert [r["status"] for r in result_rows(first)] == ["succeeded", "failed", "succeeded", "succeeded"]
         assert "model exploded" in str(result_rows(first)[1]["error"])
 
