@@ -43,6 +43,7 @@ class BatchService:
         rand: Callable[[], float] = random.random,
         new_id: Callable[[], str] = lambda: secrets.token_hex(3),
         flush_delay_s: float = 0.01,
+        notify_interval_s: float = 0.2,
         idle_poll_s: float = 1.0,
         run_poll_s: float = 2.0,
         cancel_grace_s: float = 5.0,
@@ -67,6 +68,7 @@ class BatchService:
         self._dirty: set[str] = set()
         self._dirty_event = asyncio.Event()
         self._changed = asyncio.Event()
+        self._notify_interval_s = notify_interval_s
         self._notify_task: asyncio.Task[None] | None = None
         self._started = False
         self._recovered = False
@@ -318,11 +320,14 @@ class BatchService:
         return dirty
 
     async def _notify_loop(self) -> None:
-        # one notifier call per batch per round, however many rows that round committed
+        # one notifier call per batch per round, however many rows that round committed;
+        # each call reads the batch and its progress from the store, which at a hundred
+        # commits a second would cost the event loop more than the Dify calls do
         while True:
             await self._dirty_event.wait()
             for batch_id in self._take_dirty():
                 await self._notify(batch_id)
+            await asyncio.sleep(self._notify_interval_s)
 
     async def _notify(self, batch_id: str) -> None:
         try:
