@@ -156,6 +156,20 @@ class Lane:
         flight = cursor.flights[row.index] = _Flight(task_id=row.task_id)
         flight.task = self._background(self._watch(cursor, row))
 
+    async def reclaim(self, now: datetime) -> None:
+        """Take over rows of the running batches whose owner stopped renewing their lease."""
+        for cursor in [c for c in self.cursors.values() if c.mode is Mode.ACTIVE]:
+            rows = await self._store.reclaim_expired(cursor.batch.id, limit=self._chunk, now=now)
+            ours = cursor.flights.keys() | {r.index for r in cursor.buffer}
+            for row in rows:
+                if row.index in ours:
+                    continue  # our own heartbeat was late; taking it re-leased it to us
+                log.info("row %s/%d: lease expired, taking it over", row.batch_id, row.index)
+                if row.run_id:
+                    self.adopt(cursor.batch, row)
+                else:
+                    self._writer.put(requeued(row))
+
     def committed(self, batch_id: str, updates: Iterable[RowUpdate]) -> None:
         """The writer stored these updates: rows leave flight, retries get a claim time."""
         cursor = self.cursors.get(batch_id)
@@ -310,6 +324,7 @@ class Lane:
         return RowUpdate(row.batch_id, row.index, RowStatus.CANCELLED, attempts,
                          error="cancelled", started_at=row.started_at, finished_at=self._clock())
 
+
     async def _release(self, cursor: _Cursor) -> None:
         """Hand claimed but unsent rows back: `pending` on pause, `cancelled` on cancel."""
         rows, cursor.buffer = list(cursor.buffer), deque()
@@ -318,11 +333,7 @@ class Lane:
         if cursor.mode is Mode.CANCELLED:
             updates = [self._cancelled(r, r.attempts) for r in rows]
         else:
-            updates = [
-                RowUpdate(r.batch_id, r.index, RowStatus.PENDING, r.attempts, not_before=r.not_before,
-                          error=r.error, overload_since=r.overload_since)
-                for r in rows
-            ]
+            updates = [requeued(r) for r in rows]
         await self._writer.write(updates)
 
     async def _cancel_after(self, tasks: list[asyncio.Task[None]], delay_s: float) -> None:
@@ -338,3 +349,9 @@ class Lane:
 
     def _now(self) -> float:
         return self._clock().timestamp()
+
+
+def requeued(row: Row) -> RowUpdate:
+    """The row back to `pending` as it was, its attempt not spent (the stop was ours)."""
+    return RowUpdate(row.batch_id, row.index, RowStatus.PENDING, row.attempts, not_before=row.not_before,
+                     error=row.error, overload_since=row.overload_since)

@@ -110,6 +110,22 @@ class Store(Protocol):
         """Apply row changes in one transaction: committed when this returns."""
         ...
 
+    async def reclaim_expired(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
+        """Take over up to ``limit`` running rows whose lease ran out (their owner died).
+
+        They come back as saved (running, run id, attempts), now leased to this store, to be
+        reconciled by run id before any re-run. A store with a single owner returns none.
+        """
+        ...
+
+    async def renew_leases(self, *, now: datetime) -> int:
+        """Heartbeat: extend the lease of every running row this store holds; returns how many."""
+        ...
+
+    def set_lease(self, lease_s: float) -> None:
+        """How long a claim or a heartbeat keeps a row this store's; longer than any row's timeout."""
+        ...
+
     async def reset_rows(
         self, batch_id: str, *, from_statuses: Sequence[RowStatus], to: RowStatus
     ) -> int:

@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
-from engine.lane import Lane
+from engine.lane import Lane, requeued
 from engine.models import Batch, BatchStatus, ParsedSheet, Progress, Row, RowStatus, RowUpdate
 from engine.ports import Notifier, Store, WorkflowClient
 from engine.settings import WorkflowSettings
 from engine.states import check_batch
+from engine.upkeep import Upkeep, lease_for
 from engine.writer import GroupWriter
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,20 @@ class BatchService:
         idle_poll_s: float = 1.0,
         run_poll_s: float = 2.0,
         cancel_grace_s: float = 5.0,
+        lease_s: float | None = None,
+        heartbeat_s: float | None = None,
+        discover_s: float = 5.0,
     ) -> None:
+        """``lease_s`` (default: from the workflows' timeouts) must outlive every row timeout;
+        the heartbeat renews it every ``heartbeat_s`` (default: a quarter of it, at most 30 s)."""
         missing = sorted(set(workflows) - set(clients))
         if missing:
             raise ValueError(f"no client for workflow(s): {', '.join(missing)}")
+        longest = max((s.timeout_s for s in workflows.values()), default=0.0)
+        lease = lease_s if lease_s is not None else lease_for(workflows.values())
+        if lease <= longest:
+            raise ValueError(f"lease_s {lease:g} must exceed the longest row timeout ({longest:g} s)")
+        store.set_lease(lease)
         self._store = store
         self._notifier = notifier
         self._clock = clock
@@ -64,6 +75,10 @@ class BatchService:
             )
             for name, settings in workflows.items()
         }
+        self._upkeep = Upkeep(
+            store, self.lanes, serve=self._serve, clock=clock,
+            heartbeat_s=heartbeat_s or min(30.0, lease / 4), discover_s=discover_s,
+        )
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._dirty: set[str] = set()
         self._dirty_event = asyncio.Event()
@@ -84,6 +99,7 @@ class BatchService:
         self._notify_task = asyncio.create_task(self._notify_loop(), name="batch-notifier")
         for lane in self.lanes.values():
             lane.start()
+        self._upkeep.start()
 
     async def recover(self) -> builtins.list[Batch]:
         """Pick up after a restart; returns the running batches that resume.
@@ -101,7 +117,7 @@ class BatchService:
                 log.error("batch %s: workflow %s is no longer configured", batch.id, batch.workflow)
                 continue
             stuck = await self._store.rows(batch.id, statuses=[RowStatus.RUNNING])
-            requeue = [_requeued(r) for r in stuck if not r.run_id]
+            requeue = [requeued(r) for r in stuck if not r.run_id]
             if requeue:
                 await self._store.update_rows(requeue)
             watched = [r for r in stuck if r.run_id]
@@ -122,6 +138,7 @@ class BatchService:
         Rows still in flight stay `running` with their run id for the next `recover()`;
         batch states are left as they are.
         """
+        await self._upkeep.stop()
         await asyncio.gather(*(lane.shutdown(grace_s) for lane in self.lanes.values()))
         await self._writer.close()
         if self._notify_task is not None:
@@ -283,6 +300,15 @@ class BatchService:
         await self._notify(batch_id)
         return await self.get(batch_id)
 
+    async def _serve(self, batch: Batch) -> None:
+        """Run a batch another replica started, unless it changed meanwhile."""
+        async with self._locks[batch.id]:
+            current = await self._store.get_batch(batch.id)
+            lane = self.lanes[batch.workflow]
+            if current is not None and current.status is B.RUNNING and batch.id not in lane.cursors:
+                log.info("batch %s: running elsewhere, serving it here too", batch.id)
+                lane.add_batch(current)
+
     async def _finish(self, batch_id: str) -> None:
         """The lane has nothing left for this batch: close it if the store agrees."""
         async with self._locks[batch_id]:
@@ -340,9 +366,3 @@ class BatchService:
             changed, self._changed = self._changed, asyncio.Event()
             changed.set()
 
-
-def _requeued(row: Row) -> RowUpdate:
-    return RowUpdate(
-        row.batch_id, row.index, RowStatus.PENDING, row.attempts,
-        error=row.error, overload_since=row.overload_since,
-    )

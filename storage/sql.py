@@ -195,6 +195,9 @@ class SqlStore:
             result = await conn.execute(stmt)
         return result.rowcount
 
+    def set_lease(self, lease_s: float) -> None:
+        self.lease = timedelta(seconds=lease_s)
+
     async def update_rows(self, updates: Sequence[RowUpdate]) -> None:
         if not updates:
             return

@@ -31,6 +31,8 @@ class InMemoryStore:
         self.schedules: dict[str, Schedule] = {}
         self.chats: dict[str, ChatRef] = {}
         self.update_calls = 0
+        self.renewals = 0
+        self.lease_s = 0.0
 
     async def create_batch(self, batch: Batch, rows: Sequence[Row]) -> None:
         if batch.id in self.batches:
@@ -104,6 +106,17 @@ class InMemoryStore:
             fields = {f.name: getattr(u, f.name) for f in dataclasses.fields(u)}
             del fields["batch_id"], fields["index"]
             rows[u.index] = dataclasses.replace(rows[u.index], **fields)
+
+    async def reclaim_expired(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
+        # one process owns every row here, and its running rows are alive: nothing expired
+        return []
+
+    async def renew_leases(self, *, now: datetime) -> int:
+        self.renewals += 1
+        return sum(r.status is RowStatus.RUNNING for rows in self.batch_rows.values() for r in rows)
+
+    def set_lease(self, lease_s: float) -> None:
+        self.lease_s = lease_s
 
     async def reset_rows(
         self, batch_id: str, *, from_statuses: Sequence[RowStatus], to: RowStatus

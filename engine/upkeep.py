@@ -1,0 +1,85 @@
+"""Sharing one database with other replicas: lease heartbeat, take-over and discovery.
+
+Rows are claimed with a lease (DESIGN §5). While this process lives, a heartbeat keeps
+its leases ahead of the clock, so only a dead (or frozen) replica's rows ever expire.
+Each tick, every lane takes over its running batches' expired rows: a row with a saved
+run id is reconciled with Dify like at recovery (its finished result is kept, never run
+again), one without goes back to `pending`. Every ``discover_s`` the store is asked for
+running batches this process does not serve yet (another replica created or resumed them).
+On a single process all of this finds nothing to do and costs one small UPDATE a tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+
+from engine.lane import Lane
+from engine.models import Batch, BatchStatus
+from engine.ports import Store
+from engine.settings import WorkflowSettings
+
+log = logging.getLogger(__name__)
+
+LEASE_FLOOR_S = 60.0
+
+
+def lease_for(workflows: Iterable[WorkflowSettings]) -> float:
+    """A lease outliving the longest row timeout twice over, so a live row never lapses."""
+    longest = max((s.timeout_s for s in workflows), default=0.0)
+    return max(LEASE_FLOOR_S, 2 * longest)
+
+
+class Upkeep:
+    def __init__(
+        self,
+        store: Store,
+        lanes: Mapping[str, Lane],
+        *,
+        serve: Callable[[Batch], Awaitable[None]],
+        clock: Callable[[], datetime],
+        heartbeat_s: float,
+        discover_s: float,
+    ) -> None:
+        self._store = store
+        self._lanes = lanes
+        self._serve = serve
+        self._clock = clock
+        self._heartbeat_s = heartbeat_s
+        self._discover_s = discover_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="replica-upkeep")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_discovery = loop.time() + self._discover_s
+        while True:
+            await asyncio.sleep(self._heartbeat_s)
+            try:
+                await self._store.renew_leases(now=self._clock())
+                for lane in self._lanes.values():
+                    await lane.reclaim(self._clock())
+                if loop.time() >= next_discovery:
+                    next_discovery = loop.time() + self._discover_s
+                    await self.discover()
+            except Exception:
+                # a database hiccup must not end the heartbeat: the next tick tries again
+                log.exception("replica upkeep failed; retrying in %.1f s", self._heartbeat_s)
+
+    async def discover(self) -> None:
+        """Serve running batches of our workflows that this process does not know yet."""
+        for batch in await self._store.list_batches(statuses=[BatchStatus.RUNNING], limit=10_000):
+            lane = self._lanes.get(batch.workflow)
+            if lane is not None and batch.id not in lane.cursors:
+                await self._serve(batch)
