@@ -82,6 +82,30 @@ def row_to_record(row: Row) -> dict[str, Any]:
     return record
 
 
+_FRESH = Row("", 0, 0, (), {})
+"""A row as the sheet gives it: every execution field at its default."""
+
+
+def is_fresh(row: Row) -> bool:
+    """True when a row has never run, so only its sheet fields need storing."""
+    return all(getattr(row, name) == getattr(_FRESH, name) for name in UPDATE_FIELDS)
+
+
+def fresh_row_record(row: Row) -> dict[str, Any]:
+    """The columns of a row that has never run; the table's defaults fill the rest."""
+    return {
+        "batch_id": row.batch_id,
+        "idx": row.index,
+        "sheet_row": row.sheet_row,
+        "cells": list(row.cells),
+        "inputs": row.inputs,
+        "query": row.query,
+        "status": RowStatus.PENDING.value,
+        "attempts": 0,
+        "tokens": 0,
+    }
+
+
 def row_from_record(r: Record) -> Row:
     return Row(
         batch_id=r["batch_id"],

@@ -39,9 +39,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def json_dumps(value: Any) -> str:
     """Non-ASCII text (Chinese inputs and outputs) stays readable and half the size."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    # one encoder for all calls: json.dumps with options builds a new one every time
+    return _ENCODER.encode(value)
 
 
 def json_column() -> JSON:
