@@ -86,7 +86,7 @@ class Intake:
         if not sheet.rows:
             raise SheetError(f"{filename} has no data rows; nothing was started.")
         path = self.keep(data, filename)
-        batch = await self.service.submit(
+        return await self.service.submit(
             workflow=workflow,
             owner=owner,
             sheet=sheet,
@@ -94,9 +94,5 @@ class Intake:
             source_path=str(path),
             schedule_id=schedule_id,
             fire_time=fire_time,
-            start=chat is None,
+            chat=chat,
         )
-        if chat is None:
-            return batch
-        await self.store.bind_chat(batch.id, chat)
-        return await self.service.resume(batch.id)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
 from engine.lane import Lane, requeued
-from engine.models import Batch, BatchStatus, ParsedSheet, Progress, Row, RowStatus, RowUpdate
+from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Row, RowStatus, RowUpdate
 from engine.ports import Notifier, Store, WorkflowClient
 from engine.settings import WorkflowSettings
 from engine.states import check_batch
@@ -161,8 +161,13 @@ class BatchService:
         schedule_id: str | None = None,
         fire_time: datetime | None = None,
         start: bool = True,
+        chat: ChatRef | None = None,
     ) -> Batch:
-        """Create a batch from a checked sheet; raises `AlreadyExists` for a duplicate firing."""
+        """Create a batch from a checked sheet; raises `AlreadyExists` for a duplicate firing.
+
+        With ``chat`` the batch is bound to it before its first notification and before it
+        starts, so the first progress report already goes there and already says it runs.
+        """
         lane = self.lanes.get(workflow)
         if lane is None:
             raise NotFound(f"there is no workflow named {workflow!r}")
@@ -182,6 +187,8 @@ class BatchService:
         ]
         await self._store.create_batch(batch, rows)
         await self._store.add_event(batch.id, "created", f"{len(rows)} rows, {workflow}, by {owner}")
+        if chat is not None:
+            await self._store.bind_chat(batch.id, chat)
         if start:
             lane.add_batch(batch)
         await self._notify(batch.id)

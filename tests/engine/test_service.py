@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine.errors import AlreadyExists, InvalidTransition, NotFound, PermanentWorkflowError, SheetError
-from engine.models import BatchStatus, ParsedSheet, RowStatus, SheetProblem
+from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, RowStatus, SheetProblem
 from engine.settings import WorkflowSettings
 from tests.fakes.memory_store import InMemoryStore
 from tests.fakes.scripted_workflow import EngineHarness, ScriptedWorkflow, Step, fast_settings, sheet_of
@@ -36,7 +36,7 @@ async def make() -> AsyncIterator[Make]:
 
 async def until(predicate: Callable[[], Awaitable[bool]]) -> None:
     async with asyncio.timeout(5):
-        while not await predicate():  # noqa: ASYNC110 - polling a fake's counter is the point
+        while not await predicate():  # polling a fake's counter is the point
             await asyncio.sleep(0.002)
 
 
@@ -179,6 +179,23 @@ async def test_notifications_are_coalesced_per_commit(make: Make) -> None:
     assert calls[-1][1].succeeded == 300
     done_counts = [p.done for _, p in calls]
     assert done_counts == sorted(done_counts)
+
+
+async def test_submit_with_a_chat_binds_it_before_the_first_report_and_starts(make: Make) -> None:
+    h = await make()
+    chat = ChatRef("telegram", "42", progress_message_id="7")
+    seen: list[tuple[BatchStatus, ChatRef | None]] = []
+    record = h.notifier.batch_changed
+
+    async def first_sees_the_chat(batch: Batch, progress: Progress) -> None:
+        seen.append((batch.status, await h.store.chat_for(batch.id)))
+        await record(batch, progress)
+
+    h.notifier.batch_changed = first_sees_the_chat  # type: ignore[method-assign]
+    batch = await h.service.submit(workflow="wf", owner="telegram:1", sheet=sheet_of(2), source_name="t.xlsx",
+                                   chat=chat)
+    assert seen[0] == (BatchStatus.RUNNING, chat)  # never a "queued" report, never unbound
+    assert (await h.service.wait(batch.id)).status is BatchStatus.COMPLETED
 
 
 async def test_latest_and_list(make: Make) -> None:
