@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
+from sqlalchemy.util import await_
 
 from storage.types import json_dumps
 
@@ -32,13 +33,19 @@ def create_engine(database_url: str, *, connect_args: Mapping[str, Any] | None =
     path = sqlite_file(database_url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    sqlite = make_url(database_url).get_backend_name() == "sqlite"
     engine = create_async_engine(
         database_url,
         json_serializer=json_dumps,
         connect_args=dict(connect_args or {}),
         pool_pre_ping=path is None,
+        # every SQLite checkout ends its own transaction (commit, or the rollback that
+        # closing a connection does); the pool's unconditional rollback on return was one
+        # more trip to aiosqlite's thread per write. `_on_reset` still rolls back a
+        # connection that comes back inside a transaction.
+        pool_reset_on_return=None if sqlite else "rollback",
     )
-    if engine.dialect.name == "sqlite":
+    if sqlite:
         _install_sqlite_hooks(engine)
     return engine
 
@@ -67,4 +74,17 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # straight to the driver: one trip to aiosqlite's thread, where exec_driver_sql
+        # took three (cursor, execute, close) plus a whole statement execution on the loop
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        await_(driver.execute("BEGIN IMMEDIATE" if write else "BEGIN"))
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: ConnectionPoolEntry, state: PoolResetState) -> None:
+        # stands in for the pool's reset-on-return, but only when there is something to undo
+        # (an error path); `in_transaction` is read without a trip to the driver's thread
+        if not state.asyncio_safe or state.transaction_was_reset:
+            return
+        if dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
