@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="check a config file, listing every problem")
     check.add_argument("file", nargs="?", type=Path)
+    check.add_argument(
+        "--online", action="store_true", help="also ask each Dify app for its input form"
+    )
 
     serve = sub.add_parser("serve", help="run the chat daemon (Telegram, Slack, scheduler)")
     config_arg(serve)

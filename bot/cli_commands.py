@@ -14,13 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import Runtime, open_runtime, with_concurrency
-from bot.config import Config, default_config_path, load_config
+from bot.app import Runtime, dify_client, open_runtime, with_concurrency
+from bot.config import Config, WorkflowConfig, default_config_path, load_config
 from bot.scheduling import schedule_service
 from bot.terminal import TerminalProgress, format_duration
-from engine.errors import ConfigError, InputError, SheetError
+from engine.errors import ConfigError, InputError, SheetError, WorkflowError
 from engine.models import Batch, BatchStatus
 from engine.workbook import template_workbook, write_results
+
+EXIT_USAGE = 2
 
 OUTPUT_EVENT = "cli_output"
 """The batch event that remembers where a CLI run writes its results (for `resume`)."""
@@ -205,7 +207,27 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
         f"{', '.join(sorted(config.workflows)) or 'none'}; "
         f"chat: {', '.join(fronts) or 'none enabled'}; database: {_redact(config.daemon.database_url)}"
     )
-    return 0
+    if not args.online:
+        return 0
+    failures = 0
+    for name, workflow in sorted(config.workflows.items()):
+        failures += not await _check_app(name, workflow)
+    return EXIT_USAGE if failures else 0
+
+
+async def _check_app(name: str, workflow: WorkflowConfig) -> bool:
+    """Fetch one app's form: proves the URL, the key and the app type (never prints the key)."""
+    client = dify_client(workflow)
+    try:
+        form = await client.form()
+    except WorkflowError as exc:
+        print(f"  {name}: {workflow.base_url}: {exc}", file=sys.stderr)
+        return False
+    finally:
+        await client.aclose()
+    labels = ", ".join(f.label for f in form.fields) or "no inputs"
+    print(f"  {name}: OK, {form.app_type.value} app; inputs: {labels}")
+    return True
 
 
 def _redact(url: str) -> str:

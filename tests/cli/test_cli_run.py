@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -116,3 +118,23 @@ def _login() -> str:
     import getpass
 
     return getpass.getuser()
+
+
+async def test_check_config_online_proves_the_key_and_names_the_inputs(cli: Cli) -> None:
+    code, out, err = await cli.run("check-config", str(cli.config), "--online")
+    assert code == 0, err
+    assert "summarize: OK, workflow app; inputs: Text" in out
+    text = cli.config.read_text(encoding="utf-8").replace(
+        'api_key_env = "DIFY_TEST_KEY"', 'api_key_env = "WRONG_KEY"'
+    )
+    cli.config.write_text(text, encoding="utf-8")
+    cli_env = cli.env()
+    cli_env["WRONG_KEY"] = "app-not-the-right-key-000000"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "check-config", str(cli.config), "--online",
+        cwd=cli.workdir, env=cli_env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out_b, err_b = await proc.communicate()
+    assert proc.returncode == 2
+    assert "Access token is invalid" in err_b.decode()
+    assert "app-not-the-right-key" not in out_b.decode() + err_b.decode()
