@@ -2,8 +2,10 @@
 
 The dispatcher takes a slot, waits out any lane-wide pause and the rate bucket, then
 takes the next row from the batch served longest ago, so a small batch is never stuck
-behind a big one. Rows are claimed from the store in chunks. A row's task holds its slot
-only while the app is called; a retry waits in the store (`pending`, `not_before`).
+behind a big one. Rows are claimed from the store in chunks, and the next chunk is claimed
+in the background while half of the last one is still unsent, so a wave of finishing rows
+never waits for the store to hand out their successors. A row's task holds its slot only
+while the app is called; a retry waits in the store (`pending`, `not_before`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from enum import Enum
-from typing import Any
 
+from engine.cursor import Cursor, Flight, Mode, requeued
+from engine.lane_control import LaneControl
 from engine.limits import AimdGate, LanePause, TokenBucket
 from engine.models import Batch, BatchStatus, Row, RowStatus, RowUpdate
 from engine.ports import Store, WorkflowClient
@@ -29,41 +30,11 @@ log = logging.getLogger(__name__)
 
 Finished = Callable[[str], Awaitable[None]]
 """Asked when a batch has nothing queued or in flight; the service decides if it is done."""
+Claimed = Callable[[str, int], None]
+"""Told how many of a batch's rows a claim moved from `pending` to `running`."""
 
 
-class Mode(Enum):
-    ACTIVE = "active"
-    PAUSED = "paused"
-    CANCELLED = "cancelled"
-
-
-@dataclass(eq=False, slots=True)
-class _Flight:
-    task: asyncio.Task[None] | None = None
-    task_id: str | None = None
-
-
-class _Cursor:
-    """The lane's view of one batch: claimed rows not yet sent, and rows in flight."""
-
-    __slots__ = ("batch", "buffer", "due", "flights", "mode", "next_claim")
-
-    def __init__(self, batch: Batch, mode: Mode) -> None:
-        self.batch = batch
-        self.mode = mode
-        self.buffer: deque[Row] = deque()
-        self.flights: dict[int, _Flight] = {}
-        """Rows sent (or being reconciled) whose final write has not committed yet."""
-        self.next_claim = 0.0
-        self.due: list[float] = []
-        """not_before times of this batch's retries, soonest first."""
-
-    @property
-    def busy(self) -> bool:
-        return bool(self.buffer or self.flights)
-
-
-class Lane:
+class Lane(LaneControl):
     def __init__(
         self,
         settings: WorkflowSettings,
@@ -72,6 +43,7 @@ class Lane:
         writer: GroupWriter,
         *,
         finished: Finished,
+        claimed: Claimed = lambda _batch_id, _n: None,
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[None]],
         rand: Callable[[], float],
@@ -86,14 +58,15 @@ class Lane:
         seconds = lambda: clock().timestamp()  # noqa: E731
         self.bucket = TokenBucket.per_minute(settings.requests_per_minute, clock=seconds, sleep=sleep)
         self.pause = LanePause(clock=seconds, sleep=sleep)
-        self.cursors: OrderedDict[str, _Cursor] = OrderedDict()
+        self.cursors: OrderedDict[str, Cursor] = OrderedDict()
         self._store = store
         self._writer = writer
         self._finished = finished
+        self._claimed = claimed
         self._clock = clock
         self._idle_poll_s = idle_poll_s
         self._cancel_grace_s = cancel_grace_s
-        self._chunk = max(8, settings.concurrency)
+        self.chunk = max(32, settings.concurrency)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -105,70 +78,16 @@ class Lane:
         if self._task is None:
             self._task = asyncio.create_task(self._dispatch(), name=f"lane-{self.settings.name}")
 
-    def add_batch(self, batch: Batch) -> None:
-        """Serve (or serve again) a running batch."""
-        cursor = self.cursors.get(batch.id)
-        if cursor is None:
-            cursor = self.cursors[batch.id] = _Cursor(batch, Mode.ACTIVE)
-        cursor.batch, cursor.mode, cursor.next_claim = batch, Mode.ACTIVE, 0.0
-        self._wake.set()
-
-    def forget(self, batch_id: str) -> None:
-        self.cursors.pop(batch_id, None)
-
-    def is_busy(self, batch_id: str) -> bool:
-        cursor = self.cursors.get(batch_id)
-        return cursor is not None and cursor.busy
-
-    async def pause_batch(self, batch_id: str) -> None:
-        """Stop dispatching the batch; rows in flight finish and are kept."""
-        cursor = self.cursors.get(batch_id)
-        if cursor is not None:
-            cursor.mode = Mode.PAUSED
-            await self._release(cursor)
-
-    async def cancel_batch(self, batch_id: str) -> None:
-        """Stop dispatching, stop the batch's runs on Dify, and end its rows `cancelled`."""
-        cursor = self.cursors.get(batch_id)
-        if cursor is None:
-            return
-        cursor.mode = Mode.CANCELLED
-        await self._release(cursor)
-        user = cursor.batch.owner
-        stops = []
-        for flight in list(cursor.flights.values()):
-            task = flight.task
-            if task is None or task.done():
-                continue
-            if flight.task_id:
-                stops.append(self.runner.stop(flight.task_id, user))
-            else:
-                task.cancel()  # not started on Dify's side yet: nothing to wait for
-        await asyncio.gather(*stops)
-        late = [f.task for f in cursor.flights.values() if f.task is not None and not f.task.done()]
-        if late:
-            self._background(self._cancel_after(late, self._cancel_grace_s))
-
     def adopt(self, batch: Batch, row: Row) -> None:
         """Watch a row that was in flight before a restart until its run is resolved."""
         mode = Mode.ACTIVE if batch.status is BatchStatus.RUNNING else Mode.PAUSED
-        cursor = self.cursors.get(batch.id) or self.cursors.setdefault(batch.id, _Cursor(batch, mode))
-        flight = cursor.flights[row.index] = _Flight(task_id=row.task_id)
+        cursor = self.cursors.get(batch.id) or self.cursors.setdefault(batch.id, Cursor(batch, mode))
+        flight = cursor.flights[row.index] = Flight(task_id=row.task_id)
         flight.task = self._background(self._watch(cursor, row))
 
-    async def reclaim(self, now: datetime) -> None:
-        """Take over rows of the running batches whose owner stopped renewing their lease."""
-        for cursor in [c for c in self.cursors.values() if c.mode is Mode.ACTIVE]:
-            rows = await self._store.reclaim_expired(cursor.batch.id, limit=self._chunk, now=now)
-            ours = cursor.flights.keys() | {r.index for r in cursor.buffer}
-            for row in rows:
-                if row.index in ours:
-                    continue  # our own heartbeat was late; taking it re-leased it to us
-                log.info("row %s/%d: lease expired, taking it over", row.batch_id, row.index)
-                if row.run_id:
-                    self.adopt(cursor.batch, row)
-                else:
-                    self._writer.put(requeued(row))
+    def requeue(self, row: Row) -> None:
+        """Hand a row taken over from a dead replica back to `pending` (it has no run to reconcile)."""
+        self._writer.put(requeued(row))
 
     def committed(self, batch_id: str, updates: Iterable[RowUpdate]) -> None:
         """The writer stored these updates: rows leave flight, retries get a claim time."""
@@ -200,6 +119,8 @@ class Lane:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        claims = [c.claiming for c in self.cursors.values() if c.claiming is not None]
+        await asyncio.gather(*claims, return_exceptions=True)  # their rows are handed back below
         for cursor in list(self.cursors.values()):
             await self._release(cursor)  # unsent rows go back to `pending` (cancelled ones have none)
         if self._tasks:
@@ -235,10 +156,10 @@ class Lane:
             await self._idle()
             return
         cursor, row = picked
-        flight = cursor.flights[row.index] = _Flight()
+        flight = cursor.flights[row.index] = Flight()
         flight.task = self._background(self._run_row(cursor, flight, row, ticket))
 
-    async def _next_row(self) -> tuple[_Cursor, Row] | None:
+    async def _next_row(self) -> tuple[Cursor, Row] | None:
         self._wake.clear()  # a wake-up from here on is seen by the next _idle
         now = self._clock()
         for cursor in [c for c in self.cursors.values() if c.mode is Mode.ACTIVE]:
@@ -248,25 +169,43 @@ class Lane:
                 return cursor, row
         return None
 
-    async def _take(self, cursor: _Cursor, now: datetime) -> Row | None:
-        if cursor.buffer:
-            return cursor.buffer.popleft()
+    async def _take(self, cursor: Cursor, now: datetime) -> Row | None:
         t = now.timestamp()
-        if t < cursor.next_claim:
-            return None
-        rows = await self._store.claim_rows(cursor.batch.id, limit=self._chunk, now=now)
+        if not cursor.buffer:
+            if cursor.claiming is None and t >= cursor.next_claim:
+                cursor.claiming = self._background(self._claim(cursor, now))
+            if cursor.claiming is None:
+                return None
+            claim = cursor.claiming
+            await asyncio.wait([claim])  # not cancelled with us: shutdown hands its rows back
+            if not cursor.buffer or cursor.mode is not Mode.ACTIVE:
+                if not cursor.busy and cursor.mode is Mode.ACTIVE:
+                    await self._finished(cursor.batch.id)
+                return None
+        row = cursor.buffer.popleft()
+        if len(cursor.buffer) <= self.chunk // 2 and cursor.claiming is None and t >= cursor.next_claim:
+            cursor.claiming = self._background(self._claim(cursor, now))
+        return row
+
+    async def _claim(self, cursor: Cursor, now: datetime) -> None:
+        t = now.timestamp()
+        try:
+            rows = await self._store.claim_rows(cursor.batch.id, limit=self.chunk, now=now)
+        except Exception:
+            log.exception("lane %s: claiming rows of %s failed", self.settings.name, cursor.batch.id)
+            rows = []
+        finally:
+            cursor.claiming = None
+        if rows:
+            self._claimed(cursor.batch.id, len(rows))
         cursor.buffer.extend(rows)
         if cursor.mode is not Mode.ACTIVE:  # paused or cancelled while we were claiming
             await self._release(cursor)
-            return None
-        if rows:
-            return cursor.buffer.popleft()
-        while cursor.due and cursor.due[0] <= t:
-            heapq.heappop(cursor.due)
-        cursor.next_claim = min(t + self._idle_poll_s, cursor.due[0] if cursor.due else float("inf"))
-        if not cursor.busy:
-            await self._finished(cursor.batch.id)
-        return None
+        elif not rows:
+            while cursor.due and cursor.due[0] <= t:
+                heapq.heappop(cursor.due)
+            cursor.next_claim = min(t + self._idle_poll_s, cursor.due[0] if cursor.due else float("inf"))
+        self._wake.set()
 
     async def _idle(self) -> None:
         now = self._now()
@@ -280,7 +219,7 @@ class Lane:
 
     # -- rows -----------------------------------------------------------------------------
 
-    async def _run_row(self, cursor: _Cursor, flight: _Flight, row: Row, ticket: int) -> None:
+    async def _run_row(self, cursor: Cursor, flight: Flight, row: Row, ticket: int) -> None:
         def started(update: RowUpdate) -> None:
             flight.task_id = update.task_id
             self._writer.put(update)
@@ -306,7 +245,7 @@ class Lane:
             self.pause.pause_for(outcome.pause_s)
         self._writer.put(outcome.update)
 
-    async def _watch(self, cursor: _Cursor, row: Row) -> None:
+    async def _watch(self, cursor: Cursor, row: Row) -> None:
         await self.gate.acquire()  # the run still occupies Dify: count it against the lane
         try:
             update = await self.runner.reconcile(row, user=cursor.batch.owner)
@@ -320,38 +259,6 @@ class Lane:
             update = self._cancelled(row, row.attempts)
         self._writer.put(update)
 
-    def _cancelled(self, row: Row, attempts: int) -> RowUpdate:
-        return RowUpdate(row.batch_id, row.index, RowStatus.CANCELLED, attempts,
-                         error="cancelled", started_at=row.started_at, finished_at=self._clock())
-
-
-    async def _release(self, cursor: _Cursor) -> None:
-        """Hand claimed but unsent rows back: `pending` on pause, `cancelled` on cancel."""
-        rows, cursor.buffer = list(cursor.buffer), deque()
-        if not rows:
-            return
-        if cursor.mode is Mode.CANCELLED:
-            updates = [self._cancelled(r, r.attempts) for r in rows]
-        else:
-            updates = [requeued(r) for r in rows]
-        await self._writer.write(updates)
-
-    async def _cancel_after(self, tasks: list[asyncio.Task[None]], delay_s: float) -> None:
-        await asyncio.sleep(delay_s)
-        for task in tasks:
-            task.cancel()
-
-    def _background(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     def _now(self) -> float:
         return self._clock().timestamp()
 
-
-def requeued(row: Row) -> RowUpdate:
-    """The row back to `pending` as it was, its attempt not spent (the stop was ours)."""
-    return RowUpdate(row.batch_id, row.index, RowStatus.PENDING, row.attempts, not_before=row.not_before,
-                     error=row.error, overload_since=row.overload_since)

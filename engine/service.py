@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
-from engine.lane import Lane, requeued
+from engine.lane import Lane
 from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Row, RowStatus, RowUpdate
+from engine.notices import Notices
 from engine.ports import Notifier, Store, WorkflowClient
+from engine.recovery import recover_batches
 from engine.settings import WorkflowSettings
 from engine.states import check_batch
-from engine.upkeep import Upkeep, lease_for
+from engine.upkeep import Upkeep, checked_lease
 from engine.writer import GroupWriter
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,8 @@ class BatchService:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         new_id: Callable[[], str] = lambda: secrets.token_hex(3),
-        flush_delay_s: float = 0.01,
-        notify_interval_s: float = 0.2,
+        flush_delay_s: float = 0.05,
+        notify_interval_s: float = 0.5,
         idle_poll_s: float = 1.0,
         run_poll_s: float = 2.0,
         cancel_grace_s: float = 5.0,
@@ -57,34 +59,27 @@ class BatchService:
         missing = sorted(set(workflows) - set(clients))
         if missing:
             raise ValueError(f"no client for workflow(s): {', '.join(missing)}")
-        longest = max((s.timeout_s for s in workflows.values()), default=0.0)
-        lease = lease_s if lease_s is not None else lease_for(workflows.values())
-        if lease <= longest:
-            raise ValueError(f"lease_s {lease:g} must exceed the longest row timeout ({longest:g} s)")
+        lease = checked_lease(workflows.values(), lease_s)
         store.set_lease(lease)
         self._store = store
-        self._notifier = notifier
+        self._notices = Notices(store, notifier, interval_s=notify_interval_s)
         self._clock = clock
         self._new_id = new_id
         self._writer = GroupWriter(store, self._on_commit, max_delay_s=flush_delay_s, sleep=sleep)
         self.lanes = {
             name: Lane(
-                settings, clients[name], store, self._writer, finished=self._finish, clock=clock,
+                settings, clients[name], store, self._writer, finished=self._finish,
+                claimed=self._notices.claimed, clock=clock,
                 sleep=sleep, rand=rand, idle_poll_s=idle_poll_s, run_poll_s=run_poll_s,
                 cancel_grace_s=cancel_grace_s,
             )
             for name, settings in workflows.items()
         }
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._upkeep = Upkeep(
-            store, self.lanes, serve=self._serve, clock=clock,
+            store, self.lanes, locks=self._locks, clock=clock,
             heartbeat_s=heartbeat_s or min(30.0, lease / 4), discover_s=discover_s,
         )
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._dirty: set[str] = set()
-        self._dirty_event = asyncio.Event()
-        self._changed = asyncio.Event()
-        self._notify_interval_s = notify_interval_s
-        self._notify_task: asyncio.Task[None] | None = None
         self._started = False
         self._recovered = False
 
@@ -96,41 +91,17 @@ class BatchService:
             return
         self._started = True
         self._writer.start()
-        self._notify_task = asyncio.create_task(self._notify_loop(), name="batch-notifier")
+        self._notices.start()
         for lane in self.lanes.values():
             lane.start()
         self._upkeep.start()
 
     async def recover(self) -> builtins.list[Batch]:
-        """Pick up after a restart; returns the running batches that resume.
-
-        Rows left `running` without a run id go back to `pending`; those with one are
-        reconciled with Dify by their lane (see `RowRunner.reconcile`).
-        """
+        """Pick up after a restart (see `recover_batches`); returns the batches that resume."""
         if self._recovered:
             return []
         self._recovered = True
-        resumed: builtins.list[Batch] = []
-        for batch in await self._store.list_batches(statuses=[B.RUNNING, B.PAUSED], limit=1_000_000):
-            lane = self.lanes.get(batch.workflow)
-            if lane is None:
-                log.error("batch %s: workflow %s is no longer configured", batch.id, batch.workflow)
-                continue
-            stuck = await self._store.rows(batch.id, statuses=[RowStatus.RUNNING])
-            requeue = [requeued(r) for r in stuck if not r.run_id]
-            if requeue:
-                await self._store.update_rows(requeue)
-            watched = [r for r in stuck if r.run_id]
-            for row in watched:
-                lane.adopt(batch, row)
-            await self._store.add_event(
-                batch.id, "recovered", f"{len(requeue)} rows requeued, {len(watched)} runs to reconcile"
-            )
-            log.info("batch %s recovered: %d requeued, %d to reconcile", batch.id, len(requeue), len(watched))
-            if batch.status is B.RUNNING:
-                lane.add_batch(batch)
-                resumed.append(batch)
-        return resumed
+        return await recover_batches(self._store, self.lanes)
 
     async def shutdown(self, grace_s: float) -> None:
         """Stop intake, let rows in flight finish for ``grace_s``, and persist everything.
@@ -141,12 +112,7 @@ class BatchService:
         await self._upkeep.stop()
         await asyncio.gather(*(lane.shutdown(grace_s) for lane in self.lanes.values()))
         await self._writer.close()
-        if self._notify_task is not None:
-            self._notify_task.cancel()
-            await asyncio.gather(self._notify_task, return_exceptions=True)
-            self._notify_task = None
-        for batch_id in self._take_dirty():
-            await self._notify(batch_id)
+        await self._notices.stop()
 
     # -- commands -------------------------------------------------------------------------
 
@@ -189,9 +155,10 @@ class BatchService:
         await self._store.add_event(batch.id, "created", f"{len(rows)} rows, {workflow}, by {owner}")
         if chat is not None:
             await self._store.bind_chat(batch.id, chat)
+        self._notices.seed(batch.id, Progress(total=len(rows), pending=len(rows)))
         if start:
             lane.add_batch(batch)
-        await self._notify(batch.id)
+        await self._notices.notify(batch.id)
         return batch
 
     async def pause(self, batch_id: str) -> Batch:
@@ -223,6 +190,7 @@ class BatchService:
             await self._lane(batch).cancel_batch(batch_id)
             await self._writer.flush()  # retries decided before the cancel land first
             await self._store.reset_rows(batch_id, from_statuses=[RowStatus.PENDING], to=RowStatus.CANCELLED)
+            self._notices.forget(batch_id)
         return await self._changed_to(batch_id, "cancelled")
 
     async def retry_failed(self, batch_id: str) -> Batch:
@@ -234,6 +202,7 @@ class BatchService:
             if batch.status.is_final:
                 await self._move(batch, B.RUNNING)
             await self._store.reset_rows(batch_id, from_statuses=[RowStatus.FAILED], to=RowStatus.PENDING)
+            self._notices.forget(batch_id)
             batch = await self.get(batch_id)
             if batch.status is B.RUNNING:
                 self._lane(batch).add_batch(batch)
@@ -264,12 +233,16 @@ class BatchService:
 
     async def wait(self, batch_id: str) -> Batch:
         """Return once the batch is final or paused and none of its rows is still in flight."""
+        lane: Lane | None = None
         while True:
-            changed = self._changed
-            batch = await self.get(batch_id)
-            settled = batch.status.is_final or batch.status is B.PAUSED
-            if settled and not self._lane(batch).is_busy(batch_id):
-                return batch
+            changed = self._notices.changed
+            # while its lane still holds rows of it, the batch cannot be settled: no store read
+            if lane is None or not lane.is_busy(batch_id):
+                batch = await self.get(batch_id)
+                lane = self._lane(batch)
+                settled = batch.status.is_final or batch.status is B.PAUSED
+                if settled and not lane.is_busy(batch_id):
+                    return batch
             await changed.wait()
 
     # -- internals ------------------------------------------------------------------------
@@ -304,17 +277,8 @@ class BatchService:
     async def _changed_to(self, batch_id: str, kind: str) -> Batch:
         await self._store.add_event(batch_id, kind)
         log.info("batch %s %s", batch_id, kind)
-        await self._notify(batch_id)
+        await self._notices.notify(batch_id, reread=True)
         return await self.get(batch_id)
-
-    async def _serve(self, batch: Batch) -> None:
-        """Run a batch another replica started, unless it changed meanwhile."""
-        async with self._locks[batch.id]:
-            current = await self._store.get_batch(batch.id)
-            lane = self.lanes[batch.workflow]
-            if current is not None and current.status is B.RUNNING and batch.id not in lane.cursors:
-                log.info("batch %s: running elsewhere, serving it here too", batch.id)
-                lane.add_batch(current)
 
     async def _finish(self, batch_id: str) -> None:
         """The lane has nothing left for this batch: close it if the store agrees."""
@@ -334,8 +298,9 @@ class BatchService:
             self._lane(batch).forget(batch_id)
             counts = f"{progress.succeeded} ok, {progress.failed} failed"
             await self._store.add_event(batch_id, status.value, counts)
+        self._notices.seed(batch_id, progress)
         log.info("batch %s %s", batch_id, status.value)
-        await self._notify(batch_id)
+        await self._notices.notify(batch_id)
 
     def _on_commit(self, updates: Sequence[RowUpdate]) -> None:
         by_batch: dict[str, list[RowUpdate]] = {}
@@ -344,32 +309,4 @@ class BatchService:
         for batch_id, group in by_batch.items():
             for lane in self.lanes.values():
                 lane.committed(batch_id, group)
-        self._dirty.update(by_batch)
-        self._dirty_event.set()
-
-    def _take_dirty(self) -> set[str]:
-        dirty, self._dirty = self._dirty, set()
-        self._dirty_event.clear()
-        return dirty
-
-    async def _notify_loop(self) -> None:
-        # one notifier call per batch per round, however many rows that round committed;
-        # each call reads the batch and its progress from the store, which at a hundred
-        # commits a second would cost the event loop more than the Dify calls do
-        while True:
-            await self._dirty_event.wait()
-            for batch_id in self._take_dirty():
-                await self._notify(batch_id)
-            await asyncio.sleep(self._notify_interval_s)
-
-    async def _notify(self, batch_id: str) -> None:
-        try:
-            batch = await self._store.get_batch(batch_id)
-            if batch is not None:
-                await self._notifier.batch_changed(batch, await self._store.progress(batch_id))
-        except Exception:
-            log.exception("notifying about batch %s failed", batch_id)
-        finally:
-            changed, self._changed = self._changed, asyncio.Event()
-            changed.set()
-
+            self._notices.committed(batch_id, group)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 
+from engine.cursor import Mode
 from engine.lane import Lane
 from engine.models import Batch, BatchStatus
 from engine.ports import Store
@@ -32,20 +33,29 @@ def lease_for(workflows: Iterable[WorkflowSettings]) -> float:
     return max(LEASE_FLOOR_S, 2 * longest)
 
 
+def checked_lease(workflows: Collection[WorkflowSettings], lease_s: float | None) -> float:
+    """``lease_s`` (default: `lease_for`), refused unless it outlives every row timeout."""
+    longest = max((s.timeout_s for s in workflows), default=0.0)
+    lease = lease_s if lease_s is not None else lease_for(workflows)
+    if lease <= longest:
+        raise ValueError(f"lease_s {lease:g} must exceed the longest row timeout ({longest:g} s)")
+    return lease
+
+
 class Upkeep:
     def __init__(
         self,
         store: Store,
         lanes: Mapping[str, Lane],
         *,
-        serve: Callable[[Batch], Awaitable[None]],
+        locks: Mapping[str, asyncio.Lock],
         clock: Callable[[], datetime],
         heartbeat_s: float,
         discover_s: float,
     ) -> None:
         self._store = store
         self._lanes = lanes
-        self._serve = serve
+        self._locks = locks
         self._clock = clock
         self._heartbeat_s = heartbeat_s
         self._discover_s = discover_s
@@ -69,7 +79,7 @@ class Upkeep:
             try:
                 await self._store.renew_leases(now=self._clock())
                 for lane in self._lanes.values():
-                    await lane.reclaim(self._clock())
+                    await self.reclaim(lane, self._clock())
                 if loop.time() >= next_discovery:
                     next_discovery = loop.time() + self._discover_s
                     await self.discover()
@@ -77,9 +87,31 @@ class Upkeep:
                 # a database hiccup must not end the heartbeat: the next tick tries again
                 log.exception("replica upkeep failed; retrying in %.1f s", self._heartbeat_s)
 
+    async def reclaim(self, lane: Lane, now: datetime) -> None:
+        """Take over rows of the lane's running batches whose owner stopped renewing their lease."""
+        for cursor in [c for c in lane.cursors.values() if c.mode is Mode.ACTIVE]:
+            rows = await self._store.reclaim_expired(cursor.batch.id, limit=lane.chunk, now=now)
+            ours = cursor.flights.keys() | {r.index for r in cursor.buffer}
+            for row in rows:
+                if row.index in ours:
+                    continue  # our own heartbeat was late; taking it re-leased it to us
+                log.info("row %s/%d: lease expired, taking it over", row.batch_id, row.index)
+                if row.run_id:
+                    lane.adopt(cursor.batch, row)
+                else:
+                    lane.requeue(row)
+
     async def discover(self) -> None:
         """Serve running batches of our workflows that this process does not know yet."""
         for batch in await self._store.list_batches(statuses=[BatchStatus.RUNNING], limit=10_000):
             lane = self._lanes.get(batch.workflow)
             if lane is not None and batch.id not in lane.cursors:
-                await self._serve(batch)
+                await self._serve(lane, batch)
+
+    async def _serve(self, lane: Lane, batch: Batch) -> None:
+        """Run a batch another replica started, unless it changed meanwhile."""
+        async with self._locks[batch.id]:
+            current = await self._store.get_batch(batch.id)
+            if current is not None and current.status is BatchStatus.RUNNING and batch.id not in lane.cursors:
+                log.info("batch %s: running elsewhere, serving it here too", batch.id)
+                lane.add_batch(current)

@@ -86,13 +86,13 @@ async def kill(service: BatchService) -> None:
     lane._task.cancel()  # first stop sending, so every row sent has its run id stored
     await asyncio.sleep(0)
     await service._writer.flush()
-    tasks = [*lane._tasks, service._writer._task, service._notify_task, service._upkeep._task]
+    tasks = [*lane._tasks, service._writer._task, service._notices._task, service._upkeep._task]
     for task in tasks:
         if task is not None:
             task.cancel()
     await asyncio.gather(lane._task, *[t for t in tasks if t is not None], return_exceptions=True)
     lane._task = None
-    service._writer._task = service._notify_task = service._upkeep._task = None
+    service._writer._task = service._notices._task = service._upkeep._task = None
     lane.cursors.clear()
     lane._tasks.clear()
 

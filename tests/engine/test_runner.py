@@ -138,8 +138,10 @@ async def test_overload_shrinks_the_lane_and_spends_no_attempts(make: Make) -> N
 
 
 async def test_overload_gives_up_after_overload_give_up_s(make: Make) -> None:
+    # a retry is claimable once its write commits: group writes quickly so 50 ms holds several
     h = await make(
-        fast_settings(overload_give_up_s=0.05), workflow=ScriptedWorkflow(default=Step(outcome=overload()))
+        fast_settings(overload_give_up_s=0.05), workflow=ScriptedWorkflow(default=Step(outcome=overload())),
+        flush_delay_s=0.005,
     )
     started = time.monotonic()
     batch, rows = await h.run(1)

@@ -1,0 +1,118 @@
+"""Progress reports: coalesced per batch, with the counts kept in memory.
+
+Every report used to read the batch's counts from the store (a GROUP BY over its rows),
+a few times a second per running batch, on the event loop the Dify calls share. The
+service sees every row transition this process commits, so it keeps the counts itself:
+seeded exactly when a batch is created, read from the store when it has none for a batch
+(after a restart, or after a bulk change it did not follow row by row: `forget`), and
+re-read whenever the batch changes state, so the final report is exact. The rows another
+replica finishes show up at the batch's next re-read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import replace
+
+from engine.models import Progress, RowStatus, RowUpdate
+from engine.ports import Notifier, Store
+
+log = logging.getLogger(__name__)
+
+_FIELD = {RowStatus.PENDING: "pending", RowStatus.SUCCEEDED: "succeeded",
+          RowStatus.FAILED: "failed", RowStatus.CANCELLED: "cancelled"}
+
+
+class Notices:
+    def __init__(self, store: Store, notifier: Notifier, *, interval_s: float) -> None:
+        self._store = store
+        self._notifier = notifier
+        self._interval_s = interval_s
+        self._counts: dict[str, Progress] = {}
+        self._dirty: set[str] = set()
+        self._dirty_event = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def changed(self) -> asyncio.Event:
+        """Set after the next report (of any batch); a fresh event each time."""
+        return self._changed
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="batch-notifier")
+
+    async def stop(self) -> None:
+        """Stop the loop, then report what is still unreported."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        for batch_id in self._take_dirty():
+            await self.notify(batch_id)
+
+    # -- counts -----------------------------------------------------------------------------
+
+    def seed(self, batch_id: str, progress: Progress) -> None:
+        self._counts[batch_id] = progress
+
+    def forget(self, batch_id: str) -> None:
+        """The store changed this batch's rows in bulk: read its counts again next time."""
+        self._counts.pop(batch_id, None)
+
+    def claimed(self, batch_id: str, n: int) -> None:
+        p = self._counts.get(batch_id)
+        if p is not None:
+            self._counts[batch_id] = replace(p, pending=max(0, p.pending - n), running=p.running + n)
+
+    def committed(self, batch_id: str, updates: Iterable[RowUpdate]) -> None:
+        """Every update the engine writes is of a row it holds `running` (claimed or adopted)."""
+        p = self._counts.get(batch_id)
+        if p is not None:
+            moved = {"pending": 0, "succeeded": 0, "failed": 0, "cancelled": 0}
+            left, tokens = 0, 0
+            for u in updates:
+                field = _FIELD.get(u.status)
+                if field is not None:
+                    moved[field] += 1
+                    left += 1
+                    tokens += u.tokens
+            self._counts[batch_id] = replace(
+                p, running=max(0, p.running - left), tokens=p.tokens + tokens,
+                **{k: getattr(p, k) + v for k, v in moved.items()},
+            )
+        self._dirty.add(batch_id)
+        self._dirty_event.set()
+
+    # -- reports ----------------------------------------------------------------------------
+
+    async def notify(self, batch_id: str, *, reread: bool = False) -> None:
+        try:
+            batch = await self._store.get_batch(batch_id)
+            if batch is None:
+                return
+            progress = None if reread else self._counts.get(batch_id)
+            if progress is None:
+                progress = self._counts[batch_id] = await self._store.progress(batch_id)
+            await self._notifier.batch_changed(batch, progress)
+        except Exception:
+            log.exception("notifying about batch %s failed", batch_id)
+        finally:
+            changed, self._changed = self._changed, asyncio.Event()
+            changed.set()
+
+    def _take_dirty(self) -> set[str]:
+        dirty, self._dirty = self._dirty, set()
+        self._dirty_event.clear()
+        return dirty
+
+    async def _loop(self) -> None:
+        # one report per batch per round, however many rows that round committed
+        while True:
+            await self._dirty_event.wait()
+            for batch_id in self._take_dirty():
+                await self.notify(batch_id)
+            await asyncio.sleep(self._interval_s)
