@@ -5,8 +5,10 @@ a few times a second per running batch, on the event loop the Dify calls share. 
 service sees every row transition this process commits, so it keeps the counts itself:
 seeded exactly when a batch is created, read from the store when it has none for a batch
 (after a restart, or after a bulk change it did not follow row by row: `forget`), and
-re-read whenever the batch changes state, so the final report is exact. The rows another
-replica finishes show up at the batch's next re-read.
+re-read whenever the batch changes state, so the final report is exact. Rows that another
+replica sharing the database finishes are invisible here, so the counts are also re-read
+every ``refresh_s`` (a re-read that raced a commit and lags is dropped, so `done` never
+goes backwards).
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ _FIELD = {RowStatus.PENDING: "pending", RowStatus.SUCCEEDED: "succeeded",
 
 
 class Notices:
-    def __init__(self, store: Store, notifier: Notifier, *, interval_s: float) -> None:
+    def __init__(
+        self, store: Store, notifier: Notifier, *, interval_s: float, refresh_s: float = 5.0
+    ) -> None:
         self._store = store
         self._notifier = notifier
         self._interval_s = interval_s
+        self._refresh_s = refresh_s
         self._counts: dict[str, Progress] = {}
+        self._read_at: dict[str, float] = {}
         self._dirty: set[str] = set()
         self._dirty_event = asyncio.Event()
         self._changed = asyncio.Event()
@@ -58,10 +64,12 @@ class Notices:
 
     def seed(self, batch_id: str, progress: Progress) -> None:
         self._counts[batch_id] = progress
+        self._read_at[batch_id] = asyncio.get_running_loop().time()
 
     def forget(self, batch_id: str) -> None:
         """The store changed this batch's rows in bulk: read its counts again next time."""
         self._counts.pop(batch_id, None)
+        self._read_at.pop(batch_id, None)
 
     def claimed(self, batch_id: str, n: int) -> None:
         p = self._counts.get(batch_id)
@@ -94,15 +102,24 @@ class Notices:
             batch = await self._store.get_batch(batch_id)
             if batch is None:
                 return
-            progress = None if reread else self._counts.get(batch_id)
-            if progress is None:
-                progress = self._counts[batch_id] = await self._store.progress(batch_id)
-            await self._notifier.batch_changed(batch, progress)
+            await self._notifier.batch_changed(batch, await self._progress(batch_id, reread))
         except Exception:
             log.exception("notifying about batch %s failed", batch_id)
         finally:
             changed, self._changed = self._changed, asyncio.Event()
             changed.set()
+
+    async def _progress(self, batch_id: str, reread: bool) -> Progress:
+        known = self._counts.get(batch_id)
+        now = asyncio.get_running_loop().time()
+        if known is not None and not reread and now - self._read_at.get(batch_id, now) < self._refresh_s:
+            return known
+        fresh = await self._store.progress(batch_id)
+        self._read_at[batch_id] = now
+        current = self._counts.get(batch_id)  # commits may have moved it during the read
+        if current is None or reread or fresh.done >= current.done:
+            self._counts[batch_id] = current = fresh
+        return current
 
     def _take_dirty(self) -> set[str]:
         dirty, self._dirty = self._dirty, set()
