@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
+from engine.cells import coerce, converter, loose
 from engine.errors import SheetError
 from engine.filecheck import FileKind, check_file, sniff_kind
 from engine.models import (
@@ -33,10 +30,6 @@ TEMPLATE_SHEET = "Inputs"
 MAX_PROBLEMS = 10_000
 """Problems kept per sheet; beyond this one last entry says how many more there were."""
 
-_TRUE = frozenset({"true", "yes", "y", "1", "on", "是", "真"})
-_FALSE = frozenset({"false", "no", "n", "0", "off", "否", "假"})
-_URL_SPLIT = re.compile(r"[\s,，]+")
-_INT_TEXT = re.compile(r"[+-]?\d+")
 _NOT_INPUT = (FieldType.EXTERNAL_DATA_TOOL,)  # filled by Dify's tool, never by the person
 _QUERY_FIELD = FormField(QUERY_VARIABLE, QUERY_VARIABLE, FieldType.PARAGRAPH, required=True)
 
@@ -102,7 +95,7 @@ def read_table(data: bytes, filename: str) -> tuple[str, list[list[Any]]]:
 def _pick_sheet(wb: CalamineWorkbook) -> str:
     sheets = [m for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible] or wb.sheets_metadata
     for meta in sheets:
-        if _norm(meta.name) == _norm(TEMPLATE_SHEET):
+        if loose(meta.name) == loose(TEMPLATE_SHEET):
             return meta.name
     return sheets[0].name
 
@@ -160,23 +153,19 @@ def _letter(i: int) -> str:
     return s
 
 
-def _norm(text: str) -> str:
-    return "".join(text.split()).strip("*").casefold()
-
-
 def _match_headers(columns: tuple[str, ...], form: InputForm, filename: str) -> dict[int, FormField]:
     fields = [f for f in form.fields if f.type not in _NOT_INPUT]
     if form.needs_query:
         fields.insert(0, _QUERY_FIELD)
     by_name: dict[str, FormField] = {}
     for f in fields:  # labels first: a label beats another field's variable name
-        by_name.setdefault(_norm(f.label), f)
+        by_name.setdefault(loose(f.label), f)
     for f in fields:
-        by_name.setdefault(_norm(f.variable), f)
+        by_name.setdefault(loose(f.variable), f)
     slots: dict[int, FormField] = {}
     seen: dict[str, str] = {}
     for i, col in enumerate(columns):
-        found = by_name.get(_norm(col))
+        found = by_name.get(loose(col))
         if found is None:
             continue
         if found.variable in seen:
@@ -207,7 +196,7 @@ class _RowChecker:
         self._problems: list[SheetProblem] = []
         self._dropped = 0
         # resolved once per sheet, not once per cell: a 100,000-row sheet has a million cells
-        self._plan = [(i, f, _converter(f)) for i, f in self.slots.items()]
+        self._plan = [(i, f, converter(f)) for i, f in self.slots.items()]
 
     def check(self, sheet_row: int, cells: list[Any]) -> SheetRow:
         inputs: dict[str, Any] = {}
@@ -250,116 +239,4 @@ class _RowChecker:
         return tuple(self._problems)
 
 
-def _converter(field: FormField) -> Callable[[Any], Any]:
-    """`coerce` for one field, with a shortcut for the commonest cells (text, plain numbers)."""
-    if field.type in (FieldType.TEXT_INPUT, FieldType.PARAGRAPH):
-        limit = field.max_length
-
-        def text(raw: Any) -> Any:
-            if type(raw) is str and (not limit or len(raw) <= limit):
-                return raw
-            return coerce(field, raw)
-
-        return text
-    if field.type is FieldType.NUMBER:
-
-        def number(raw: Any) -> Any:
-            if type(raw) is float and math.isfinite(raw) and not raw.is_integer():
-                return raw
-            return _number(raw)
-
-        return number
-    return lambda raw: coerce(field, raw)
-
-
-def coerce(field: FormField, raw: Any) -> Any:
-    """Turn one non-empty cell into the value Dify expects for ``field``; ValueError says what is wrong."""
-    t = field.type
-    if t is FieldType.NUMBER:
-        return _number(raw)
-    if t is FieldType.CHECKBOX:
-        return _checkbox(raw)
-    text = _text(raw)
-    if t is FieldType.SELECT:
-        return _select(field, text)
-    if t is FieldType.JSON_OBJECT:
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos + 1})") from exc
-        if not isinstance(obj, dict):
-            raise ValueError('must be a JSON object, like {"key": "value"}')
-        return obj
-    if t is FieldType.FILE:
-        urls = [u for u in _URL_SPLIT.split(text) if u]
-        if len(urls) != 1:
-            raise ValueError("must be exactly one http(s) URL")
-        return _url(urls[0])
-    if t is FieldType.FILE_LIST:
-        urls = [_url(u) for u in _URL_SPLIT.split(text) if u]
-        if field.max_length and len(urls) > field.max_length:
-            raise ValueError(f"at most {field.max_length} files allowed, found {len(urls)}")
-        return urls
-    if field.max_length and len(text) > field.max_length:
-        raise ValueError(f"too long: {len(text)} characters, the limit is {field.max_length}")
-    return text
-
-
-def _text(raw: Any) -> str:
-    if isinstance(raw, bool):
-        return "TRUE" if raw else "FALSE"
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    return str(raw)
-
-
-def _number(raw: Any) -> int | float:
-    if isinstance(raw, bool):
-        raise ValueError("must be a number, not TRUE/FALSE")
-    if isinstance(raw, str):
-        s = raw.strip()
-        if _INT_TEXT.fullmatch(s):
-            return int(s)
-        try:
-            raw = float(s)
-        except ValueError:
-            raise ValueError(f"must be a number, got '{_short(s)}'") from None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float):
-        if not math.isfinite(raw):
-            raise ValueError("must be a finite number")
-        return int(raw) if raw.is_integer() and abs(raw) < 2**53 else raw
-    raise ValueError(f"must be a number, got '{_short(str(raw))}'")
-
-
-def _checkbox(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    key = _text(raw).strip().casefold()
-    if key in _TRUE:
-        return True
-    if key in _FALSE:
-        return False
-    raise ValueError(f"must be TRUE or FALSE (also yes/no, 1/0), got '{_short(str(raw))}'")
-
-
-def _select(field: FormField, text: str) -> str:
-    if text in field.options:
-        return text
-    near = [o for o in field.options if _norm(o) == _norm(text)]
-    if len(near) == 1:  # a case or spacing slip still names one option unambiguously
-        return near[0]
-    shown = ", ".join(f"'{o}'" for o in field.options[:20]) + (" …" if len(field.options) > 20 else "")
-    raise ValueError(f"'{_short(text)}' is not one of the options: {shown}")
-
-
-def _url(text: str) -> str:
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"'{_short(text)}' is not an http(s) URL")
-    return text
-
-
-def _short(s: str, n: int = 40) -> str:
-    return s if len(s) <= n else s[: n - 1] + "…"
+__all__ = ["MAX_PROBLEMS", "TEMPLATE_SHEET", "coerce", "read_sheet", "read_table"]

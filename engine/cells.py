@@ -1,0 +1,141 @@
+"""One cell as a person typed it into the value Dify expects for its form field.
+
+`coerce` says what is wrong (ValueError) in words a person understands; `converter`
+resolves a field once so a big sheet pays the type dispatch per column, not per cell.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from engine.models import FieldType, FormField
+
+_TRUE = frozenset({"true", "yes", "y", "1", "on", "是", "真"})
+_FALSE = frozenset({"false", "no", "n", "0", "off", "否", "假"})
+_URL_SPLIT = re.compile(r"[\s,，]+")
+_INT_TEXT = re.compile(r"[+-]?\d+")
+
+
+def loose(text: str) -> str:
+    """A label or option as compared: no spaces, no required-marker star, any case."""
+    return "".join(text.split()).strip("*").casefold()
+
+
+def converter(field: FormField) -> Callable[[Any], Any]:
+    """`coerce` for one field, with a shortcut for the commonest cells (text, plain numbers)."""
+    if field.type in (FieldType.TEXT_INPUT, FieldType.PARAGRAPH):
+        limit = field.max_length
+
+        def text(raw: Any) -> Any:
+            if type(raw) is str and (not limit or len(raw) <= limit):
+                return raw
+            return coerce(field, raw)
+
+        return text
+    if field.type is FieldType.NUMBER:
+
+        def number(raw: Any) -> Any:
+            if type(raw) is float and math.isfinite(raw) and not raw.is_integer():
+                return raw
+            return _number(raw)
+
+        return number
+    return lambda raw: coerce(field, raw)
+
+
+def coerce(field: FormField, raw: Any) -> Any:
+    """Turn one non-empty cell into the value Dify expects for ``field``; ValueError says what is wrong."""
+    t = field.type
+    if t is FieldType.NUMBER:
+        return _number(raw)
+    if t is FieldType.CHECKBOX:
+        return _checkbox(raw)
+    text = _text(raw)
+    if t is FieldType.SELECT:
+        return _select(field, text)
+    if t is FieldType.JSON_OBJECT:
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos + 1})") from exc
+        if not isinstance(obj, dict):
+            raise ValueError('must be a JSON object, like {"key": "value"}')
+        return obj
+    if t is FieldType.FILE:
+        urls = [u for u in _URL_SPLIT.split(text) if u]
+        if len(urls) != 1:
+            raise ValueError("must be exactly one http(s) URL")
+        return _url(urls[0])
+    if t is FieldType.FILE_LIST:
+        urls = [_url(u) for u in _URL_SPLIT.split(text) if u]
+        if field.max_length and len(urls) > field.max_length:
+            raise ValueError(f"at most {field.max_length} files allowed, found {len(urls)}")
+        return urls
+    if field.max_length and len(text) > field.max_length:
+        raise ValueError(f"too long: {len(text)} characters, the limit is {field.max_length}")
+    return text
+
+
+def _text(raw: Any) -> str:
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
+
+
+def _number(raw: Any) -> int | float:
+    if isinstance(raw, bool):
+        raise ValueError("must be a number, not TRUE/FALSE")
+    if isinstance(raw, str):
+        s = raw.strip()
+        if _INT_TEXT.fullmatch(s):
+            return int(s)
+        try:
+            raw = float(s)
+        except ValueError:
+            raise ValueError(f"must be a number, got '{_short(s)}'") from None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise ValueError("must be a finite number")
+        return int(raw) if raw.is_integer() and abs(raw) < 2**53 else raw
+    raise ValueError(f"must be a number, got '{_short(str(raw))}'")
+
+
+def _checkbox(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    key = _text(raw).strip().casefold()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"must be TRUE or FALSE (also yes/no, 1/0), got '{_short(str(raw))}'")
+
+
+def _select(field: FormField, text: str) -> str:
+    if text in field.options:
+        return text
+    near = [o for o in field.options if loose(o) == loose(text)]
+    if len(near) == 1:  # a case or spacing slip still names one option unambiguously
+        return near[0]
+    shown = ", ".join(f"'{o}'" for o in field.options[:20]) + (" …" if len(field.options) > 20 else "")
+    raise ValueError(f"'{_short(text)}' is not one of the options: {shown}")
+
+
+def _url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"'{_short(text)}' is not an http(s) URL")
+    return text
+
+
+def _short(s: str, n: int = 40) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
