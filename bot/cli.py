@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_commands
+from bot import cli_commands, cli_schedule
 from engine.errors import AppError
 
 EXIT_OK = 0
@@ -96,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    handler = getattr(cli_commands, "cmd_" + args.command.replace("-", "_"))
+    name = "cmd_" + args.command.replace("-", "_")
+    handler = getattr(cli_commands, name, None) or getattr(cli_schedule, name)
     try:
         code: int = asyncio.run(handler(args))
     except AppError as exc:

@@ -10,15 +10,13 @@ import getpass
 import signal
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.app import Runtime, dify_client, open_runtime, with_concurrency
 from bot.config import Config, WorkflowConfig, default_config_path, load_config
-from bot.scheduling import schedule_service
 from bot.terminal import TerminalProgress, format_duration
-from engine.errors import ConfigError, InputError, SheetError, WorkflowError
+from engine.errors import ConfigError, InputError, WorkflowError
 from engine.models import Batch, BatchStatus
 from engine.workbook import template_workbook, write_results
 
@@ -28,7 +26,7 @@ OUTPUT_EVENT = "cli_output"
 """The batch event that remembers where a CLI run writes its results (for `resume`)."""
 
 
-def _config(path: Path | None) -> Config:
+def cli_config(path: Path | None) -> Config:
     return load_config(path or default_config_path())
 
 
@@ -36,7 +34,7 @@ def cli_owner() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def _read_input(path: Path) -> bytes:
+def read_input(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -45,20 +43,20 @@ def _read_input(path: Path) -> bytes:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
-def _need_workflow(config: Config, name: str) -> None:
+def need_workflow(config: Config, name: str) -> None:
     if name not in config.workflows:
         known = ", ".join(sorted(config.workflows)) or "none configured"
         raise ConfigError([f"no workflow named {name!r} (known: {known})"])
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
-    config = _config(args.config)
-    _need_workflow(config, args.workflow)
+    config = cli_config(args.config)
+    need_workflow(config, args.workflow)
     if args.concurrency is not None:
         if args.concurrency < 1:
             raise InputError("--concurrency must be 1 or more")
         config = with_concurrency(config, args.workflow, args.concurrency)
-    data = _read_input(args.sheet)
+    data = read_input(args.sheet)
     output = args.output or args.sheet.with_name(f"{args.sheet.stem}-results.xlsx")
     progress = TerminalProgress()
     runtime = await open_runtime(config, progress)
@@ -133,7 +131,7 @@ def _pause_on_interrupt(runtime: Runtime, batch_id: str) -> Iterator[None]:
 
 
 async def cmd_resume(args: argparse.Namespace) -> int:
-    config = _config(args.config)
+    config = cli_config(args.config)
     progress = TerminalProgress()
     runtime = await open_runtime(config, progress)
     try:
@@ -160,7 +158,7 @@ async def _recorded_output(runtime: Runtime, batch: Batch) -> Path:
 
 
 async def cmd_status(args: argparse.Namespace) -> int:
-    runtime = await open_runtime(_config(args.config), TerminalProgress())
+    runtime = await open_runtime(cli_config(args.config), TerminalProgress())
     try:
         if args.batch_id:
             await _print_batch(runtime, await runtime.service.get(args.batch_id))
@@ -186,8 +184,8 @@ async def _print_batch(runtime: Runtime, batch: Batch) -> None:
 
 
 async def cmd_template(args: argparse.Namespace) -> int:
-    config = _config(args.config)
-    _need_workflow(config, args.workflow)
+    config = cli_config(args.config)
+    need_workflow(config, args.workflow)
     runtime = await open_runtime(config, TerminalProgress())
     try:
         form = await runtime.intake.form(args.workflow)
@@ -200,7 +198,7 @@ async def cmd_template(args: argparse.Namespace) -> int:
 
 
 async def cmd_check_config(args: argparse.Namespace) -> int:
-    config = _config(args.file)
+    config = cli_config(args.file)
     fronts = [n for n, on in (("telegram", config.telegram.enabled), ("slack", config.slack.enabled)) if on]
     print(
         f"{config.source}: OK. {len(config.workflows)} workflow(s): "
@@ -240,61 +238,8 @@ def _redact(url: str) -> str:
     return url
 
 
-async def cmd_schedule(args: argparse.Namespace) -> int:
-    config = _config(args.config)
-    _need_workflow(config, args.workflow)
-    data = _read_input(args.sheet)
-    runtime = await open_runtime(config, TerminalProgress())
-    try:
-        parsed = await runtime.intake.check(args.workflow, data, args.sheet.name)
-        if not parsed.ok:
-            problems = [f"row {p.row}, column {p.column!r}: {p.message}" for p in parsed.problems]
-            raise SheetError(f"{len(problems)} problem(s) in {args.sheet.name}; nothing scheduled.", problems)
-        path = runtime.intake.keep(data, args.sheet.name)
-        _, bridge = schedule_service(runtime)
-        schedule, next_fire = await bridge.add(
-            cli_owner(), args.workflow, args.when, args.sheet.name, str(path), None
-        )
-    finally:
-        await runtime.aclose()
-    print(f"Schedule {schedule.id}: {schedule.workflow} on {schedule.source_name}, {args.when}; "
-          f"next run {_when(next_fire, config)}.")
-    print("The daemon (dify-batch serve) on this database runs it; "
-          "dify-batch result <batch id> writes its results.", file=sys.stderr)
-    return 0
-
-
-async def cmd_schedules(args: argparse.Namespace) -> int:
-    config = _config(args.config)
-    runtime = await open_runtime(config, TerminalProgress())
-    try:
-        _, bridge = schedule_service(runtime)
-        listing = await bridge.list(None)
-    finally:
-        await runtime.aclose()
-    if not listing:
-        print("No schedules.")
-    for schedule, next_fire in listing:
-        print(f"{schedule.id}  {schedule.workflow}  {schedule.when_text!r}  {schedule.source_name}  "
-              f"{schedule.owner}  next: {_when(next_fire, config)}")
-    return 0
-
-
-async def cmd_unschedule(args: argparse.Namespace) -> int:
-    config = _config(args.config)
-    runtime = await open_runtime(config, TerminalProgress())
-    try:
-        _, bridge = schedule_service(runtime)
-        # the command line is the operator's own tool, so it may remove anyone's schedule
-        await bridge.remove(args.schedule_id, by=cli_owner(), is_admin=True)
-    finally:
-        await runtime.aclose()
-    print(f"Schedule {args.schedule_id} removed.")
-    return 0
-
-
 async def cmd_result(args: argparse.Namespace) -> int:
-    runtime = await open_runtime(_config(args.config), TerminalProgress())
+    runtime = await open_runtime(cli_config(args.config), TerminalProgress())
     try:
         batch = await runtime.service.get(args.batch_id)
         output = args.output or Path(f"{Path(batch.source_name).stem or batch.id}-results-{batch.id}.xlsx")
@@ -303,12 +248,6 @@ async def cmd_result(args: argparse.Namespace) -> int:
         await runtime.aclose()
     print(str(output))
     return 0
-
-
-def _when(moment: datetime | None, config: Config) -> str:
-    if moment is None:
-        return "none"
-    return moment.astimezone(ZoneInfo(config.daemon.timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
@@ -320,5 +259,5 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 async def cmd_serve(args: argparse.Namespace) -> int:
     from bot.daemon import serve
 
-    return await serve(_config(args.config))
+    return await serve(cli_config(args.config))
 
