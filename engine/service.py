@@ -284,23 +284,37 @@ class BatchService:
         """The lane has nothing left for this batch: close it if the store agrees."""
         async with self._locks[batch_id]:
             batch = await self._store.get_batch(batch_id)
-            if batch is None or batch.status is not B.RUNNING or self._lane(batch).is_busy(batch_id):
+            if batch is None or self._lane(batch).is_busy(batch_id):
                 return
-            progress = await self._store.progress(batch_id)
-            if progress.pending or progress.running:
+            if batch.status.is_final:
+                # another replica closed it: stop serving it, and wake whoever waits here
+                self._lane(batch).forget(batch_id)
+                closed = False
+            elif batch.status is not B.RUNNING:
                 return
-            failed = progress.total > 0 and progress.succeeded == 0 and progress.failed > 0
-            status, error = (B.FAILED, "every row failed") if failed else (B.COMPLETED, None)
-            if not await self._store.update_batch(
-                batch_id, status=status, expected=[B.RUNNING], finished_at=self._clock(), error=error
-            ):
-                return
-            self._lane(batch).forget(batch_id)
-            counts = f"{progress.succeeded} ok, {progress.failed} failed"
-            await self._store.add_event(batch_id, status.value, counts)
-        self._notices.seed(batch_id, progress)
-        log.info("batch %s %s", batch_id, status.value)
+            else:
+                closed = await self._close(batch)
+                if not closed:
+                    return
         await self._notices.notify(batch_id)
+
+    async def _close(self, batch: Batch) -> bool:
+        """Mark a running batch whose rows are all done completed (or failed); False if not yet."""
+        progress = await self._store.progress(batch.id)
+        if progress.pending or progress.running:
+            return False
+        failed = progress.total > 0 and progress.succeeded == 0 and progress.failed > 0
+        status, error = (B.FAILED, "every row failed") if failed else (B.COMPLETED, None)
+        if not await self._store.update_batch(
+            batch.id, status=status, expected=[B.RUNNING], finished_at=self._clock(), error=error
+        ):
+            return False
+        self._lane(batch).forget(batch.id)
+        counts = f"{progress.succeeded} ok, {progress.failed} failed"
+        await self._store.add_event(batch.id, status.value, counts)
+        self._notices.seed(batch.id, progress)
+        log.info("batch %s %s", batch.id, status.value)
+        return True
 
     def _on_commit(self, updates: Sequence[RowUpdate]) -> None:
         by_batch: dict[str, list[RowUpdate]] = {}

@@ -195,11 +195,8 @@ class SqlStore:
 
     async def renew_leases(self, *, now: datetime) -> int:
         """Heartbeat: push out the lease of every running row this store holds; returns how many."""
-        stmt = (
-            update(ROW)
-            .where(ROW.c.lease_owner == self.worker_id, ROW.c.status == sql.RUNNING)
-            .values(lease_until=now + self.lease)
-        )
+        row_locks = self.engine.dialect.name != "sqlite"
+        stmt = sql.renew_leases(self.worker_id, until=now + self.lease, row_locks=row_locks)
         async with self._write() as conn:
             result = await conn.execute(stmt)
         return result.rowcount
@@ -212,7 +209,8 @@ class SqlStore:
             return
         until = datetime.now(UTC) + self.lease
         params = []
-        for u in updates:
+        # one lock order for every multi-row write, so two transactions never wait on each other
+        for u in sorted(updates, key=lambda u: (u.batch_id, u.index)):
             p = codec.update_params(u)
             running = u.status is RowStatus.RUNNING
             p["v_lease_owner"] = self.worker_id if running else None

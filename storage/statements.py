@@ -62,6 +62,32 @@ def take_rows(
     )
 
 
+def renew_leases(owner: str, *, until: datetime, row_locks: bool) -> Update:
+    """Push out ``owner``'s leases on its running rows.
+
+    With row locks (PostgreSQL), rows another transaction holds right now (this replica's
+    own writer, mostly) are skipped, not waited for: waiting in heap order against a writer
+    locking in index order deadlocked, and a row being written gets its lease renewed by
+    that write. SQLite has one writer at a time, and its driver reports no row count for
+    a statement that starts with WITH, so there it is a plain UPDATE.
+    """
+    condition = (ROW.c.lease_owner == owner) & (ROW.c.status == RUNNING)
+    if not row_locks:
+        return update(ROW).where(condition).values(lease_until=until)
+    mine = (
+        select(ROW.c.batch_id, ROW.c.idx)
+        .where(condition)
+        .order_by(ROW.c.batch_id, ROW.c.idx)
+        .with_for_update(skip_locked=True)
+        .cte("mine")
+    )
+    return (
+        update(ROW)
+        .where(ROW.c.batch_id == mine.c.batch_id, ROW.c.idx == mine.c.idx)
+        .values(lease_until=until)
+    )
+
+
 def reset_values(to: RowStatus) -> dict[str, Any]:
     values: dict[str, Any] = {
         "status": to.value,
