@@ -4,32 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
-
-import pytest
 
 from engine.errors import PermanentWorkflowError, TransientWorkflowError
 from engine.models import BatchStatus, RowStatus, RunResult
-from engine.settings import WorkflowSettings
-from tests.fakes.scripted_workflow import EngineHarness, ScriptedWorkflow, Step, fast_settings
-
-Make = Callable[..., Awaitable[EngineHarness]]
-
-
-@pytest.fixture
-async def make() -> AsyncIterator[Make]:
-    made: list[EngineHarness] = []
-
-    async def build(settings: WorkflowSettings | None = None, **kw: Any) -> EngineHarness:
-        h = EngineHarness(settings, **kw)
-        await h.service.start()
-        made.append(h)
-        return h
-
-    yield build
-    for h in made:
-        await h.service.shutdown(0)
+from tests.engine.conftest import Make
+from tests.fakes.scripted_workflow import ScriptedWorkflow, Step, fast_settings
 
 
 def overload(retry_after: float | None = None) -> TransientWorkflowError:

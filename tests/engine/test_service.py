@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,26 +12,9 @@ import pytest
 
 from engine.errors import AlreadyExists, InvalidTransition, NotFound, PermanentWorkflowError, SheetError
 from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, RowStatus, SheetProblem
-from engine.settings import WorkflowSettings
+from tests.engine.conftest import Make
 from tests.fakes.memory_store import InMemoryStore
 from tests.fakes.scripted_workflow import EngineHarness, ScriptedWorkflow, Step, fast_settings, sheet_of
-
-Make = Callable[..., Awaitable[EngineHarness]]
-
-
-@pytest.fixture
-async def make() -> AsyncIterator[Make]:
-    made: list[EngineHarness] = []
-
-    async def build(settings: WorkflowSettings | None = None, **kw: Any) -> EngineHarness:
-        h = EngineHarness(settings, **kw)
-        await h.service.start()
-        made.append(h)
-        return h
-
-    yield build
-    for h in made:
-        await h.service.shutdown(0)
 
 
 async def until(predicate: Callable[[], Awaitable[bool]]) -> None:
