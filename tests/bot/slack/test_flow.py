@@ -28,7 +28,8 @@ async def test_upload_with_run_text_reports_progress_in_its_thread_and_sends_res
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    async with slack_desk(tmp_path, latency_s=0.03, concurrency=2) as d:
+    # 12 rows at 0.15 s, two at a time, take at least 0.9 s: several 0.2 s progress intervals
+    async with slack_desk(tmp_path, latency_s=0.15, concurrency=2) as d:
         slack = d.slack
         chan = slack.channel("reports", members=("alice",))
         up = await slack.upload_file("alice", chan, sheet(12), "leads.xlsx", text="run summarize")

@@ -8,7 +8,9 @@ from tests.bot.telegram import result_rows, result_rows_header, texts, world
 
 
 async def test_caption_run_edits_progress_and_replies_with_results(tmp_path: Path) -> None:
-    async with world(tmp_path, dify={"latency_s": 0.05}, concurrency=2) as w:
+    # 8 rows at 0.25 s, two at a time, cannot finish in under 1 s on any machine: several
+    # progress intervals (0.2 s) pass, so a live edit before the final one is guaranteed
+    async with world(tmp_path, dify={"latency_s": 0.25}, concurrency=2) as w:
         tg = w.tg
         alice = tg.user("Alice", username="alice")
         upload = tg.upload_document(alice, texts(8), "items.xlsx", caption="/run summarize")
