@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-from datetime import datetime, timedelta
 
 import aiohttp
 
@@ -42,8 +41,10 @@ async def test_serve_answers_health_fires_a_cli_schedule_and_stops_on_sigterm(cl
                 assert answer.status == 200
                 assert (await answer.json()) == {"ok": True}
 
-            at = (datetime.now().astimezone() + timedelta(seconds=3)).strftime("%Y-%m-%d %H:%M:%S")
-            code, out, err = await cli.run("schedule", str(sheet), "--workflow", "summarize", "--when", at)
+            # relative to when the CLI reads it, so a slow start of the CLI cannot make it "past"
+            code, out, err = await cli.run(
+                "schedule", str(sheet), "--workflow", "summarize", "--when", "in 3s"
+            )
             assert code == 0, err
 
             async def fired() -> None:
