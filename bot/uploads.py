@@ -1,14 +1,16 @@
 """Uploads in chat: a file with ``/run <workflow>`` starts at once; a file with no
 command gets a check summary with buttons (Run, Schedule…, Discard, a workflow picker).
-The upload is remembered so buttons, Telegram replies and Slack's ``run <workflow>``
-after an upload can act on it."""
+The upload is stored (the file under the data directory, the rest in the store) so buttons,
+Telegram replies and Slack's ``run <workflow>`` after an upload can act on it, also after a
+restart."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import commands as c
@@ -19,25 +21,46 @@ from bot.handlers import chat_for
 from bot.intake import Intake
 from bot.render import Messages
 from engine.errors import CommandError, SheetError
-from engine.models import ChatRef, ParsedSheet
+from engine.models import ChatRef, ChatUpload, ParsedSheet
 from engine.workbook import annotated_copy
 
-MAX_REMEMBERED = 500
+KEEP_UPLOADS = timedelta(days=7)
+"""How long an upload's buttons keep working."""
+MAX_CHECKS_CACHED = 200
 _CAPTION_WORDS = frozenset({"run", "schedule"})
 
 
 @dataclass
 class PendingUpload:
-    """A file someone sent, kept on disk until it runs, is scheduled or is discarded."""
+    """A stored upload, with the checks made against it in this process."""
 
-    id: str
-    actor: Actor
-    where: ChatRef
-    filename: str
-    path: Path
-    message_id: str | None
+    record: ChatUpload
     checked: dict[str, ParsedSheet] = field(default_factory=dict)
-    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def actor(self) -> Actor:
+        r = self.record
+        return Actor(user=r.owner, chat=r.owner_chat, display=r.where.owner_display)
+
+    @property
+    def where(self) -> ChatRef:
+        return self.record.where
+
+    @property
+    def filename(self) -> str:
+        return self.record.filename
+
+    @property
+    def path(self) -> Path:
+        return Path(self.record.path)
+
+    @property
+    def message_id(self) -> str | None:
+        return self.record.message_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +81,15 @@ class UploadDesk:
         self.access = access
         self.m = messages
         self.scheduling = scheduling
-        self._uploads: OrderedDict[str, PendingUpload] = OrderedDict()
+        self.store = intake.store
+        self._checked: OrderedDict[str, dict[str, ParsedSheet]] = OrderedDict()
 
     async def receive(
         self, actor: Actor, where: ChatRef, data: bytes, filename: str,
         caption: str | None, message_id: str | None,
     ) -> list[Reply]:
         """A new file. The caption may carry ``run``/``schedule``; otherwise check it."""
-        upload = self._remember(actor, where, data, filename, message_id)
+        upload = await self._remember(actor, where, data, filename, message_id)
         command = self._caption_command(caption)
         if isinstance(command, c.Run) and command.workflow:
             return await self.start(upload, command.workflow)
@@ -73,19 +97,13 @@ class UploadDesk:
             return await self.schedule(upload, command.workflow, command.when_text)
         return await self.summary(upload)
 
-    def latest(self, actor: Actor, where: ChatRef) -> PendingUpload | None:
+    async def latest(self, actor: Actor, where: ChatRef) -> PendingUpload | None:
         """That person's latest upload in that conversation (Slack's ``run <workflow>``)."""
-        for upload in reversed(self._uploads.values()):
-            if upload.actor.user == actor.user and upload.where.chat_id == where.chat_id:
-                return upload
-        return None
+        return self._usable(await self.store.find_upload(where.chat_id, owner=actor.user))
 
-    def by_message(self, message_id: str, where: ChatRef) -> PendingUpload | None:
+    async def by_message(self, message_id: str, where: ChatRef) -> PendingUpload | None:
         """The upload a message is (Telegram: a reply to the file)."""
-        for upload in self._uploads.values():
-            if upload.message_id == message_id and upload.where.chat_id == where.chat_id:
-                return upload
-        return None
+        return self._usable(await self.store.find_upload(where.chat_id, message_id=message_id))
 
     async def summary(self, upload: PendingUpload, selected: str | None = None) -> list[Reply]:
         workflows = self.access.workflows_for(upload.actor.user, upload.actor.chat)
@@ -111,7 +129,7 @@ class UploadDesk:
             workflow, upload.actor.user, upload.path.read_bytes(), upload.filename,
             parsed=parsed, chat=chat_for(upload.where, upload.actor, upload.message_id),
         )
-        self._uploads.pop(upload.id, None)
+        await self._forget(upload)
         return []  # the progress message, posted by the reporter, is the answer
 
     async def schedule(self, upload: PendingUpload, workflow: str, when_text: str) -> list[Reply]:
@@ -130,7 +148,7 @@ class UploadDesk:
 
     async def press(self, actor: Actor, callback: Callback) -> ButtonOutcome:
         """A button under a check summary. Only the uploader may press it."""
-        upload = self._uploads.get(callback.target_id)
+        upload = self._usable(await self.store.get_upload(callback.target_id))
         if upload is None:
             return ButtonOutcome(toast=self.m.out(self.m.upload_gone))
         if upload.actor.user != actor.user and not self.access.is_admin(actor.user):
@@ -139,7 +157,7 @@ class UploadDesk:
         workflow = resolve_workflow(callback.workflow, names) if callback.workflow else None
         match callback.action:
             case Action.DISCARD:
-                self._uploads.pop(upload.id, None)
+                await self._forget(upload)
                 return ButtonOutcome(edit=Reply(self.m.discarded_text(upload.filename)))
             case Action.PICK if workflow:
                 replies = await self.summary(upload, selected=workflow)
@@ -158,17 +176,37 @@ class UploadDesk:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _remember(
+    async def _remember(
         self, actor: Actor, where: ChatRef, data: bytes, filename: str, message_id: str | None
     ) -> PendingUpload:
-        upload = PendingUpload(
-            id=secrets.token_hex(4), actor=actor, where=where, filename=filename,
-            path=self.intake.keep(data, filename), message_id=message_id,
+        now = datetime.now(UTC)
+        record = ChatUpload(
+            id=secrets.token_hex(4), owner=actor.user, owner_chat=actor.chat,
+            where=dataclasses.replace(where, owner_display=actor.display), filename=filename,
+            path=str(self.intake.keep(data, filename)), message_id=message_id, created_at=now,
         )
-        self._uploads[upload.id] = upload
-        while len(self._uploads) > MAX_REMEMBERED:
-            self._uploads.popitem(last=False)
-        return upload
+        await self.store.forget_uploads(before=now - KEEP_UPLOADS)
+        await self.store.add_upload(record)
+        return self._with_checks(record)
+
+    def _usable(self, record: ChatUpload | None) -> PendingUpload | None:
+        """The upload if its buttons still work: not expired, and its file is on this machine."""
+        if record is None or record.created_at < datetime.now(UTC) - KEEP_UPLOADS:
+            return None
+        if not Path(record.path).is_file():
+            return None
+        return self._with_checks(record)
+
+    def _with_checks(self, record: ChatUpload) -> PendingUpload:
+        checked = self._checked.pop(record.id, {})
+        self._checked[record.id] = checked  # most recently used last
+        while len(self._checked) > MAX_CHECKS_CACHED:
+            self._checked.popitem(last=False)
+        return PendingUpload(record, checked)
+
+    async def _forget(self, upload: PendingUpload) -> None:
+        self._checked.pop(upload.id, None)
+        await self.store.forget_uploads(upload_id=upload.id)
 
     def _caption_command(self, caption: str | None) -> c.Command | None:
         """``run``/``schedule`` in a caption; any other words are just a note on the file."""

@@ -136,7 +136,7 @@ class EnglishWording:
         "Send the spreadsheet with the caption {cmd} <workflow>, or send it first and "
         "then use the buttons."
     )
-    upload_gone = "That upload is gone (the bot restarted or it was discarded); send it again."
+    upload_gone = "That upload is gone (it already ran, was discarded or is over a week old); send it again."
     no_upload = "Send a spreadsheet first, then {cmd} <workflow>."
     file_too_big = (
         "{filename} is {size_mb:.1f} MB; the limit is {limit_mb:g} MB. Split it and send the parts."

@@ -229,6 +229,22 @@ class ChatRef:
     owner_display: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ChatUpload:
+    """A file sent in chat with no command yet, kept until it runs, is scheduled or is discarded.
+
+    Stored so the buttons under its check summary still work after a restart."""
+
+    id: str
+    owner: str  # the sender's identity, ``<platform>:<user id>``
+    owner_chat: str  # the identity of the chat it was sent in, for ``allow`` lists
+    where: ChatRef
+    filename: str
+    path: str  # the kept copy under the data directory
+    message_id: str | None
+    created_at: datetime
+
+
 class ScheduleKind(StrEnum):
     ONCE = "once"
     CRON = "cron"

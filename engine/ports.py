@@ -14,6 +14,7 @@ from engine.models import (
     BatchEvent,
     BatchStatus,
     ChatRef,
+    ChatUpload,
     InputForm,
     JsonDict,
     Progress,
@@ -158,6 +159,21 @@ class Store(Protocol):
         ...
 
     async def chat_for(self, batch_id: str) -> ChatRef | None: ...
+
+    # chat uploads waiting for a button
+    async def add_upload(self, upload: ChatUpload) -> None: ...
+
+    async def get_upload(self, upload_id: str) -> ChatUpload | None: ...
+
+    async def find_upload(
+        self, chat_id: str, *, owner: str | None = None, message_id: str | None = None
+    ) -> ChatUpload | None:
+        """The newest upload in a chat, optionally only that person's or only that message's."""
+        ...
+
+    async def forget_uploads(self, *, upload_id: str | None = None, before: datetime | None = None) -> int:
+        """Drop one upload, or every upload older than ``before``; returns how many went."""
+        ...
 
     async def close(self) -> None: ...
 

@@ -10,6 +10,7 @@ from engine.models import (
     BatchEvent,
     BatchStatus,
     ChatRef,
+    ChatUpload,
     Row,
     RowStatus,
     RowUpdate,
@@ -199,4 +200,31 @@ def schedule_from_record(r: Record) -> Schedule:
         chat=None if r["chat"] is None else chat_from_record(r["chat"]),
         active=r["active"],
         last_fire_time=r["last_fire_time"],
+    )
+
+
+def upload_to_record(u: ChatUpload) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "owner": u.owner,
+        "owner_chat": u.owner_chat,
+        "chat_id": u.where.chat_id,
+        "chat": chat_to_record(u.where),
+        "message_id": u.message_id,
+        "filename": u.filename,
+        "path": u.path,
+        "created_at": u.created_at,
+    }
+
+
+def upload_from_record(r: Record) -> ChatUpload:
+    return ChatUpload(
+        id=r["id"],
+        owner=r["owner"],
+        owner_chat=r["owner_chat"],
+        where=chat_from_record(r["chat"]),
+        filename=r["filename"],
+        path=r["path"],
+        message_id=r["message_id"],
+        created_at=r["created_at"],
     )

@@ -34,6 +34,7 @@ from engine.models import (
     BatchEvent,
     BatchStatus,
     ChatRef,
+    ChatUpload,
     Progress,
     Row,
     RowStatus,
@@ -43,7 +44,7 @@ from engine.models import (
 from storage import codec
 from storage import statements as sql
 from storage.connect import DEFAULT_URL, WRITE_OPTION, create_engine
-from storage.tables import BATCH, CHAT, EVENT, ROW, SCHEDULE, TABLES
+from storage.tables import BATCH, CHAT, EVENT, ROW, SCHEDULE, TABLES, UPLOAD
 
 DEFAULT_LEASE_S = 900.0
 """Longer than any row's timeout, so a live row's lease never lapses between heartbeats."""
@@ -307,3 +308,27 @@ class SqlStore:
     async def chat_for(self, batch_id: str) -> ChatRef | None:
         found = await self._all(select(CHAT).where(CHAT.c.batch_id == batch_id))
         return codec.chat_from_record(found[0]) if found else None
+
+    # chat uploads
+
+    async def add_upload(self, upload: ChatUpload) -> None:
+        try:
+            async with self._write() as conn:
+                await conn.execute(insert(UPLOAD), [codec.upload_to_record(upload)])
+        except IntegrityError as e:
+            raise AlreadyExists(f"upload {upload.id} exists") from e
+
+    async def get_upload(self, upload_id: str) -> ChatUpload | None:
+        found = await self._all(select(UPLOAD).where(UPLOAD.c.id == upload_id))
+        return codec.upload_from_record(found[0]) if found else None
+
+    async def find_upload(
+        self, chat_id: str, *, owner: str | None = None, message_id: str | None = None
+    ) -> ChatUpload | None:
+        found = await self._all(sql.newest_upload(chat_id, owner=owner, message_id=message_id))
+        return codec.upload_from_record(found[0]) if found else None
+
+    async def forget_uploads(self, *, upload_id: str | None = None, before: datetime | None = None) -> int:
+        async with self._write() as conn:
+            result = await conn.execute(sql.delete_uploads(upload_id=upload_id, before=before))
+        return result.rowcount

@@ -5,13 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Delete,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from engine.models import RowStatus
 from storage import codec
-from storage.tables import CHAT, ROW
+from storage.tables import CHAT, ROW, UPLOAD
 
 RUNNING = RowStatus.RUNNING.value
 
@@ -117,3 +129,21 @@ def upsert_chat(dialect: str, batch_id: str, record: dict[str, Any]) -> Insert:
     return dialect_insert(CHAT).values(batch_id=batch_id, **record).on_conflict_do_update(
         index_elements=[CHAT.c.batch_id], set_=record
     )
+
+
+def newest_upload(chat_id: str, *, owner: str | None, message_id: str | None) -> Select[Any]:
+    stmt = select(UPLOAD).where(UPLOAD.c.chat_id == chat_id)
+    if owner is not None:
+        stmt = stmt.where(UPLOAD.c.owner == owner)
+    if message_id is not None:
+        stmt = stmt.where(UPLOAD.c.message_id == message_id)
+    # the id breaks ties between uploads made within one clock tick
+    return stmt.order_by(UPLOAD.c.created_at.desc(), UPLOAD.c.id.desc()).limit(1)
+
+
+def delete_uploads(*, upload_id: str | None, before: datetime | None) -> Delete:
+    if (upload_id is None) == (before is None):
+        raise ValueError("give exactly one of upload_id and before")
+    if upload_id is not None:
+        return delete(UPLOAD).where(UPLOAD.c.id == upload_id)
+    return delete(UPLOAD).where(UPLOAD.c.created_at < before)

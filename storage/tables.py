@@ -1,4 +1,4 @@
-"""SQLModel tables: batch, row, batch_event, schedule, chat_binding."""
+"""SQLModel tables: batch, row, batch_event, schedule, chat_binding, chat_upload."""
 
 from __future__ import annotations
 
@@ -125,6 +125,21 @@ class ChatBindingTable(SQLModel, table=True):
     owner_display: str = ""
 
 
+class ChatUploadTable(SQLModel, table=True):
+    __tablename__ = "chat_upload"
+    __table_args__ = (Index("ix_chat_upload_chat_created", "chat_id", "created_at"),)
+
+    id: str = Field(primary_key=True)
+    owner: str
+    owner_chat: str
+    chat_id: str  # also inside ``chat``; a column so lookups by chat use the index
+    chat: dict[str, Any] = _json(nullable=False)
+    message_id: str | None = None
+    filename: str
+    path: str
+    created_at: datetime = _when(nullable=False, index=True)
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined,no-any-return]
 
@@ -134,4 +149,5 @@ ROW = _table(RowTable)
 EVENT = _table(BatchEventTable)
 SCHEDULE = _table(ScheduleTable)
 CHAT = _table(ChatBindingTable)
-TABLES = (BATCH, ROW, EVENT, SCHEDULE, CHAT)
+UPLOAD = _table(ChatUploadTable)
+TABLES = (BATCH, ROW, EVENT, SCHEDULE, CHAT, UPLOAD)

@@ -119,7 +119,7 @@ class Inbound:
         if not isinstance(command, c.Run | c.Schedule):
             return await self.desk.commands.handle_text(text, actor, where)
         uploads = self.desk.uploads
-        upload = uploads.latest(actor, where)
+        upload = await uploads.latest(actor, where)
         if upload is None:
             return [Reply(self.m.out(self.m.no_upload.format(cmd=self.m.cmd("run"))))]
         try:

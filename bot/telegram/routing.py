@@ -124,7 +124,7 @@ class Inbound:
     ) -> list[Reply]:
         """``/run <wf>`` or ``/schedule <when> <wf>`` sent as a reply to a file."""
         uploads = self.desk.uploads
-        upload = uploads.by_message(str(replied.message_id), where)
+        upload = await uploads.by_message(str(replied.message_id), where)
         sender = replied.from_user.id if replied.from_user else 0
         owner = upload.actor.user if upload else f"telegram:{sender}"
         if owner != actor.user and not self.desk.access.is_admin(actor.user):

@@ -15,6 +15,7 @@ from engine.models import (
     BatchEvent,
     BatchStatus,
     ChatRef,
+    ChatUpload,
     Progress,
     Row,
     RowStatus,
@@ -30,6 +31,7 @@ class InMemoryStore:
         self.batch_events: list[BatchEvent] = []
         self.schedules: dict[str, Schedule] = {}
         self.chats: dict[str, ChatRef] = {}
+        self.uploads: dict[str, ChatUpload] = {}
         self.update_calls = 0
         self.renewals = 0
         self.lease_s = 0.0
@@ -191,6 +193,34 @@ class InMemoryStore:
 
     async def chat_for(self, batch_id: str) -> ChatRef | None:
         return self.chats.get(batch_id)
+
+    async def add_upload(self, upload: ChatUpload) -> None:
+        if upload.id in self.uploads:
+            raise AlreadyExists(f"upload {upload.id} exists")
+        self.uploads[upload.id] = upload
+
+    async def get_upload(self, upload_id: str) -> ChatUpload | None:
+        return self.uploads.get(upload_id)
+
+    async def find_upload(
+        self, chat_id: str, *, owner: str | None = None, message_id: str | None = None
+    ) -> ChatUpload | None:
+        found = [
+            u for u in self.uploads.values()
+            if u.where.chat_id == chat_id
+            and (owner is None or u.owner == owner)
+            and (message_id is None or u.message_id == message_id)
+        ]
+        return max(found, key=lambda u: (u.created_at, u.id), default=None)
+
+    async def forget_uploads(self, *, upload_id: str | None = None, before: datetime | None = None) -> int:
+        if (upload_id is None) == (before is None):
+            raise ValueError("give exactly one of upload_id and before")
+        gone = [u.id for u in self.uploads.values()
+                if u.id == upload_id or (before is not None and u.created_at < before)]
+        for key in gone:
+            del self.uploads[key]
+        return len(gone)
 
     async def close(self) -> None:
         return None

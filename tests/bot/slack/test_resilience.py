@@ -1,4 +1,4 @@
-"""Slack pushing back (429 storms) and the daemon restarting mid-batch."""
+"""Slack pushing back (429 storms), the daemon restarting mid-batch, and uploads kept across a restart."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 from tests.bot.slack import (
     batch_id,
     bot_replies,
+    button_ids,
     daemon_on,
     done_of,
     fakes,
     files_named,
+    find,
     progress_of,
     results_rows,
     sheet,
@@ -59,3 +61,25 @@ async def test_a_restart_mid_batch_keeps_editing_the_same_message(tmp_path: Path
         assert [m.ts for m in bot_replies(slack, chan, up.ts)] == [progress.ts]  # no second progress post
         assert max(dify.counters.runs_by_key.values()) == 1  # no finished row ran again
         assert len(dify.counters.runs_by_key) == 30
+
+
+async def test_uploads_checked_before_a_restart_still_run_after_it(tmp_path: Path) -> None:
+    async with fakes(latency_s=0.01) as (slack, dify):
+        config = make_config(tmp_path, dify=dify, slack=slack)
+        chan = slack.channel("team", members=("alice",))
+        async with daemon_on(slack, dify, tmp_path, config=config):
+            by_button = await slack.upload_file("alice", chan, sheet(2, prefix="button"), "button.xlsx")
+            check = await slack.wait_for(lambda: find(slack, chan, "2 rows ready", by_button.ts))
+            by_command = await slack.upload_file("alice", chan, sheet(3, prefix="command"), "command.xlsx")
+            await slack.wait_for(lambda: find(slack, chan, "3 rows ready", by_command.ts))
+        assert "difybatch.run" in button_ids(check)
+
+        async with daemon_on(slack, dify, tmp_path, config=config):
+            await slack.slash_command("alice", chan, "run summarize")  # the latest upload: command.xlsx
+            await slack.wait_for(lambda: files_named(slack, chan, "command-results-"), timeout=15)
+            await slack.click_button("alice", chan, check.ts, "difybatch.run")
+            [results] = await slack.wait_for(lambda: files_named(slack, chan, "button-results-"), timeout=15)
+        assert results.thread_ts == by_button.ts
+        assert [r["result"] for r in results_rows(results)] == ["button 1 ✓", "button 2 ✓"]
+        ran = sorted(dify.counters.runs_by_key)
+        assert ran == ["button 1", "button 2", "command 1", "command 2", "command 3"]

@@ -104,4 +104,35 @@ async def test_run_as_a_reply_to_a_file_sent_before_a_restart(tmp_path: Path) ->
             tg.reply_to(upload, "/run summarize")
             results = await tg.wait_for_message(alice.id, "results of", document=True, timeout=20)
         assert results.reply_to is upload
-        assert len(tg.calls("getFile")) == 2, "fetched again: the new process had not seen it"
+        assert len(tg.calls("getFile")) == 1, "the stored upload was used, not fetched again"
+
+
+async def test_the_run_button_of_a_check_made_before_a_restart_still_runs(tmp_path: Path) -> None:
+    async with FakeDify.running(latency_s=0.01) as dify, FakeTelegram.running(TOKEN) as tg:
+        config = make_config(tmp_path, dify=dify, telegram=tg)
+        alice = tg.user("Alice")
+        async with running_daemon(config):
+            upload = tg.upload_document(alice, texts(3), "items.xlsx")
+            check = await tg.wait_for_message(alice.id, "3 rows ready")
+        async with running_daemon(config):
+            query = tg.press_button(alice, check, text="▶️ Run")
+            results = await tg.wait_for_message(alice.id, "results of", document=True, timeout=20)
+            assert tg.callback(query).answered
+        assert results.reply_to is upload
+        assert [r["result"] for r in result_rows(results)] == ["row 1 ✓", "row 2 ✓", "row 3 ✓"]
+        assert check.text == "Starting summarize on items.xlsx…"
+
+
+async def test_run_as_a_reply_to_a_discarded_file_fetches_it_again(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        tg = w.tg
+        alice = tg.user("Alice")
+        upload = tg.upload_document(alice, texts(2), "items.xlsx")
+        check = await tg.wait_for_message(alice.id, "2 rows ready")
+        tg.press_button(alice, check, text="🗑 Discard")
+        await tg.wait_for(lambda: check.reply_markup is None)
+
+        tg.reply_to(upload, "/run summarize")
+        results = await w.results_of(alice)
+        assert results.reply_to is upload
+        assert len(tg.calls("getFile")) == 2, "the discarded upload was forgotten, so fetched again"
