@@ -138,6 +138,10 @@ class EnglishWording:
     )
     upload_gone = "That upload is gone (it already ran, was discarded or is over a week old); send it again."
     no_upload = "Send a spreadsheet first, then {cmd} <workflow>."
+    file_needs_membership = (
+        "(I am not a member of this channel, so I cannot post the file {filename} here. "
+        "Invite me with /invite, or send the command in a direct message to me.)"
+    )
     file_too_big = (
         "{filename} is {size_mb:.1f} MB; the limit is {limit_mb:g} MB. Split it and send the parts."
     )

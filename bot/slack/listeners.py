@@ -99,8 +99,12 @@ class Inbound:
             except SlackApiError as exc:
                 if exc.response.get("error") not in _POST_ELSEWHERE:
                     raise
-                # not a member here: the command's own response_url still reaches the person
-                await respond(text=reply.text, response_type="ephemeral")
+                # not a member here: the command's own response_url still reaches the person,
+                # but carries text only, so say where the file can be had instead
+                text = reply.text
+                if reply.file is not None:
+                    text += "\n" + self.m.file_needs_membership.format(filename=reply.file.filename)
+                await respond(text=text, response_type="ephemeral")
 
     async def _text(self, event: dict[str, Any]) -> None:
         user, channel, ts = str(event["user"]), str(event["channel"]), str(event.get("ts") or "")

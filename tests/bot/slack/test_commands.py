@@ -25,6 +25,23 @@ from tests.bot.slack import (
 from tests.fakes.dify_script import Plan, RunCall, http_error
 
 
+async def test_a_command_in_a_channel_without_the_bot_is_answered_through_its_response_url(
+    tmp_path: Path,
+) -> None:
+    async with slack_desk(tmp_path) as d:
+        slack = d.slack
+        chan = slack.channel("private-team", members=("alice",), bot_member=False)
+
+        await slack.slash_command("alice", chan, "workflows")
+        listed = await slack.wait_for(lambda: ephemeral(slack, chan, "alice", "Workflows you may use"))
+        assert "• summarize" in listed.text
+
+        await slack.slash_command("alice", chan, "template summarize")
+        told = await slack.wait_for(lambda: ephemeral(slack, chan, "alice", "summarize-template.xlsx"))
+        assert "Invite me with /invite" in told.text
+        assert slack.messages(chan) == [] and slack.uploaded_files(chan) == []
+
+
 async def test_help_workflows_template_and_unknown_words(tmp_path: Path) -> None:
     async with slack_desk(tmp_path) as d:
         slack = d.slack
