@@ -83,3 +83,27 @@ async def test_uploads_checked_before_a_restart_still_run_after_it(tmp_path: Pat
         assert [r["result"] for r in results_rows(results)] == ["button 1 ✓", "button 2 ✓"]
         ran = sorted(dify.counters.runs_by_key)
         assert ran == ["button 1", "button 2", "command 1", "command 2", "command 3"]
+
+
+async def test_socket_mode_reconnects_mid_batch_and_commands_keep_working(tmp_path: Path) -> None:
+    async with slack_desk(tmp_path, latency_s=0.1, concurrency=1) as d:
+        slack = d.slack
+        chan = slack.channel("team", members=("alice",))
+        up = await slack.upload_file("alice", chan, sheet(30), "long.xlsx", text="run summarize")
+        progress = await progress_of(slack, chan, up.ts)
+        await slack.wait_for(lambda: done_of(slack.message(progress.ts)) >= 2)
+
+        # Slack's routine refresh, then a network cut with no warning
+        assert await slack.request_reconnect(close_after=0.5) == 1
+        await slack.wait_connected(count=2)
+        await slack.drop_connections()
+        await slack.wait_connected(count=3, timeout=15)
+
+        await slack.click_button("alice", chan, progress.ts, "difybatch.pause")
+        await slack.wait_for(lambda: button_ids(slack.message(progress.ts))[0] == "difybatch.resume")
+        await slack.slash_command("alice", chan, f"resume {batch_id(progress)}")
+        bid = batch_id(progress)
+        [results] = await slack.wait_for(lambda: files_named(slack, chan, f"long-results-{bid}"), timeout=20)
+        assert len(results_rows(results)) == 30
+        assert "30 rows: 30 ok" in slack.message(progress.ts).text
+        assert max(d.dify.counters.runs_by_key.values()) == 1
