@@ -14,7 +14,8 @@ from datetime import UTC
 from pathlib import Path
 
 from bot.app import Runtime, dify_client, open_runtime, with_concurrency
-from bot.config import Config, WorkflowConfig, default_config_path, load_config
+from bot.config import Config, WorkflowConfig
+from bot.config_loader import default_config_path, load_config
 from bot.terminal import TerminalProgress, format_duration
 from engine.errors import ConfigError, InputError, WorkflowError
 from engine.models import Batch, BatchStatus

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.access import Access
-from bot.config import parse_config
+from bot.config_loader import parse_config
 from engine.errors import CommandError
 
 ADMIN = "telegram:1"
