@@ -23,6 +23,15 @@ class RetryLater(Exception):
         self.retry_after_s = retry_after_s
 
 
+class FileTooLarge(Exception):
+    """The platform refused a file we sent for its size (Telegram bots may send 50 MB)."""
+
+    def __init__(self, filename: str, size: int) -> None:
+        super().__init__(f"{filename} ({size} bytes) is too large to send")
+        self.filename = filename
+        self.size = size
+
+
 class ChatSurface(Protocol):
     """Outbound messages on one platform. Message ids are strings on every platform."""
 
@@ -40,7 +49,9 @@ class ChatSurface(Protocol):
         ...
 
     async def send_file(self, chat: ChatRef, data: bytes, filename: str, caption: str) -> None:
-        """Send a file into the chat (its thread), as a reply to the upload where possible."""
+        """Send a file into the chat (its thread), as a reply to the upload where possible.
+
+        Raises `FileTooLarge` when the platform refuses the file's size."""
         ...
 
 

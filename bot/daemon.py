@@ -73,6 +73,7 @@ class Daemon:
         self.http_port = http.port
         try:
             await runtime.service.recover()
+            await reporter.catch_up()
             await runtime.service.start()
             await schedules.start()
             self.ready.set()

@@ -11,12 +11,12 @@ import io
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.buttons import Button, progress_buttons
-from bot.chat import ChatSurface, RetryLater
+from bot.chat import ChatSurface, FileTooLarge, RetryLater
 from bot.render import Messages
-from engine.models import Batch, ChatRef, Progress, Row
+from engine.models import Batch, BatchEvent, BatchStatus, ChatRef, Progress, Row
 from engine.ports import Store
 from engine.workbook import write_results
 
@@ -26,6 +26,10 @@ RESULTS_SENT = "results_sent"
 """Batch event written once the results file went out, so a restart does not resend it."""
 RETRIED = "retry"
 """The service's event for `/retry`: the batch finishes again and owes a new results file."""
+OWED_WITHIN = timedelta(days=2)
+"""How far back a start looks for finished batches whose results file never went out."""
+CATCH_UP_LIMIT = 500
+FINAL_STATUSES = tuple(s for s in BatchStatus if s.is_final)
 
 
 class ProgressReporter:
@@ -53,6 +57,21 @@ class ProgressReporter:
         pump = self._pumps.get(batch.id)
         if pump is None or pump.done():
             self._pumps[batch.id] = asyncio.create_task(self._pump(batch.id))
+
+    async def catch_up(self, *, within: timedelta = OWED_WITHIN) -> int:
+        """At start: finished batches whose results never went out (the daemon stopped between
+        the last row and the file) get their final edit and file now. Returns how many."""
+        cutoff = datetime.now(UTC) - within
+        owed = 0
+        for batch in await self.store.list_batches(statuses=list(FINAL_STATUSES), limit=CATCH_UP_LIMIT):
+            if batch.finished_at is None or batch.finished_at < cutoff:
+                continue
+            if await self.store.chat_for(batch.id) is None:
+                continue  # a CLI batch: the terminal had it
+            if results_owed(await self.store.events(batch.id)):
+                await self.batch_changed(batch, await self.store.progress(batch.id))
+                owed += 1
+        return owed
 
     async def flush(self, timeout_s: float = 10.0) -> None:
         """Wait until every pending update went out (used at shutdown and by tests)."""
@@ -113,17 +132,38 @@ class ProgressReporter:
     async def _send_results(
         self, surface: ChatSurface, chat: ChatRef, batch: Batch, progress: Progress
     ) -> None:
-        # sent once per finish: a /retry (event "retry") makes the batch finish again
-        sent = False
-        for event in await self.store.events(batch.id):
-            if event.kind in (RESULTS_SENT, RETRIED):
-                sent = event.kind == RESULTS_SENT
-        if sent:
+        if not results_owed(await self.store.events(batch.id)):
             return
+        m = self.messages[chat.platform]
         data = await results_bytes(batch, await self.store.rows(batch.id))
-        caption = self.messages[chat.platform].results_caption(batch, progress, chat.owner_display)
-        await surface.send_file(chat, data, results_filename(batch), caption)
+        caption = m.results_caption(batch, progress, chat.owner_display)
+        try:
+            await surface.send_file(chat, data, results_filename(batch), caption)
+        except FileTooLarge as exc:
+            # sending again would be refused again: say where the results are instead
+            too_large = m.file_refused_as_too_large.format(filename=exc.filename, size_mb=exc.size / 1e6)
+            where = m.results_on_the_server.format(batch_id=batch.id)
+            await surface.post(chat, f"{caption}\n{m.out(too_large)}\n{m.out(where)}")
+            await self.store.add_event(batch.id, RESULTS_SENT, "too large to send")
+            return
+        except RetryLater:
+            raise
+        except Exception as exc:
+            # not recorded as sent, so `catch_up` at the next start tries again
+            log.exception("sending the results of batch %s failed", batch.id)
+            await surface.post(chat, m.out(m.results_not_sent.format(
+                kind=type(exc).__name__, cmd=m.cmd("result"), batch_id=batch.id)))
+            return
         await self.store.add_event(batch.id, RESULTS_SENT, "")
+
+
+def results_owed(events: Sequence[BatchEvent]) -> bool:
+    """Sent once per finish: a /retry (event "retry") makes the batch finish again."""
+    owed = True
+    for event in events:
+        if event.kind in (RESULTS_SENT, RETRIED):
+            owed = event.kind == RETRIED
+    return owed
 
 
 async def results_bytes(batch: Batch, rows: Sequence[Row]) -> bytes:

@@ -138,6 +138,9 @@ class EnglishWording:
     )
     upload_gone = "That upload is gone (it already ran, was discarded or is over a week old); send it again."
     no_upload = "Send a spreadsheet first, then {cmd} <workflow>."
+    file_refused_as_too_large = "{filename} is {size_mb:.1f} MB, more than this chat accepts from a bot."
+    results_on_the_server = "Get the results workbook on the server with: dify-batch result {batch_id}"
+    results_not_sent = "I could not send the results workbook ({kind}); {cmd} {batch_id} tries again."
     file_needs_membership = (
         "(I am not a member of this channel, so I cannot post the file {filename} here. "
         "Invite me with /invite, or send the command in a direct message to me.)"

@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, Document, Message, Update, User
 
 from bot import commands as c
 from bot.buttons import Action, decode
-from bot.chat import Actor, Reply
+from bot.chat import Actor, FileTooLarge, Reply
 from bot.render import scrub
 from bot.telegram.surface import TelegramSurface
 from engine.errors import AppError
@@ -237,10 +237,15 @@ class Inbound:
     async def _send(self, where: ChatRef, replies: Sequence[Reply]) -> None:
         try:
             for reply in replies:
-                if reply.file is not None:
-                    await self.surface.send_file(where, reply.file.data, reply.file.filename, reply.text)
-                else:
+                if reply.file is None:
                     await self.surface.post(where, reply.text, reply.keyboard)
+                    continue
+                try:
+                    await self.surface.send_file(where, reply.file.data, reply.file.filename, reply.text)
+                except FileTooLarge as exc:
+                    refused = self.m.file_refused_as_too_large.format(
+                        filename=exc.filename, size_mb=exc.size / 1e6)
+                    await self.surface.post(where, f"{reply.text}\n{self.m.out(refused)}".strip())
         except Exception as exc:
             self.log_failure(exc)
 

@@ -17,7 +17,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
-from bot.chat import Keyboard, RetryLater
+from bot.chat import FileTooLarge, Keyboard, RetryLater
 from engine.models import ChatRef
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,13 @@ class TelegramSurface:
         if len(caption) > MAX_CAPTION_CHARS:
             await self.post(chat, caption)
             caption = ""
-        await self._patient(lambda: self.bot.send_document(
-            chat_id=int(chat.chat_id), document=BufferedInputFile(data, filename=filename),
-            caption=caption or None, message_thread_id=_thread(chat), reply_parameters=_reply_to(chat),
-        ))
+        try:
+            await self._patient(lambda: self.bot.send_document(
+                chat_id=int(chat.chat_id), document=BufferedInputFile(data, filename=filename),
+                caption=caption or None, message_thread_id=_thread(chat), reply_parameters=_reply_to(chat),
+            ))
+        except TelegramEntityTooLarge:
+            raise FileTooLarge(filename, len(data)) from None
 
     async def answer(self, query_id: str, text: str = "", *, alert: bool = False) -> None:
         """Stop the button's spinner; a late or repeated answer is only worth a log line."""

@@ -49,8 +49,10 @@ class FakeTelegram(PersonSide):
         bot_name: str = "Batch Bot",
         privacy_mode: bool = True,
         callback_window_s: float | None = 15.0,
+        max_upload_bytes: int = 50 * 1024 * 1024,
     ) -> None:
         self.token = token
+        self.max_upload_bytes = max_upload_bytes  # what the Bot API accepts from bots (50 MB in the cloud)
         self.bot_user = FakeUser(int(token.split(":", 1)[0]), bot_name, bot_username, is_bot=True)
         self.privacy_mode = privacy_mode
         self.callback_window_s = callback_window_s

@@ -55,6 +55,7 @@ class BotMethods:
     chat_actions: list[tuple[int, str]]
     entries: list[TranscriptEntry]
     callback_window_s: float | None
+    max_upload_bytes: int
     _poll_generation: int
     polls_waiting: int
     _closing: bool
@@ -284,7 +285,7 @@ class BotMethods:
         if source is None:
             raise bad_request("there is no document in the request")
         if isinstance(source, Upload):
-            if len(source.data) > 50 * 1024 * 1024:
+            if len(source.data) > self.max_upload_bytes:
                 raise TelegramError(413, "Request Entity Too Large")
             stored = self.store_file(source.data, source.filename, None)
         elif source in self.files:
