@@ -1,33 +1,24 @@
-"""ScheduleService: the schedule table as in-memory APScheduler 3 jobs; each firing starts one batch."""
+"""ScheduleService: the schedule table kept armed in `ScheduleJobs`; each firing starts one batch."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
 import secrets
-from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeAlias
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
-
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from engine.errors import AlreadyExists, AppError, CommandError, NotFound, WhenError
 from engine.models import ChatRef, Schedule, ScheduleKind
 from engine.ports import Store
 from scheduler.cron import latest_fire_time
+from scheduler.jobs import ScheduleJobs
 from scheduler.ports import BatchStarter, Clock, MissedFiring, TriggerFactory, default_trigger, utcnow
 from scheduler.when import When, describe_instant
 
 log = logging.getLogger(__name__)
 
 Listing: TypeAlias = list[tuple[Schedule, datetime | None]]
-
-
-def _job_id(schedule_id: str) -> str:
-    return f"schedule:{schedule_id}"
 
 
 class ScheduleService:
@@ -57,9 +48,7 @@ class ScheduleService:
         self._grace = timedelta(seconds=misfire_grace_s)
         self._clock = clock
         self._trigger_factory = trigger_factory
-        self._scheduler: Any = None
-        self._triggers: dict[str, Any] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._jobs = ScheduleJobs(tz=tz, grace=self._grace, fire=self._fire, skip=self._skip)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -69,32 +58,20 @@ class ScheduleService:
         A firing missed while the daemon was down runs here, once, if it is within the grace
         period; an older one is reported to `MissedFiring` instead.
         """
-        if self._scheduler is not None:
+        if self._jobs.started:
             raise RuntimeError("ScheduleService already started")
-        scheduler = AsyncIOScheduler(
-            timezone=self._tz,
-            job_defaults={
-                # APScheduler's 1 s default would drop a firing whenever the loop is busy;
-                # it also takes whole seconds only.
-                "misfire_grace_time": max(1, math.ceil(self._grace.total_seconds())),
-                "coalesce": True,
-                "max_instances": 1,
-            },
-        )
-        scheduler.add_listener(self._on_not_run, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
-        scheduler.start()  # 3.11 takes the running loop here, so this must run inside it
-        self._scheduler = scheduler
+        self._jobs.start()
         await self.sync()
 
     async def sync(self) -> None:
         """Make the in-memory jobs match the table (another replica may have added or removed some)."""
-        if self._scheduler is None:
+        if not self._jobs.started:
             raise RuntimeError("ScheduleService not started")
         schedules = await self._store.list_schedules(active_only=True)
-        active = {_job_id(s.id) for s in schedules}
-        for job in self._scheduler.get_jobs():
-            if job.id not in active:
-                self._disarm(job.id.removeprefix("schedule:"))
+        active = {s.id for s in schedules}
+        for schedule_id in self._jobs.armed_ids():
+            if schedule_id not in active:
+                self._jobs.disarm(schedule_id)
         now = self._clock()
         for schedule in schedules:
             try:
@@ -105,15 +82,7 @@ class ScheduleService:
 
     async def shutdown(self, *, timeout_s: float = 10.0) -> None:
         """Stop firing, let firings in progress finish (up to ``timeout_s``), stop APScheduler."""
-        scheduler, self._scheduler = self._scheduler, None
-        if scheduler is None:
-            return
-        scheduler.pause()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout_s)
-        # The asyncio executor cancels whatever still runs, whatever ``wait`` says.
-        scheduler.shutdown(wait=False)
-        self._triggers.clear()
+        await self._jobs.shutdown(timeout_s=timeout_s)
 
     # --- commands ----------------------------------------------------------------------
 
@@ -154,8 +123,8 @@ class ScheduleService:
             break
         else:
             raise AlreadyExists("could not find a free schedule id")
-        if self._scheduler is not None:
-            self._arm(schedule)
+        if self._jobs.started:
+            self._jobs.arm(schedule, self._trigger_factory(schedule))
         return schedule
 
     async def remove(self, schedule_id: str, *, by: str, is_admin: bool) -> Schedule:
@@ -168,7 +137,7 @@ class ScheduleService:
                 f"schedule {schedule_id} belongs to someone else; only they or an admin may remove it"
             )
         await self._store.update_schedule(schedule_id, active=False)
-        self._disarm(schedule_id)
+        self._jobs.disarm(schedule_id)
         return schedule
 
     async def list(self, owner: str | None = None) -> Listing:
@@ -186,9 +155,8 @@ class ScheduleService:
     # --- internals ---------------------------------------------------------------------
 
     def _next_fire_time(self, schedule: Schedule, now: datetime) -> datetime | None:
-        job = self._scheduler.get_job(_job_id(schedule.id)) if self._scheduler is not None else None
-        if job is not None:
-            return job.next_run_time  # type: ignore[no-any-return]
+        if self._jobs.is_armed(schedule.id):
+            return self._jobs.next_run_time(schedule.id)
         if schedule.kind is ScheduleKind.ONCE:
             return (
                 schedule.run_at
@@ -208,7 +176,7 @@ class ScheduleService:
                 await self._store.update_schedule(schedule.id, active=False)
                 return
             if schedule.run_at.astimezone(UTC) > now.astimezone(UTC):
-                self._arm(schedule, trigger)
+                self._jobs.arm(schedule, trigger)
             else:
                 await self._catch_up(schedule, schedule.run_at, now)
             return
@@ -216,8 +184,8 @@ class ScheduleService:
         latest = latest_fire_time(trigger, since, now)
         if latest is not None:
             await self._catch_up(schedule, latest, now)
-        if self._scheduler is not None and self._scheduler.get_job(_job_id(schedule.id)) is None:
-            self._arm(schedule, trigger)
+        if self._jobs.started and not self._jobs.is_armed(schedule.id):
+            self._jobs.arm(schedule, trigger)
 
     async def _catch_up(self, schedule: Schedule, fire_time: datetime, now: datetime) -> None:
         if now.astimezone(UTC) - fire_time.astimezone(UTC) <= self._grace:
@@ -227,53 +195,11 @@ class ScheduleService:
             log.warning("schedule %s: firing of %s is past the grace period; skipped", schedule.id, fire_time)
             await self._skip(schedule.id, fire_time)
 
-    def _arm(self, schedule: Schedule, trigger: Any = None) -> None:
-        trigger = trigger if trigger is not None else self._trigger_factory(schedule)
-        self._triggers[schedule.id] = trigger
-        # A one-shot knows its fire time; a recurring job works it out from its trigger.
-        fire_time = schedule.run_at if schedule.kind is ScheduleKind.ONCE else None
-        self._scheduler.add_job(
-            self._on_job,
-            trigger,
-            args=(schedule.id, fire_time),
-            id=_job_id(schedule.id),
-            name=f"schedule {schedule.id} ({schedule.when_text})",
-            replace_existing=True,
-        )
-
-    def _disarm(self, schedule_id: str) -> None:
-        self._triggers.pop(schedule_id, None)
-        if self._scheduler is not None and self._scheduler.get_job(_job_id(schedule_id)) is not None:
-            self._scheduler.remove_job(_job_id(schedule_id))
-
-    async def _on_job(self, schedule_id: str, fire_time: datetime | None) -> None:
-        """What APScheduler runs. It does not pass the scheduled time, so a recurring job takes
-        the trigger's latest fire time; APScheduler only runs a job that is at most the grace
-        period late, so that is the time it was scheduled for."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        try:
-            if fire_time is None:
-                trigger = self._triggers.get(schedule_id)
-                if trigger is None:
-                    return
-                # APScheduler keeps time on the real clock, so the injected one is not used here.
-                now = datetime.now(UTC)
-                fire_time = latest_fire_time(trigger, now - self._grace - timedelta(seconds=1), now)
-                if fire_time is None:
-                    log.error("schedule %s fired with no fire time behind it", schedule_id)
-                    return
-            await self._fire(schedule_id, fire_time)
-        finally:
-            if task is not None:
-                self._tasks.discard(task)
-
     async def _fresh(self, schedule_id: str, fire_time: datetime) -> Schedule | None:
         """The schedule as stored now, or None when this firing is no longer ours to handle."""
         schedule = await self._store.get_schedule(schedule_id)
         if schedule is None or not schedule.active:
-            self._disarm(schedule_id)  # removed, possibly by another replica
+            self._jobs.disarm(schedule_id)  # removed, possibly by another replica
             return None
         last = schedule.last_fire_time
         if last is not None and last.astimezone(UTC) >= fire_time.astimezone(UTC):
@@ -318,15 +244,4 @@ class ScheduleService:
             schedule.id, last_fire_time=fire_time if newer else None, active=False if once else None
         )
         if once:
-            self._disarm(schedule.id)
-
-    def _on_not_run(self, event: Any) -> None:
-        """APScheduler skipped a run (too late, or the previous one still running): say so."""
-        schedule_id = str(event.job_id).removeprefix("schedule:")
-        times = getattr(event, "scheduled_run_times", None) or [event.scheduled_run_time]
-        self._spawn(self._skip(schedule_id, max(times)))
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            self._jobs.disarm(schedule.id)
