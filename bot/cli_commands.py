@@ -19,7 +19,8 @@ from bot.config_loader import default_config_path, load_config
 from bot.terminal import TerminalProgress, format_duration
 from engine.errors import ConfigError, InputError, WorkflowError
 from engine.models import Batch, BatchStatus
-from engine.workbook import template_workbook, write_results
+from engine.results_workbook import write_results
+from engine.workbook import template_workbook
 
 EXIT_USAGE = 2
 

@@ -18,7 +18,7 @@ from bot.chat import ChatSurface, FileTooLarge, RetryLater
 from bot.render import Messages
 from engine.models import Batch, BatchEvent, BatchStatus, ChatRef, Progress, Row
 from engine.ports import Store
-from engine.workbook import write_results
+from engine.results_workbook import write_results
 
 log = logging.getLogger(__name__)
 

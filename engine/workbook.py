@@ -1,34 +1,23 @@
-"""Writes workbooks: the input template, the annotated copy of a bad upload, and the streamed results."""
+"""Workbooks a person gets before a run: the input template to fill in, and the annotated
+copy of an upload that failed its checks."""
 
 from __future__ import annotations
 
-import io
-import json
-import math
-import pathlib
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from engine.models import QUERY_VARIABLE, Batch, FieldType, FormField, InputForm, ParsedSheet, Row
+from engine.models import QUERY_VARIABLE, FieldType, FormField, InputForm, ParsedSheet
 from engine.sheet import TEMPLATE_SHEET, read_table
-
-EXCEL_CELL_LIMIT = 32_767
-TRUNCATED_MARK = "…[truncated]"
-META_COLUMNS = ("status", "error", "attempts", "elapsed_s", "tokens", "run_id")
+from engine.xlsx_writing import safe_text, set_cell, workbook_bytes, write_only_cell
 
 _BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 _REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 _BOLD = Font(bold=True)
-_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 _TYPE_HELP = {
     FieldType.TEXT_INPUT: "Text",
     FieldType.PARAGRAPH: "Text (may be long)",
@@ -39,63 +28,6 @@ _TYPE_HELP = {
     FieldType.FILE_LIST: "Files: http(s) URLs, one per line or comma-separated",
     FieldType.JSON_OBJECT: 'JSON object, like {"key": "value"}',
 }
-
-
-def safe_text(value: str) -> str:
-    """Text Excel will keep: characters openpyxl refuses removed, cut (and marked) at the cell limit."""
-    text: str = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if len(text) > EXCEL_CELL_LIMIT:
-        text = text[: EXCEL_CELL_LIMIT - len(TRUNCATED_MARK)] + TRUNCATED_MARK
-    return text
-
-
-def _value(value: Any) -> Any:
-    """A plain cell value: JSON for containers, text for anything Excel cannot hold as a number."""
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, dict | list | tuple):
-        return safe_text(json.dumps(value, ensure_ascii=False, default=str))
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return safe_text(str(value))
-
-
-def _needs_forcing(text: str) -> bool:
-    return text.startswith(_FORMULA_LEAD) or text in ERROR_CODES
-
-
-def _wo(ws: Any, value: Any, *, fill: PatternFill | None = None, note: str | None = None) -> Any:
-    """A write-only cell value; text that openpyxl would turn into a formula or error is forced to text."""
-    v = _value(value)
-    forced = isinstance(v, str) and _needs_forcing(v)
-    if not forced and fill is None and note is None:
-        return v  # plain values are cheaper; openpyxl stores ordinary str as text already
-    cell = WriteOnlyCell(ws, value=v)
-    if forced:
-        cell.data_type = "s"  # assigning "=…" made it a formula; this makes it an inline string
-        cell.quotePrefix = True  # Excel keeps it text even when someone edits the cell
-    if fill is not None:
-        cell.fill = fill
-    if note is not None:
-        cell.comment = Comment(safe_text(note), "dify-batch")
-    return cell
-
-
-def _put(ws: Any, row: int, col: int, value: Any) -> Any:
-    """Set a cell in a normal worksheet, never letting text become a formula."""
-    cell = ws.cell(row=row, column=col, value=_value(value))
-    if isinstance(cell.value, str) and _needs_forcing(cell.value):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
-
-
-def _save(wb: Workbook) -> bytes:
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def _template_fields(form: InputForm) -> list[FormField]:
@@ -122,7 +54,7 @@ def template_workbook(workflow: str, form: InputForm) -> bytes:
     fields = _template_fields(form)
     for col, f in enumerate(fields, 1):
         letter = get_column_letter(col)
-        head = _put(ws, 1, col, f.label or f.variable)
+        head = set_cell(ws, 1, col, f.label or f.variable)
         head.font = _BOLD
         # the variable name is shown because a header may also be typed as the variable name
         need = "Required" if f.required else "Optional"
@@ -138,13 +70,13 @@ def template_workbook(workflow: str, form: InputForm) -> bytes:
     ws.freeze_panes = "A2"
     _about(wb.create_sheet("About"), workflow, fields)
     wb.active = 0
-    return _save(wb)
+    return workbook_bytes(wb)
 
 
 def _validation(f: FormField, col: int, lists: Any) -> DataValidation | None:
     if f.type is FieldType.SELECT and f.options:
         for r, option in enumerate(f.options, 1):
-            _put(lists, r, col, option)
+            set_cell(lists, r, col, option)
         ref = f"Lists!${get_column_letter(col)}$1:${get_column_letter(col)}${len(f.options)}"
         return DataValidation(
             type="list",
@@ -184,8 +116,8 @@ def _validation(f: FormField, col: int, lists: Any) -> DataValidation | None:
 
 
 def _about(ws: Any, workflow: str, fields: list[FormField]) -> None:
-    _put(ws, 1, 1, f"Input template for workflow '{workflow}'").font = _BOLD
-    _put(
+    set_cell(ws, 1, 1, f"Input template for workflow '{workflow}'").font = _BOLD
+    set_cell(
         ws,
         2,
         1,
@@ -194,7 +126,7 @@ def _about(ws: Any, workflow: str, fields: list[FormField]) -> None:
     )
     heads = ("Column", "Variable", "Type", "Required", "Options", "Max length", "Default", "Description")
     for c, h in enumerate(heads, 1):
-        _put(ws, 4, c, h).font = _BOLD
+        set_cell(ws, 4, c, h).font = _BOLD
     for r, f in enumerate(fields, 5):
         max_len = (
             ""
@@ -212,7 +144,7 @@ def _about(ws: Any, workflow: str, fields: list[FormField]) -> None:
             f.description,
         )
         for c, v in enumerate(values, 1):
-            _put(ws, r, c, v)
+            set_cell(ws, r, c, v)
     for c, width in enumerate((24, 20, 30, 10, 30, 16, 16, 60), 1):
         ws.column_dimensions[get_column_letter(c)].width = width
 
@@ -239,96 +171,21 @@ def annotated_copy(data: bytes, filename: str, parsed: ParsedSheet) -> bytes:
         for c, v in enumerate(cells):
             msgs = marks.get((r, c))
             value = v if not (isinstance(v, str) and not v) else None
-            out.append(_wo(ws, value, fill=_BAD_FILL, note="\n".join(msgs)) if msgs else _wo(ws, value))
+            out.append(
+                write_only_cell(ws, value, fill=_BAD_FILL, note="\n".join(msgs))
+                if msgs
+                else write_only_cell(ws, value)
+            )
         ws.append(out)
     probs = wb.create_sheet("Problems")
-    probs.append([_wo(probs, h) for h in ("Sheet", "Row", "Column", "Problem")])
+    probs.append([write_only_cell(probs, h) for h in ("Sheet", "Row", "Column", "Problem")])
     for p in parsed.problems:
-        probs.append([_wo(probs, p.sheet), p.row or None, _wo(probs, p.column), _wo(probs, p.message)])
-    return _save(wb)
-
-
-def output_columns(columns: Sequence[str], output_keys: Iterable[str]) -> list[tuple[str, str]]:
-    """(output key, column header) pairs; a key that clashes with an input or meta column gets ``output.``."""
-    taken = {c.casefold() for c in columns} | set(META_COLUMNS)
-    return [(k, f"output.{k}" if k.casefold() in taken else k) for k in output_keys]
-
-
-def write_results(
-    target: pathlib.Path | BinaryIO,
-    batch: Batch,
-    rows: Iterable[Row],
-    output_keys: Sequence[str] | None = None,
-) -> None:
-    """Stream the results workbook: original columns, one per output, then status/error/…; plus Summary.
-
-    The output columns must be known before the first row is written. Pass ``output_keys``
-    (the union of output names in first-seen order, e.g. from the store) to stream a one-shot
-    iterator in constant memory; without it ``rows`` is scanned first, so a non-Sequence is
-    materialised into a list.
-    """
-    if output_keys is None:
-        if not isinstance(rows, Sequence):
-            rows = list(rows)
-        output_keys = list(dict.fromkeys(k for r in rows for k in (r.outputs or {})))
-    outs = output_columns(batch.columns, output_keys)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Results")
-    width = len(batch.columns)
-    ws.append([_wo(ws, c) for c in (*batch.columns, *(h for _, h in outs), *META_COLUMNS)])
-    counts: dict[str, int] = {}
-    tokens = 0
-    elapsed: list[float] = []
-    for row in rows:
-        cells = list(row.cells[:width]) + [None] * (width - len(row.cells))
-        outputs = row.outputs or {}
-        values = [
-            *cells,
-            *(outputs.get(k) for k, _ in outs),
-            row.status.value,
-            row.error,
-            row.attempts,
-            None if row.elapsed_s is None else round(row.elapsed_s, 3),
-            row.tokens,
-            row.run_id,
-        ]
-        ws.append([_wo(ws, v) for v in values])
-        counts[row.status.value] = counts.get(row.status.value, 0) + 1
-        tokens += row.tokens
-        if row.elapsed_s is not None:
-            elapsed.append(row.elapsed_s)
-    _summary(wb.create_sheet("Summary"), batch, counts, tokens, elapsed)
-    if isinstance(target, pathlib.Path):
-        wb.save(str(target))
-    else:
-        wb.save(target)
-
-
-def _summary(ws: Any, batch: Batch, counts: dict[str, int], tokens: int, elapsed: list[float]) -> None:
-    wall = (
-        (batch.finished_at - batch.started_at).total_seconds()
-        if batch.finished_at and batch.started_at
-        else None
-    )
-    lines: list[tuple[str, Any]] = [
-        ("workflow", batch.workflow),
-        ("batch", batch.id),
-        ("owner", batch.owner),
-        ("source file", batch.source_name),
-        ("batch status", batch.status.value),
-        ("created", batch.created_at),
-        ("started", batch.started_at),
-        ("finished", batch.finished_at),
-        ("rows", sum(counts.values())),
-        *((f"rows {s}", n) for s, n in sorted(counts.items())),
-        ("blank rows skipped", batch.blank_rows),
-        ("total tokens", tokens),
-        ("wall time (s)", None if wall is None else round(wall, 3)),
-        ("row time total (s)", round(sum(elapsed), 3)),
-        ("row time mean (s)", round(sum(elapsed) / len(elapsed), 3) if elapsed else None),
-        ("row time max (s)", round(max(elapsed), 3) if elapsed else None),
-    ]
-    if batch.error:
-        lines.append(("error", batch.error))
-    for key, value in lines:
-        ws.append([_wo(ws, key), _wo(ws, value)])
+        probs.append(
+            [
+                write_only_cell(probs, p.sheet),
+                p.row or None,
+                write_only_cell(probs, p.column),
+                write_only_cell(probs, p.message),
+            ]
+        )
+    return workbook_bytes(wb)

@@ -18,8 +18,10 @@ from engine.models import (
     RowStatus,
     SheetLimits,
 )
+from engine.results_workbook import write_results
 from engine.sheet import read_sheet
-from engine.workbook import EXCEL_CELL_LIMIT, TRUNCATED_MARK, annotated_copy, template_workbook, write_results
+from engine.workbook import annotated_copy, template_workbook
+from engine.xlsx_writing import EXCEL_CELL_LIMIT, TRUNCATED_MARK
 from tests.bench.sheets import xlsx_bytes
 
 FORM = InputForm(
