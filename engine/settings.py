@@ -1,4 +1,4 @@
-"""Settings the engine needs per workflow; `bot.config` builds them from TOML."""
+"""Settings the engine needs per workflow; `bot.config_loader` builds them from TOML."""
 
 from __future__ import annotations
 
