@@ -14,37 +14,33 @@ is enough there.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from engine.errors import AlreadyExists, NotFound
+from engine.errors import AlreadyExists
 from engine.models import (
     Batch,
     BatchEvent,
     BatchStatus,
-    ChatRef,
-    ChatUpload,
     Progress,
     Row,
     RowStatus,
     RowUpdate,
-    Schedule,
 )
 from storage import codec
 from storage import statements as sql
-from storage.connect import DEFAULT_URL, WRITE_OPTION, create_engine
-from storage.tables import BATCH, CHAT, EVENT, ROW, SCHEDULE, TABLES, UPLOAD
+from storage.connect import DEFAULT_URL, create_engine
+from storage.sql_side import ScheduleAndChatTables
+from storage.tables import BATCH, EVENT, ROW, TABLES
 
 DEFAULT_LEASE_S = 900.0
 """Longer than any row's timeout, so a live row's lease never lapses between heartbeats."""
@@ -57,17 +53,11 @@ INSERT_SLICE = 2_000
 """Rows per INSERT of a new batch: big enough to amortise the call, small enough for memory."""
 
 
-class SqlStore:
+class SqlStore(ScheduleAndChatTables):
     """The `Store` port on SQL. Build it with `SqlStore.open`; `close` disposes the engine."""
 
     def __init__(self, engine: AsyncEngine, *, worker_id: str, lease_s: float = DEFAULT_LEASE_S) -> None:
-        self._engine = engine
-        self._writer = engine.execution_options(**{WRITE_OPTION: True})
-        self._sqlite = engine.dialect.name == "sqlite"
-        # SQLite has one writer at a time anyway; queueing here is cheaper than the busy handler
-        self._write_lock: contextlib.AbstractAsyncContextManager[Any] = (
-            asyncio.Lock() if self._sqlite else contextlib.nullcontext()
-        )
+        super().__init__(engine)
         self.worker_id = worker_id
         self.lease = timedelta(seconds=lease_s)
 
@@ -90,23 +80,6 @@ class SqlStore:
             await engine.dispose()
             raise
         return store
-
-    @property
-    def engine(self) -> AsyncEngine:
-        return self._engine
-
-    async def close(self) -> None:
-        await self._engine.dispose()
-
-    @contextlib.asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock, self._writer.begin() as conn:
-            yield conn
-
-    async def _all(self, stmt: Select[Any]) -> list[codec.Record]:
-        async with self._engine.connect() as conn:
-            result = await conn.execute(stmt)
-            return list(result.mappings().all())
 
     # batches
 
@@ -259,76 +232,3 @@ class SqlStore:
     async def events(self, batch_id: str) -> list[BatchEvent]:
         stmt = select(EVENT).where(EVENT.c.batch_id == batch_id).order_by(EVENT.c.id)
         return [codec.event_from_record(r) for r in await self._all(stmt)]
-
-    # schedules
-
-    async def add_schedule(self, schedule: Schedule) -> None:
-        try:
-            async with self._write() as conn:
-                await conn.execute(insert(SCHEDULE), [codec.schedule_to_record(schedule)])
-        except IntegrityError as e:
-            raise AlreadyExists(f"schedule {schedule.id} exists") from e
-
-    async def get_schedule(self, schedule_id: str) -> Schedule | None:
-        found = await self._all(select(SCHEDULE).where(SCHEDULE.c.id == schedule_id))
-        return codec.schedule_from_record(found[0]) if found else None
-
-    async def list_schedules(
-        self, *, owner: str | None = None, active_only: bool = True
-    ) -> list[Schedule]:
-        stmt = select(SCHEDULE).order_by(SCHEDULE.c.created_at, SCHEDULE.c.id)
-        if owner is not None:
-            stmt = stmt.where(SCHEDULE.c.owner == owner)
-        if active_only:
-            stmt = stmt.where(SCHEDULE.c.active.is_(True))
-        return [codec.schedule_from_record(r) for r in await self._all(stmt)]
-
-    async def update_schedule(
-        self, schedule_id: str, *, active: bool | None = None, last_fire_time: datetime | None = None
-    ) -> None:
-        values: dict[str, Any] = {}
-        if active is not None:
-            values["active"] = active
-        if last_fire_time is not None:
-            values["last_fire_time"] = last_fire_time
-        # with nothing to change, a no-op UPDATE still tells whether the schedule exists
-        stmt = update(SCHEDULE).where(SCHEDULE.c.id == schedule_id).values(values or {"id": schedule_id})
-        async with self._write() as conn:
-            result = await conn.execute(stmt)
-        if result.rowcount != 1:
-            raise NotFound(f"no schedule {schedule_id}")
-
-    # chat bindings
-
-    async def bind_chat(self, batch_id: str, chat: ChatRef) -> None:
-        stmt = sql.upsert_chat(self._engine.dialect.name, batch_id, codec.chat_to_record(chat))
-        async with self._write() as conn:
-            await conn.execute(stmt)
-
-    async def chat_for(self, batch_id: str) -> ChatRef | None:
-        found = await self._all(select(CHAT).where(CHAT.c.batch_id == batch_id))
-        return codec.chat_from_record(found[0]) if found else None
-
-    # chat uploads
-
-    async def add_upload(self, upload: ChatUpload) -> None:
-        try:
-            async with self._write() as conn:
-                await conn.execute(insert(UPLOAD), [codec.upload_to_record(upload)])
-        except IntegrityError as e:
-            raise AlreadyExists(f"upload {upload.id} exists") from e
-
-    async def get_upload(self, upload_id: str) -> ChatUpload | None:
-        found = await self._all(select(UPLOAD).where(UPLOAD.c.id == upload_id))
-        return codec.upload_from_record(found[0]) if found else None
-
-    async def find_upload(
-        self, chat_id: str, *, owner: str | None = None, message_id: str | None = None
-    ) -> ChatUpload | None:
-        found = await self._all(sql.newest_upload(chat_id, owner=owner, message_id=message_id))
-        return codec.upload_from_record(found[0]) if found else None
-
-    async def forget_uploads(self, *, upload_id: str | None = None, before: datetime | None = None) -> int:
-        async with self._write() as conn:
-            result = await conn.execute(sql.delete_uploads(upload_id=upload_id, before=before))
-        return result.rowcount

@@ -1,0 +1,93 @@
+"""The tables beside batches and rows: schedules, chat bindings and chat uploads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.errors import AlreadyExists, NotFound
+from engine.models import ChatRef, ChatUpload, Schedule
+from storage import codec
+from storage import statements as sql
+from storage.sql_access import SqlAccess
+from storage.tables import CHAT, SCHEDULE, UPLOAD
+
+
+class ScheduleAndChatTables(SqlAccess):
+    """`Store` methods for schedules, chat bindings and uploads; `SqlStore` adds the rest."""
+
+    # schedules
+
+    async def add_schedule(self, schedule: Schedule) -> None:
+        try:
+            async with self._write() as conn:
+                await conn.execute(insert(SCHEDULE), [codec.schedule_to_record(schedule)])
+        except IntegrityError as e:
+            raise AlreadyExists(f"schedule {schedule.id} exists") from e
+
+    async def get_schedule(self, schedule_id: str) -> Schedule | None:
+        found = await self._all(select(SCHEDULE).where(SCHEDULE.c.id == schedule_id))
+        return codec.schedule_from_record(found[0]) if found else None
+
+    async def list_schedules(
+        self, *, owner: str | None = None, active_only: bool = True
+    ) -> list[Schedule]:
+        stmt = select(SCHEDULE).order_by(SCHEDULE.c.created_at, SCHEDULE.c.id)
+        if owner is not None:
+            stmt = stmt.where(SCHEDULE.c.owner == owner)
+        if active_only:
+            stmt = stmt.where(SCHEDULE.c.active.is_(True))
+        return [codec.schedule_from_record(r) for r in await self._all(stmt)]
+
+    async def update_schedule(
+        self, schedule_id: str, *, active: bool | None = None, last_fire_time: datetime | None = None
+    ) -> None:
+        values: dict[str, Any] = {}
+        if active is not None:
+            values["active"] = active
+        if last_fire_time is not None:
+            values["last_fire_time"] = last_fire_time
+        # with nothing to change, a no-op UPDATE still tells whether the schedule exists
+        stmt = update(SCHEDULE).where(SCHEDULE.c.id == schedule_id).values(values or {"id": schedule_id})
+        async with self._write() as conn:
+            result = await conn.execute(stmt)
+        if result.rowcount != 1:
+            raise NotFound(f"no schedule {schedule_id}")
+
+    # chat bindings
+
+    async def bind_chat(self, batch_id: str, chat: ChatRef) -> None:
+        stmt = sql.upsert_chat(self._engine.dialect.name, batch_id, codec.chat_to_record(chat))
+        async with self._write() as conn:
+            await conn.execute(stmt)
+
+    async def chat_for(self, batch_id: str) -> ChatRef | None:
+        found = await self._all(select(CHAT).where(CHAT.c.batch_id == batch_id))
+        return codec.chat_from_record(found[0]) if found else None
+
+    # chat uploads
+
+    async def add_upload(self, upload: ChatUpload) -> None:
+        try:
+            async with self._write() as conn:
+                await conn.execute(insert(UPLOAD), [codec.upload_to_record(upload)])
+        except IntegrityError as e:
+            raise AlreadyExists(f"upload {upload.id} exists") from e
+
+    async def get_upload(self, upload_id: str) -> ChatUpload | None:
+        found = await self._all(select(UPLOAD).where(UPLOAD.c.id == upload_id))
+        return codec.upload_from_record(found[0]) if found else None
+
+    async def find_upload(
+        self, chat_id: str, *, owner: str | None = None, message_id: str | None = None
+    ) -> ChatUpload | None:
+        found = await self._all(sql.newest_upload(chat_id, owner=owner, message_id=message_id))
+        return codec.upload_from_record(found[0]) if found else None
+
+    async def forget_uploads(self, *, upload_id: str | None = None, before: datetime | None = None) -> int:
+        async with self._write() as conn:
+            result = await conn.execute(sql.delete_uploads(upload_id=upload_id, before=before))
+        return result.rowcount
