@@ -104,7 +104,9 @@ class Store(Protocol):
         ...
 
     async def claim_rows(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
-        """Mark up to ``limit`` pending rows whose ``not_before`` has passed as running."""
+        """Mark up to ``limit`` pending rows whose ``not_before`` has passed as running.
+
+        Only while the batch is running: a paused or cancelled batch gives nothing."""
         ...
 
     async def update_rows(self, updates: Sequence[RowUpdate]) -> None:

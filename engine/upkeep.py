@@ -5,7 +5,10 @@ its leases ahead of the clock, so only a dead (or frozen) replica's rows ever ex
 Each tick, every lane takes over its running batches' expired rows: a row with a saved
 run id is reconciled with Dify like at recovery (its finished result is kept, never run
 again), one without goes back to `pending`. Every ``discover_s`` the store is asked for
-running batches this process does not serve yet (another replica created or resumed them).
+running batches, to serve the ones this process does not serve yet (another replica created
+or resumed them) and to pause or cancel the ones another replica paused or cancelled.
+Between two discoveries a pause elsewhere still stops this process's claims at once: the
+store hands out rows of running batches only.
 On a single process all of this finds nothing to do and costs one small UPDATE a tick.
 """
 
@@ -102,16 +105,42 @@ class Upkeep:
                     lane.requeue(row)
 
     async def discover(self) -> None:
-        """Serve running batches of our workflows that this process does not know yet."""
-        for batch in await self._store.list_batches(statuses=[BatchStatus.RUNNING], limit=10_000):
+        """Follow what other replicas did: serve running batches this process does not serve
+        (started or resumed elsewhere), and pause or cancel the ones it serves that were
+        paused or cancelled elsewhere."""
+        running = await self._store.list_batches(statuses=[BatchStatus.RUNNING], limit=10_000)
+        for batch in running:
             lane = self._lanes.get(batch.workflow)
-            if lane is not None and batch.id not in lane.cursors:
+            if lane is not None and not _serving(lane, batch.id):
                 await self._serve(lane, batch)
+        running_ids = {b.id for b in running}
+        for lane in self._lanes.values():
+            for batch_id in [i for i in lane.cursors if _serving(lane, i) and i not in running_ids]:
+                await self._stop_serving(lane, batch_id)
 
     async def _serve(self, lane: Lane, batch: Batch) -> None:
-        """Run a batch another replica started, unless it changed meanwhile."""
+        """Run a batch another replica started or resumed, unless it changed meanwhile."""
         async with self._locks[batch.id]:
             current = await self._store.get_batch(batch.id)
-            if current is not None and current.status is BatchStatus.RUNNING and batch.id not in lane.cursors:
+            if current is not None and current.status is BatchStatus.RUNNING and not _serving(lane, batch.id):
                 log.info("batch %s: running elsewhere, serving it here too", batch.id)
                 lane.add_batch(current)
+
+    async def _stop_serving(self, lane: Lane, batch_id: str) -> None:
+        """Do here what another replica did to a batch this one serves: pause or cancel."""
+        async with self._locks[batch_id]:
+            current = await self._store.get_batch(batch_id)
+            if current is None or not _serving(lane, batch_id):
+                return
+            if current.status is BatchStatus.PAUSED:
+                log.info("batch %s: paused elsewhere, pausing here too", batch_id)
+                await lane.pause_batch(batch_id)
+            elif current.status is BatchStatus.CANCELLED:
+                log.info("batch %s: cancelled elsewhere, cancelling here too", batch_id)
+                await lane.cancel_batch(batch_id)
+            # completed or failed: the lane runs dry and the service forgets the batch
+
+
+def _serving(lane: Lane, batch_id: str) -> bool:
+    cursor = lane.cursors.get(batch_id)
+    return cursor is not None and cursor.mode is Mode.ACTIVE

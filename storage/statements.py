@@ -13,6 +13,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     or_,
     select,
@@ -21,9 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from engine.models import RowStatus
+from engine.models import BatchStatus, RowStatus
 from storage import codec
-from storage.tables import CHAT, ROW, UPLOAD
+from storage.tables import BATCH, CHAT, ROW, UPLOAD
 
 RUNNING = RowStatus.RUNNING.value
 
@@ -36,10 +37,14 @@ UPDATE_ROW = (
 
 
 def due_pending(batch_id: str, now: datetime) -> ColumnElement[bool]:
+    # checked in the claim itself, so a pause or cancel made on another replica stops this
+    # one's claims at once instead of at its next re-read of the batch
+    batch_running = exists().where(BATCH.c.id == batch_id, BATCH.c.status == BatchStatus.RUNNING.value)
     return and_(
         ROW.c.batch_id == batch_id,
         ROW.c.status == RowStatus.PENDING.value,
         or_(ROW.c.not_before.is_(None), ROW.c.not_before <= now),
+        batch_running,
     )
 
 

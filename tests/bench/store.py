@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.models import RowStatus, RowUpdate
 from storage import SqlStore
-from tests.storage.builders import batch, rows
+from tests.storage.builders import batch, rows, running_batch
 from tests.storage.conftest import fresh_schema, pg_url
 
 ROWS = 20_000
@@ -54,7 +54,7 @@ async def _bench(store: SqlStore) -> dict[str, Any]:
     for limit in CLAIM_LIMITS:
         batch_id = f"claim{limit}"
         n = 2_000 if limit == 1 else ROWS
-        await store.create_batch(batch(batch_id, total=n), rows(batch_id, n))
+        await store.create_batch(running_batch(batch_id, total=n), rows(batch_id, n))
         now = datetime.now(UTC)
 
         async def claim(batch_id: str = batch_id, limit: int = limit, now: datetime = now) -> None:

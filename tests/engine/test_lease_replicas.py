@@ -137,3 +137,50 @@ async def test_two_replicas_share_a_batch_and_the_survivor_takes_over_the_dead_o
     assert b_client.fetches > fetches_before
     for orphan in orphans:
         assert b_client.calls[str(orphan.inputs["key"])] == 0
+
+
+async def _calls_settle(dify: ScriptedWorkflow, quiet_s: float = 0.4, timeout_s: float = 5.0) -> int:
+    """Wait until no new run starts for ``quiet_s``; returns the runs made so far."""
+    async def settled() -> int:
+        while True:
+            before = sum(dify.calls_by_key.values())
+            await asyncio.sleep(quiet_s)
+            if sum(dify.calls_by_key.values()) == before and not dify.in_flight:
+                return before
+
+    return await asyncio.wait_for(settled(), timeout_s)
+
+
+async def test_a_pause_and_a_cancel_on_one_replica_stop_the_other_too(replicas: Open) -> None:
+    dify = ScriptedWorkflow(default=Step(latency_s=0.05))
+    a_client, b_client = Replica(dify), Replica(dify)
+    a, _ = await replicas(a_client)
+    b, _ = await replicas(b_client)
+    batch = await a.submit(workflow="wf", owner="cli:t", sheet=sheet_of(400), source_name="s")
+
+    async def both_at_work() -> None:
+        while not (a_client.calls and b_client.calls):
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(both_at_work(), 5)
+    await a.pause(batch.id)
+    stopped_at = await _calls_settle(dify)
+    assert stopped_at < 300, "B went on running the batch A paused"
+    progress = await b.progress(batch.id)
+    assert progress.running == 0 and progress.pending == 400 - progress.done
+
+    await a.resume(batch.id)
+    b_before = sum(b_client.calls.values())
+    async def b_serves_again() -> None:
+        while sum(b_client.calls.values()) == b_before:
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(b_serves_again(), 5)
+    await a.cancel(batch.id)
+    await _calls_settle(dify)
+    done = await b.get(batch.id)
+    assert done.status is BatchStatus.CANCELLED
+    rows = await b.rows(batch.id)
+    assert {r.status for r in rows} <= {RowStatus.SUCCEEDED, RowStatus.CANCELLED}
+    assert any(r.status is RowStatus.CANCELLED for r in rows)
+    assert set(dify.calls_by_key.values()) == {1}  # nothing ran twice across the pause

@@ -91,6 +91,9 @@ class InMemoryStore:
 
     async def claim_rows(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
         claimed: list[Row] = []
+        batch = self.batches.get(batch_id)
+        if batch is None or batch.status is not BatchStatus.RUNNING:
+            return claimed
         rows = self.batch_rows.get(batch_id, [])
         for i, row in enumerate(rows):
             if len(claimed) >= limit:

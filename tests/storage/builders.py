@@ -10,6 +10,11 @@ from engine.models import Batch, BatchStatus, ChatRef, Row, Schedule, ScheduleKi
 T0 = datetime(2026, 5, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
 
+def running_batch(batch_id: str = "b1", **changes: Any) -> Batch:
+    """A batch whose rows may be claimed (claims take rows of running batches only)."""
+    return batch(batch_id, **{"status": BatchStatus.RUNNING, **changes})
+
+
 def batch(batch_id: str = "b1", **changes: Any) -> Batch:
     values: dict[str, Any] = {
         "id": batch_id,

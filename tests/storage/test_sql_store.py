@@ -13,7 +13,7 @@ from sqlalchemy.exc import StatementError
 from engine.models import RowStatus, RowUpdate
 from storage import SqlStore
 from storage.tables import ROW
-from tests.storage.builders import T0, batch, rows
+from tests.storage.builders import T0, batch, rows, running_batch
 from tests.storage.conftest import PgSchema
 
 R = RowStatus
@@ -59,7 +59,7 @@ async def test_two_sqlite_stores_write_together(sqlite_url: str) -> None:
     a = await SqlStore.open(sqlite_url, worker_id="a")
     b = await SqlStore.open(sqlite_url, worker_id="b")
     try:
-        await a.create_batch(batch("b1", total=300), rows("b1", 300))
+        await a.create_batch(running_batch("b1", total=300), rows("b1", 300))
 
         async def work(store: SqlStore) -> list[int]:
             mine: list[int] = []
@@ -125,7 +125,7 @@ async def test_naive_datetimes_are_refused(sqlite_url: str) -> None:
 
 async def _check_leases(a: SqlStore, b: SqlStore) -> None:
     now = datetime.now(UTC)
-    await a.create_batch(batch("b1", total=4), rows("b1", 4))
+    await a.create_batch(running_batch("b1", total=4), rows("b1", 4))
     claimed = await a.claim_rows("b1", limit=3, now=now)
     assert [r.index for r in claimed] == [0, 1, 2]
     leases = await _leases(a, "b1")
@@ -170,7 +170,7 @@ async def test_expired_leases_are_taken_over_on_postgres(pg: PgSchema) -> None:
 async def test_postgres_replicas_never_claim_the_same_row(pg: PgSchema) -> None:
     stores = [await pg.open(worker_id=f"w{i}") for i in range(4)]
     try:
-        await stores[0].create_batch(batch("b1", total=2000), rows("b1", 2000))
+        await stores[0].create_batch(running_batch("b1", total=2000), rows("b1", 2000))
         # two claimers per store, so claims also race inside one connection pool
         results = await asyncio.gather(
             *(_claim_all(s, "b1", limit=7) for s in stores for _ in range(2))

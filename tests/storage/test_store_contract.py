@@ -10,7 +10,7 @@ import pytest
 from engine.errors import AlreadyExists
 from engine.models import BatchStatus, Row, RowStatus, RowUpdate
 from engine.ports import Store
-from tests.storage.builders import T0, batch, minutes, rows
+from tests.storage.builders import T0, batch, minutes, rows, running_batch
 
 B = BatchStatus
 R = RowStatus
@@ -115,7 +115,7 @@ async def test_claim_respects_limit_not_before_and_status(store: Store) -> None:
     made[2] = dataclasses.replace(made[2], not_before=now)
     made[3] = dataclasses.replace(made[3], status=R.SUCCEEDED)
     made[4] = dataclasses.replace(made[4], not_before=now - minutes(1))
-    await store.create_batch(batch("b1", total=6), made)
+    await store.create_batch(running_batch("b1", total=6), made)
     await store.create_batch(batch("b2"), rows("b2", 3))
 
     first = await store.claim_rows("b1", limit=2, now=now)
@@ -129,6 +129,21 @@ async def test_claim_respects_limit_not_before_and_status(store: Store) -> None:
     stored = {r.index: r.status for r in await store.rows("b1")}
     assert stored == {0: R.RUNNING, 1: R.RUNNING, 2: R.RUNNING, 3: R.SUCCEEDED, 4: R.RUNNING, 5: R.RUNNING}
     assert {r.status for r in await store.rows("b2")} == {R.PENDING}
+
+
+async def test_claims_take_rows_only_while_their_batch_runs(store: Store) -> None:
+    # a pause or cancel made by another replica must stop this one's claims at once
+    await store.create_batch(batch("b1", total=6), rows("b1", 6))
+    assert await store.claim_rows("b1", limit=2, now=T0) == [], "a batch not yet started"
+    assert await store.update_batch("b1", status=B.RUNNING)
+    assert [r.index for r in await store.claim_rows("b1", limit=2, now=T0)] == [0, 1]
+    assert await store.update_batch("b1", status=B.PAUSED)
+    assert await store.claim_rows("b1", limit=2, now=T0) == []
+    assert await store.update_batch("b1", status=B.RUNNING)
+    assert [r.index for r in await store.claim_rows("b1", limit=2, now=T0)] == [2, 3]
+    assert await store.update_batch("b1", status=B.CANCELLED)
+    assert await store.claim_rows("b1", limit=2, now=T0) == []
+    assert [r.status for r in await store.rows("b1")][4:] == [R.PENDING, R.PENDING]
 
 
 async def test_update_rows_applies_a_group_across_batches(store: Store) -> None:
@@ -171,7 +186,7 @@ async def test_update_rows_applies_a_group_across_batches(store: Store) -> None:
 
 
 async def test_reset_rows_clears_the_run_for_a_rerun(store: Store) -> None:
-    await store.create_batch(batch("b1", total=4), rows("b1", 4))
+    await store.create_batch(running_batch("b1", total=4), rows("b1", 4))
     await store.update_rows([
         RowUpdate("b1", 0, R.FAILED, attempts=3, run_id="r0", task_id="t0", error="boom",
                   outputs={"x": 1}, not_before=T0, overload_since=T0, tokens=5),
@@ -198,7 +213,7 @@ async def test_reset_rows_clears_the_run_for_a_rerun(store: Store) -> None:
 
 
 async def test_progress_counts_rows_and_tokens(store: Store) -> None:
-    await store.create_batch(batch("b1", total=5), rows("b1", 5))
+    await store.create_batch(running_batch("b1", total=5), rows("b1", 5))
     await store.create_batch(batch("b2"), rows("b2", 2))
     await store.claim_rows("b1", limit=1, now=T0)
     await store.update_rows([
@@ -238,7 +253,7 @@ async def test_rows_round_trip_unicode_json_and_datetimes(store: Store) -> None:
         query="请用中文回答",
         not_before=datetime(2026, 5, 1, 17, 0, tzinfo=SHANGHAI),
     )
-    await store.create_batch(batch("b1", total=1, columns=("问题",) * 8), [weird])
+    await store.create_batch(running_batch("b1", total=1, columns=("问题",) * 8), [weird])
     got = (await store.rows("b1"))[0]
     assert got == weird
     assert isinstance(got.cells, tuple)
