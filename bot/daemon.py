@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from collections.abc import Mapping
 
 from bot.access import Access
@@ -54,7 +55,12 @@ class Daemon:
 
     def _reporter(self, store: Store) -> ProgressReporter:
         interval = self.config.limits.progress_interval_s
-        self.reporter = ProgressReporter(store, self.surfaces, self.messages, interval_s=interval)
+        # the same on a restart, so a daemon that crashed takes its batches back at once;
+        # replicas differ by host or data directory
+        reporter_id = f"{socket.gethostname()}:{self.config.daemon.data_dir.resolve()}"
+        self.reporter = ProgressReporter(
+            store, self.surfaces, self.messages, interval_s=interval, reporter_id=reporter_id
+        )
         return self.reporter
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -29,6 +29,9 @@ RETRIED = "retry"
 OWED_WITHIN = timedelta(days=2)
 """How far back a start looks for finished batches whose results file never went out."""
 CATCH_UP_LIMIT = 500
+REPORTING_HOLD_S = 120.0
+"""How long a reporter's claim on a batch lasts without renewal: longer than sending a big
+results file takes, short enough that another replica soon takes over from a dead one."""
 FINAL_STATUSES = tuple(s for s in BatchStatus if s.is_final)
 
 
@@ -40,9 +43,13 @@ class ProgressReporter:
         messages: Mapping[str, Messages],
         *,
         interval_s: float,
+        reporter_id: str,
+        hold_s: float = REPORTING_HOLD_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
+        self.hold_s = hold_s
+        self.reporter_id = reporter_id
         self.surfaces = surfaces
         self.messages = messages
         self.interval_s = interval_s
@@ -51,6 +58,8 @@ class ProgressReporter:
         self._pumps: dict[str, asyncio.Task[None]] = {}
         self._shown: dict[str, tuple[str, tuple[Button, ...]]] = {}
         self._last_edit: dict[str, float] = {}
+        self._held_until: dict[str, float] = {}  # batches this reporter holds, by clock()
+        self._watching: set[str] = set()  # final batches another replica reports, watched
 
     async def batch_changed(self, batch: Batch, progress: Progress) -> None:
         self._latest[batch.id] = (batch, progress)
@@ -74,8 +83,9 @@ class ProgressReporter:
         return owed
 
     async def flush(self, timeout_s: float = 10.0) -> None:
-        """Wait until every pending update went out (used at shutdown and by tests)."""
-        pumps = [p for p in self._pumps.values() if not p.done()]
+        """Wait until every pending update went out (used at shutdown and by tests); batches
+        another replica reports are not waited for."""
+        pumps = [p for b, p in self._pumps.items() if not p.done() and b not in self._watching]
         if pumps:
             await asyncio.wait(pumps, timeout=timeout_s)
 
@@ -91,7 +101,16 @@ class ProgressReporter:
                 await asyncio.sleep(wait)
             batch, progress = self._latest.pop(batch_id)
             try:
-                await self._show(batch, progress)
+                shown = await self._show(batch, progress)
+                if not shown and batch.status.is_final and results_owed(await self.store.events(batch_id)):
+                    # another replica reports it; if that one dies before the file, take over
+                    # once its hold can have lapsed
+                    self._latest.setdefault(batch_id, (batch, progress))
+                    self._watching.add(batch_id)
+                    try:
+                        await asyncio.sleep(self.hold_s / 2)
+                    finally:
+                        self._watching.discard(batch_id)
             except RetryLater as exc:
                 # keep the newest state for after the pause; other batches carry on
                 self._latest.setdefault(batch_id, (batch, progress))
@@ -100,11 +119,13 @@ class ProgressReporter:
                 log.exception("progress update of batch %s failed", batch_id)
                 self._last_edit[batch_id] = self.clock()
 
-    async def _show(self, batch: Batch, progress: Progress) -> None:
+    async def _show(self, batch: Batch, progress: Progress) -> bool:
+        """Edit the progress message (and send the results once final); False when there is
+        no chat to report to here, or another replica reports this batch."""
         chat = await self.store.chat_for(batch.id)
         surface = self.surfaces.get(chat.platform) if chat else None
-        if chat is None or surface is None:
-            return
+        if chat is None or surface is None or not await self._holds(batch.id):
+            return False
         m = self.messages[chat.platform]
         now = datetime.now(UTC)
         final = batch.status.is_final
@@ -117,6 +138,21 @@ class ProgressReporter:
             self._last_edit[batch.id] = self.clock()
         if final:
             await self._send_results(surface, chat, batch, progress)
+        return True
+
+    async def _holds(self, batch_id: str) -> bool:
+        """Whether this reporter reports the batch: replicas sharing a database must not all
+        edit its message and send its file. The hold is renewed at half its length."""
+        if self.clock() < self._held_until.get(batch_id, -1e9):
+            return True
+        held = await self.store.hold_reporting(
+            batch_id, self.reporter_id, now=datetime.now(UTC), hold_s=self.hold_s
+        )
+        if held:
+            self._held_until[batch_id] = self.clock() + self.hold_s / 2
+        else:
+            self._held_until.pop(batch_id, None)
+        return held
 
     async def _put(
         self, surface: ChatSurface, chat: ChatRef, batch_id: str, text: str, buttons: tuple[Button, ...]

@@ -102,6 +102,8 @@ class Notices:
             batch = await self._store.get_batch(batch_id)
             if batch is None:
                 return
+            # a final report is read from the store: it must count rows other replicas finished
+            reread = reread or batch.status.is_final
             await self._notifier.batch_changed(batch, await self._progress(batch_id, reread))
         except Exception:
             log.exception("notifying about batch %s failed", batch_id)

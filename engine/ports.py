@@ -162,6 +162,12 @@ class Store(Protocol):
 
     async def chat_for(self, batch_id: str) -> ChatRef | None: ...
 
+    async def hold_reporting(self, batch_id: str, reporter: str, *, now: datetime, hold_s: float) -> bool:
+        """Take, or keep, the right to report a batch in chat for ``hold_s``: True while
+        ``reporter`` holds it (it was free, had lapsed, or was already its own). Replicas
+        sharing a database use it so one of them edits the progress message and sends the file."""
+        ...
+
     # chat uploads waiting for a button
     async def add_upload(self, upload: ChatUpload) -> None: ...
 

@@ -76,19 +76,23 @@ class Upkeep:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        tick = min(self._heartbeat_s, self._discover_s)
+        next_beat = loop.time() + self._heartbeat_s
         next_discovery = loop.time() + self._discover_s
         while True:
-            await asyncio.sleep(self._heartbeat_s)
+            await asyncio.sleep(tick)
             try:
-                await self._store.renew_leases(now=self._clock())
-                for lane in self._lanes.values():
-                    await self.reclaim(lane, self._clock())
+                if loop.time() >= next_beat:
+                    next_beat = loop.time() + self._heartbeat_s
+                    await self._store.renew_leases(now=self._clock())
+                    for lane in self._lanes.values():
+                        await self.reclaim(lane, self._clock())
                 if loop.time() >= next_discovery:
                     next_discovery = loop.time() + self._discover_s
                     await self.discover()
             except Exception:
-                # a database hiccup must not end the heartbeat: the next tick tries again
-                log.exception("replica upkeep failed; retrying in %.1f s", self._heartbeat_s)
+                # a database hiccup must not end the upkeep: the next tick tries again
+                log.exception("replica upkeep failed; retrying in %.1f s", tick)
 
     async def reclaim(self, lane: Lane, now: datetime) -> None:
         """Take over rows of the lane's running batches whose owner stopped renewing their lease."""

@@ -1,8 +1,8 @@
-"""The tables beside batches and rows: schedules, chat bindings and chat uploads."""
+"""The tables beside batches and rows: schedules, chat bindings, chat uploads and reporters."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -91,3 +91,12 @@ class ScheduleAndChatTables(SqlAccess):
         async with self._write() as conn:
             result = await conn.execute(sql.delete_uploads(upload_id=upload_id, before=before))
         return result.rowcount
+
+    # who reports a batch in chat
+
+    async def hold_reporting(self, batch_id: str, reporter: str, *, now: datetime, hold_s: float) -> bool:
+        until = now + timedelta(seconds=hold_s)
+        stmt = sql.take_reporting(self._engine.dialect.name, batch_id, reporter, now=now, until=until)
+        async with self._write() as conn:
+            result = await conn.execute(stmt)
+        return result.rowcount == 1

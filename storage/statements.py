@@ -24,7 +24,7 @@ from sqlalchemy.sql.dml import Insert
 
 from engine.models import BatchStatus, RowStatus
 from storage import codec
-from storage.tables import BATCH, CHAT, ROW, UPLOAD
+from storage.tables import BATCH, CHAT, REPORTER, ROW, UPLOAD
 
 RUNNING = RowStatus.RUNNING.value
 
@@ -133,6 +133,17 @@ def upsert_chat(dialect: str, batch_id: str, record: dict[str, Any]) -> Insert:
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return dialect_insert(CHAT).values(batch_id=batch_id, **record).on_conflict_do_update(
         index_elements=[CHAT.c.batch_id], set_=record
+    )
+
+
+def take_reporting(dialect: str, batch_id: str, reporter: str, *, now: datetime, until: datetime) -> Insert:
+    """Insert or extend ``reporter``'s hold on a batch; another holder's only once it lapsed."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = dialect_insert(REPORTER).values(batch_id=batch_id, reporter=reporter, until=until)
+    return stmt.on_conflict_do_update(
+        index_elements=[REPORTER.c.batch_id],
+        set_={"reporter": reporter, "until": until},
+        where=(REPORTER.c.reporter == reporter) | (REPORTER.c.until < now),
     )
 
 

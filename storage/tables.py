@@ -1,4 +1,4 @@
-"""SQLModel tables: batch, row, batch_event, schedule, chat_binding, chat_upload."""
+"""SQLModel tables: batch, row, batch_event, schedule, chat_binding, chat_upload, batch_reporter."""
 
 from __future__ import annotations
 
@@ -140,6 +140,15 @@ class ChatUploadTable(SQLModel, table=True):
     created_at: datetime = _when(nullable=False, index=True)
 
 
+class BatchReporterTable(SQLModel, table=True):
+    __tablename__ = "batch_reporter"
+
+    # no foreign key, like chat_binding: the right to report is taken around the batch's life
+    batch_id: str = Field(primary_key=True)
+    reporter: str
+    until: datetime = _when(nullable=False)
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined,no-any-return]
 
@@ -150,4 +159,5 @@ EVENT = _table(BatchEventTable)
 SCHEDULE = _table(ScheduleTable)
 CHAT = _table(ChatBindingTable)
 UPLOAD = _table(ChatUploadTable)
-TABLES = (BATCH, ROW, EVENT, SCHEDULE, CHAT, UPLOAD)
+REPORTER = _table(BatchReporterTable)
+TABLES = (BATCH, ROW, EVENT, SCHEDULE, CHAT, UPLOAD, REPORTER)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from engine.errors import AlreadyExists, NotFound
 from engine.models import (
@@ -32,6 +32,7 @@ class InMemoryStore:
         self.schedules: dict[str, Schedule] = {}
         self.chats: dict[str, ChatRef] = {}
         self.uploads: dict[str, ChatUpload] = {}
+        self.reporters: dict[str, tuple[str, datetime]] = {}
         self.update_calls = 0
         self.renewals = 0
         self.lease_s = 0.0
@@ -196,6 +197,13 @@ class InMemoryStore:
 
     async def chat_for(self, batch_id: str) -> ChatRef | None:
         return self.chats.get(batch_id)
+
+    async def hold_reporting(self, batch_id: str, reporter: str, *, now: datetime, hold_s: float) -> bool:
+        holder = self.reporters.get(batch_id)
+        if holder is not None and holder[0] != reporter and holder[1] >= now:
+            return False
+        self.reporters[batch_id] = (reporter, now + timedelta(seconds=hold_s))
+        return True
 
     async def add_upload(self, upload: ChatUpload) -> None:
         if upload.id in self.uploads:

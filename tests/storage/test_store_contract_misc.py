@@ -81,3 +81,16 @@ async def test_schedule_datetimes_round_trip_as_instants(store: Store) -> None:
     assert got.run_at == local
     assert got.run_at is not None
     assert got.run_at.utcoffset() is not None
+
+
+async def test_one_reporter_holds_a_batch_until_its_hold_lapses(store: Store) -> None:
+    now = T0
+    assert await store.hold_reporting("b1", "replica-a", now=now, hold_s=60)
+    assert not await store.hold_reporting("b1", "replica-b", now=now + timedelta(seconds=30), hold_s=60)
+    # the holder extends its hold, so b stays out past the first minute
+    assert await store.hold_reporting("b1", "replica-a", now=now + timedelta(seconds=50), hold_s=60)
+    assert not await store.hold_reporting("b1", "replica-b", now=now + timedelta(seconds=70), hold_s=60)
+    assert await store.hold_reporting("b2", "replica-b", now=now, hold_s=60), "holds are per batch"
+    # a holder that stopped extending (it died) loses the batch once the hold lapses
+    assert await store.hold_reporting("b1", "replica-b", now=now + timedelta(seconds=111), hold_s=60)
+    assert not await store.hold_reporting("b1", "replica-a", now=now + timedelta(seconds=112), hold_s=60)

@@ -1,0 +1,40 @@
+"""Two daemons on one database, both connected to Slack: the work is shared, the chat is not
+doubled (one progress message, one results file)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+from tests.bot.slack import batch_id, bot_replies, daemon_on, fakes, files_named, progress_of, sheet
+from tests.support import make_config
+
+
+async def test_two_daemons_share_a_batch_and_report_it_once(tmp_path: Path) -> None:
+    # 300 rows of 0.05 s, two at a time, outlast the other daemon's discovery (every 5 s)
+    async with fakes(latency_s=0.05) as (slack, dify):
+        first = make_config(tmp_path, dify=dify, slack=slack, concurrency=2)
+        # one database file, a data directory each, as two hosts would have
+        second = dataclasses.replace(
+            first, daemon=dataclasses.replace(first.daemon, data_dir=tmp_path / "second-data")
+        )
+        chan = slack.channel("team", members=("alice",))
+        async with daemon_on(slack, dify, tmp_path, config=first) as a, \
+                daemon_on(slack, dify, tmp_path, config=second) as b:
+            up = await slack.upload_file("alice", chan, sheet(300), "shared.xlsx", text="run summarize")
+            progress = await progress_of(slack, chan, up.ts)
+            bid = batch_id(progress)
+            await slack.wait_for(lambda: files_named(slack, chan, f"shared-results-{bid}"), timeout=20)
+            for desk in (a, b):
+                assert desk.daemon.reporter is not None
+                await desk.daemon.reporter.flush()
+            await asyncio.sleep(0.5)  # room for a second file, were one on its way
+
+            assert len(files_named(slack, chan, "shared-results-")) == 1
+            assert [m.ts for m in bot_replies(slack, chan, up.ts)] == [progress.ts]
+            assert "300 rows: 300 ok" in slack.message(progress.ts).text
+            assert set(dify.counters.runs_by_key.values()) == {1}
+            # both took part: each runs at most 2 rows at a time
+            peak = dify.counters.peak_in_flight
+            assert peak > 2, f"only one daemon ran rows (peak {peak} in flight)"
