@@ -93,6 +93,14 @@ class ProgressReporter:
         for pump in self._pumps.values():
             pump.cancel()
         await asyncio.gather(*self._pumps.values(), return_exceptions=True)
+        # hand the batches still held to a replica that stays up, without waiting for a lapse
+        now = datetime.now(UTC)
+        for batch_id in list(self._held_until):
+            try:
+                await self.store.hold_reporting(batch_id, self.reporter_id, now=now, hold_s=0)
+            except Exception:
+                log.warning("could not hand over the reporting of batch %s", batch_id)
+        self._held_until.clear()
 
     async def _pump(self, batch_id: str) -> None:
         while batch_id in self._latest:

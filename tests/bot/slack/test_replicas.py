@@ -4,10 +4,20 @@ doubled (one progress message, one results file)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from pathlib import Path
 
-from tests.bot.slack import batch_id, bot_replies, daemon_on, fakes, files_named, progress_of, sheet
+from tests.bot.slack import (
+    batch_id,
+    bot_replies,
+    daemon_on,
+    done_of,
+    fakes,
+    files_named,
+    progress_of,
+    sheet,
+)
 from tests.support import make_config
 
 
@@ -38,3 +48,26 @@ async def test_two_daemons_share_a_batch_and_report_it_once(tmp_path: Path) -> N
             # both took part: each runs at most 2 rows at a time
             peak = dify.counters.peak_in_flight
             assert peak > 2, f"only one daemon ran rows (peak {peak} in flight)"
+
+
+async def test_when_the_reporting_daemon_stops_the_other_takes_over_the_chat(tmp_path: Path) -> None:
+    async with fakes(latency_s=0.05) as (slack, dify):
+        first = make_config(tmp_path, dify=dify, slack=slack, concurrency=2)
+        second = dataclasses.replace(
+            first, daemon=dataclasses.replace(first.daemon, data_dir=tmp_path / "second-data")
+        )
+        chan = slack.channel("team", members=("alice",))
+        async with daemon_on(slack, dify, tmp_path, config=first):
+            async with contextlib.AsyncExitStack() as reporter_side:
+                # the newest Socket Mode connection gets the events, so this one takes the upload
+                await reporter_side.enter_async_context(daemon_on(slack, dify, tmp_path, config=second))
+                up = await slack.upload_file("alice", chan, sheet(300), "handover.xlsx", text="run summarize")
+                progress = await progress_of(slack, chan, up.ts)
+                await slack.wait_for(lambda: done_of(slack.message(progress.ts)) >= 10)
+            # the reporting daemon is gone; the first one finishes the rows and the chat
+            edits_at_stop = slack.update_count(progress.ts)
+            bid = batch_id(progress)
+            await slack.wait_for(lambda: files_named(slack, chan, f"handover-results-{bid}"), timeout=30)
+            assert slack.update_count(progress.ts) > edits_at_stop
+            assert "300 rows: 300 ok" in slack.message(progress.ts).text
+            assert [m.ts for m in bot_replies(slack, chan, up.ts)] == [progress.ts]
