@@ -56,8 +56,9 @@ class Daemon:
     def _reporter(self, store: Store) -> ProgressReporter:
         interval = self.config.limits.progress_interval_s
         # the same on a restart, so a daemon that crashed takes its batches back at once;
-        # replicas differ by host or data directory
-        reporter_id = f"{socket.gethostname()}:{self.config.daemon.data_dir.resolve()}"
+        # replicas differ by host, data directory or port
+        d = self.config.daemon
+        reporter_id = f"{socket.gethostname()}:{d.data_dir.resolve()}:{d.http_port}"
         self.reporter = ProgressReporter(
             store, self.surfaces, self.messages, interval_s=interval, reporter_id=reporter_id
         )
