@@ -133,7 +133,12 @@ async def test_two_replicas_share_a_batch_and_the_survivor_takes_over_the_dead_o
     rows = await b.rows(second.id)
     assert [r.status for r in rows] == [RowStatus.SUCCEEDED] * 40
     assert all(r.outputs == {"echo": r.inputs["key"]} for r in rows)
-    assert set(dify.calls_by_key.values()) == {1}  # the orphans were reconciled, not re-run
+    # the orphans (run id saved) were reconciled, not re-run. A row A had just sent when it
+    # died, before Dify named the run, has no run id to reconcile by: that one may run
+    # again, the at-least-once residue of a kill.
+    twice = {k for k, n in dify.calls_by_key.items() if n > 1}
+    assert not twice & {str(o.inputs["key"]) for o in orphans}
+    assert len(twice) <= 4, twice  # at most one per slot A had open
     assert b_client.fetches > fetches_before
     for orphan in orphans:
         assert b_client.calls[str(orphan.inputs["key"])] == 0
