@@ -86,10 +86,11 @@ async def test_uploads_checked_before_a_restart_still_run_after_it(tmp_path: Pat
 
 
 async def test_socket_mode_reconnects_mid_batch_and_commands_keep_working(tmp_path: Path) -> None:
+    # 60 rows of 0.1 s one at a time: 6 s of work, ample for two reconnects and a pause
     async with slack_desk(tmp_path, latency_s=0.1, concurrency=1) as d:
         slack = d.slack
         chan = slack.channel("team", members=("alice",))
-        up = await slack.upload_file("alice", chan, sheet(30), "long.xlsx", text="run summarize")
+        up = await slack.upload_file("alice", chan, sheet(60), "long.xlsx", text="run summarize")
         progress = await progress_of(slack, chan, up.ts)
         await slack.wait_for(lambda: done_of(slack.message(progress.ts)) >= 2)
 
@@ -104,6 +105,6 @@ async def test_socket_mode_reconnects_mid_batch_and_commands_keep_working(tmp_pa
         await slack.slash_command("alice", chan, f"resume {batch_id(progress)}")
         bid = batch_id(progress)
         [results] = await slack.wait_for(lambda: files_named(slack, chan, f"long-results-{bid}"), timeout=20)
-        assert len(results_rows(results)) == 30
-        assert "30 rows: 30 ok" in slack.message(progress.ts).text
+        assert len(results_rows(results)) == 60
+        assert "60 rows: 60 ok" in slack.message(progress.ts).text
         assert max(d.dify.counters.runs_by_key.values()) == 1
