@@ -62,8 +62,10 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            # the busy timeout first: switching a new file to WAL takes a lock that several
+            # processes opening it at once contend for
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             # in WAL mode NORMAL cannot corrupt; a power cut (not a crash) may lose the
             # last commits, which the engine re-runs (at least once, never lost silently)
