@@ -126,6 +126,8 @@ class ProgressReporter:
             except Exception:
                 log.exception("progress update of batch %s failed", batch_id)
                 self._last_edit[batch_id] = self.clock()
+        if self._pumps.get(batch_id) is asyncio.current_task():
+            del self._pumps[batch_id]
 
     async def _show(self, batch: Batch, progress: Progress) -> bool:
         """Edit the progress message (and send the results once final); False when there is
@@ -146,6 +148,9 @@ class ProgressReporter:
             self._last_edit[batch.id] = self.clock()
         if final:
             await self._send_results(surface, chat, batch, progress)
+            # a daemon runs for months: keep nothing per finished batch (a /retry starts afresh)
+            for per_batch in (self._shown, self._last_edit, self._held_until):
+                per_batch.pop(batch.id, None)
         return True
 
     async def _holds(self, batch_id: str) -> bool:
