@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from bot.buttons import Button, progress_buttons
 from bot.chat import ChatSurface, FileTooLarge, RetryLater
 from bot.render import Messages
-from engine.models import Batch, BatchEvent, BatchStatus, ChatRef, Progress, Row
+from engine.models import FINAL_BATCH_STATUSES, Batch, BatchEvent, ChatRef, Progress, Row
 from engine.ports import Store
 from engine.results_workbook import write_results
 
@@ -32,7 +32,6 @@ CATCH_UP_LIMIT = 500
 REPORTING_HOLD_S = 120.0
 """How long a reporter's claim on a batch lasts without renewal: longer than sending a big
 results file takes, short enough that another replica soon takes over from a dead one."""
-FINAL_STATUSES = tuple(s for s in BatchStatus if s.is_final)
 
 
 class ProgressReporter:
@@ -72,7 +71,8 @@ class ProgressReporter:
         the last row and the file) get their final edit and file now. Returns how many."""
         cutoff = datetime.now(UTC) - within
         owed = 0
-        for batch in await self.store.list_batches(statuses=list(FINAL_STATUSES), limit=CATCH_UP_LIMIT):
+        finished = await self.store.list_batches(statuses=sorted(FINAL_BATCH_STATUSES), limit=CATCH_UP_LIMIT)
+        for batch in finished:
             if batch.finished_at is None or batch.finished_at < cutoff:
                 continue
             if await self.store.chat_for(batch.id) is None:

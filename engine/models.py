@@ -81,10 +81,10 @@ class BatchStatus(StrEnum):
 
     @property
     def is_final(self) -> bool:
-        return self in _FINAL_BATCH
+        return self in FINAL_BATCH_STATUSES
 
 
-_FINAL_BATCH = frozenset({BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELLED})
+FINAL_BATCH_STATUSES = frozenset({BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.CANCELLED})
 
 
 class RowStatus(StrEnum):

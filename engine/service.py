@@ -312,7 +312,6 @@ class BatchService:
         self._lane(batch).forget(batch.id)
         counts = f"{progress.succeeded} ok, {progress.failed} failed"
         await self._store.add_event(batch.id, status.value, counts)
-        self._notices.seed(batch.id, progress)
         log.info("batch %s %s", batch.id, status.value)
         return True
 

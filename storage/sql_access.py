@@ -7,9 +7,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, Table, insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from engine.errors import AlreadyExists
 from storage import codec
 from storage.connect import WRITE_OPTION
 
@@ -42,3 +44,11 @@ class SqlAccess:
         async with self._engine.connect() as conn:
             result = await conn.execute(stmt)
             return list(result.mappings().all())
+
+    async def _insert_new(self, table: Table, record: dict[str, Any], what: str) -> None:
+        """Insert one record; `AlreadyExists` (naming ``what``) when its key is taken."""
+        try:
+            async with self._write() as conn:
+                await conn.execute(insert(table), [record])
+        except IntegrityError as e:
+            raise AlreadyExists(f"{what} exists") from e

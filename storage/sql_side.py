@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 
-from engine.errors import AlreadyExists, NotFound
+from engine.errors import NotFound
 from engine.models import ChatRef, ChatUpload, Schedule
 from storage import codec
 from storage import statements as sql
@@ -22,11 +21,7 @@ class ScheduleAndChatTables(SqlAccess):
     # schedules
 
     async def add_schedule(self, schedule: Schedule) -> None:
-        try:
-            async with self._write() as conn:
-                await conn.execute(insert(SCHEDULE), [codec.schedule_to_record(schedule)])
-        except IntegrityError as e:
-            raise AlreadyExists(f"schedule {schedule.id} exists") from e
+        await self._insert_new(SCHEDULE, codec.schedule_to_record(schedule), f"schedule {schedule.id}")
 
     async def get_schedule(self, schedule_id: str) -> Schedule | None:
         found = await self._all(select(SCHEDULE).where(SCHEDULE.c.id == schedule_id))
@@ -71,11 +66,7 @@ class ScheduleAndChatTables(SqlAccess):
     # chat uploads
 
     async def add_upload(self, upload: ChatUpload) -> None:
-        try:
-            async with self._write() as conn:
-                await conn.execute(insert(UPLOAD), [codec.upload_to_record(upload)])
-        except IntegrityError as e:
-            raise AlreadyExists(f"upload {upload.id} exists") from e
+        await self._insert_new(UPLOAD, codec.upload_to_record(upload), f"upload {upload.id}")
 
     async def get_upload(self, upload_id: str) -> ChatUpload | None:
         found = await self._all(select(UPLOAD).where(UPLOAD.c.id == upload_id))
