@@ -3,13 +3,15 @@ caption means, and what the check summary offers."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.access import Access
-from bot.buttons import Action, decode
-from bot.chat import Actor
+from bot.buttons import Action, Callback, decode
+from bot.chat import Actor, Keyboard
 from bot.intake import Intake
 from bot.render import messages_for
 from bot.uploads import UploadDesk
@@ -60,3 +62,49 @@ async def test_a_bad_command_in_the_caption_is_an_error(desk: UploadDesk) -> Non
         await desk.receive(ALICE, WHERE, GOOD, "list.xlsx", "/frobnicate", "10")
     with pytest.raises(CommandError, match="There is no workflow other"):
         await desk.receive(ALICE, WHERE, GOOD, "list.xlsx", "/run other", "10")
+
+
+def run_button(keyboard: Keyboard) -> Callback:
+    return next(decode(b.data) for row in keyboard for b in row if decode(b.data).action is Action.RUN)
+
+
+async def test_the_run_button_of_an_upload_whose_file_is_gone_asks_for_it_again(desk: UploadDesk) -> None:
+    # e.g. a replica with another data directory, or a data directory wiped between restarts
+    (check,) = await desk.receive(ALICE, WHERE, GOOD, "list.xlsx", None, "10")
+    press = run_button(check.keyboard)
+    stored = await desk.store.get_upload(press.target_id)
+    assert stored is not None
+    Path(stored.path).unlink()
+
+    outcome = await desk.press(ALICE, press)
+
+    assert outcome.toast == "That upload is gone (it already ran, was discarded or is over a week old); " \
+        "send it again."
+    assert await desk.intake.service.latest("telegram:1") is None
+
+
+async def test_an_upload_older_than_a_week_no_longer_runs(desk: UploadDesk) -> None:
+    (check,) = await desk.receive(ALICE, WHERE, GOOD, "list.xlsx", None, "10")
+    press = run_button(check.keyboard)
+    stored = await desk.store.get_upload(press.target_id)
+    assert stored is not None
+    store = desk.store
+    assert isinstance(store, InMemoryStore)
+    store.uploads[stored.id] = dataclasses.replace(stored, created_at=stored.created_at - timedelta(days=8))
+
+    outcome = await desk.press(ALICE, press)
+
+    assert outcome.toast.startswith("That upload is gone")
+    assert await desk.intake.service.latest("telegram:1") is None
+    # the next upload clears it out of the store
+    await desk.receive(ALICE, WHERE, GOOD, "again.xlsx", None, "11")
+    assert await store.get_upload(stored.id) is None
+
+
+async def test_a_pressed_run_button_runs_once(desk: UploadDesk) -> None:
+    (check,) = await desk.receive(ALICE, WHERE, GOOD, "list.xlsx", None, "10")
+    press = run_button(check.keyboard)
+    first = await desk.press(ALICE, press)
+    again = await desk.press(ALICE, press)
+    assert first.toast == "" and again.toast.startswith("That upload is gone")
+    assert len(await desk.intake.service.list("telegram:1")) == 1

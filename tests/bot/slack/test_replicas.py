@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 from pathlib import Path
 
+from bot.config import Config
 from tests.bot.slack import (
     batch_id,
     bot_replies,
@@ -18,17 +19,24 @@ from tests.bot.slack import (
     progress_of,
     sheet,
 )
+from tests.fakes.dify import FakeDify
+from tests.fakes.slack import FakeSlack
 from tests.support import make_config
+
+
+def two_daemons(tmp_path: Path, dify: FakeDify, slack: FakeSlack) -> tuple[Config, Config]:
+    """Configs of two daemons on one database file, a data directory each, as two hosts have."""
+    first = make_config(tmp_path, dify=dify, slack=slack, concurrency=2)
+    second = dataclasses.replace(
+        first, daemon=dataclasses.replace(first.daemon, data_dir=tmp_path / "second-data")
+    )
+    return first, second
 
 
 async def test_two_daemons_share_a_batch_and_report_it_once(tmp_path: Path) -> None:
     # 300 rows of 0.05 s, two at a time, outlast the other daemon's discovery (every 5 s)
     async with fakes(latency_s=0.05) as (slack, dify):
-        first = make_config(tmp_path, dify=dify, slack=slack, concurrency=2)
-        # one database file, a data directory each, as two hosts would have
-        second = dataclasses.replace(
-            first, daemon=dataclasses.replace(first.daemon, data_dir=tmp_path / "second-data")
-        )
+        first, second = two_daemons(tmp_path, dify, slack)
         chan = slack.channel("team", members=("alice",))
         async with daemon_on(slack, dify, tmp_path, config=first) as a, \
                 daemon_on(slack, dify, tmp_path, config=second) as b:
@@ -52,10 +60,7 @@ async def test_two_daemons_share_a_batch_and_report_it_once(tmp_path: Path) -> N
 
 async def test_when_the_reporting_daemon_stops_the_other_takes_over_the_chat(tmp_path: Path) -> None:
     async with fakes(latency_s=0.05) as (slack, dify):
-        first = make_config(tmp_path, dify=dify, slack=slack, concurrency=2)
-        second = dataclasses.replace(
-            first, daemon=dataclasses.replace(first.daemon, data_dir=tmp_path / "second-data")
-        )
+        first, second = two_daemons(tmp_path, dify, slack)
         chan = slack.channel("team", members=("alice",))
         async with daemon_on(slack, dify, tmp_path, config=first):
             async with contextlib.AsyncExitStack() as reporter_side:
