@@ -14,10 +14,6 @@ from pathlib import Path
 from bot import cli_commands, cli_schedule
 from engine.errors import AppError
 
-EXIT_OK = 0
-EXIT_ROWS_FAILED = 1
-EXIT_USAGE = 2
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -104,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dify-batch: {exc}", file=sys.stderr)
         for problem in getattr(exc, "problems", ())[:20]:
             print(f"  - {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        return cli_commands.EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     return code

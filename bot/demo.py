@@ -69,7 +69,6 @@ class SimulatedWorkflow:
     flaky_share: float = 0.1
     seed: int | None = None
     _rng: random.Random = field(init=False)
-    _calls: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -86,7 +85,6 @@ class SimulatedWorkflow:
         query: str | None = None,
         on_started: RunStarted | None = None,
     ) -> RunResult:
-        self._calls += 1
         run_id = f"sim-{trace_id}"
         latency = min(self._rng.lognormvariate(0, 0.5) * self.mean_latency_s, 4.0)
         first_attempt = trace_id.endswith("-1")

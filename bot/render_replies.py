@@ -95,14 +95,6 @@ class ReplyMessages(MessageBasics):
             return self.problem_row.format(row=row, message=message)
         return self.problem_col.format(column=column, message=message) if column else message
 
-    def batch_started_text(self, batch: Batch) -> str:
-        return self.out(
-            self.started.format(
-                workflow=batch.workflow, rows=batch.total, filename=batch.source_name,
-                id=batch.id, status=self.cmd("status"),
-            )
-        )
-
     def starting_text(self, filename: str, workflow: str) -> str:
         return self.out(self.starting.format(filename=filename, workflow=workflow))
 

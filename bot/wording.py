@@ -118,7 +118,6 @@ class EnglishWording:
     problem_col = "column {column!r}: {message}"
     more = "… and {n} more"
     # batches and schedules
-    started = "Started {workflow} on {rows} rows of {filename} · batch {id}. {status} {id} any time."
     status_row = "{id} · {workflow} · {status} · {done}/{total}"
     status_row_failed = " ({failed} failed)"
     schedules_none = "You have no schedules. {schedule} <when> <workflow> after sending a file."
@@ -148,7 +147,6 @@ class EnglishWording:
     file_too_big = (
         "{filename} is {size_mb:.1f} MB; the limit is {limit_mb:g} MB. Split it and send the parts."
     )
-    not_a_sheet_name = "{filename} is not a spreadsheet I can read; send .xlsx, .xls, .ods or .csv."
     download_failed = "I could not download {filename}; please send it again."
     download_html = (
         "Slack sent a sign-in page instead of {filename}, so the bot cannot read files here. "

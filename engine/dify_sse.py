@@ -86,13 +86,6 @@ class RunTracker:
     def started(self) -> bool:
         return self.run_id is not None and self.task_id is not None
 
-    @property
-    def ended(self) -> bool:
-        """A terminal event arrived, so a cut from here on loses nothing."""
-        if self._error_event is not None or self._finished is not None:
-            return True
-        return self._app_type is not AppType.WORKFLOW and self._message_end is not None
-
     def feed(self, event: JsonDict) -> bool:
         """Take one event; True when it is the one that first names the run."""
         was_started = self.started

@@ -70,13 +70,6 @@ class AimdGate:
         self._successes = 0
         return True
 
-    def resize(self, cap: int) -> None:
-        """Change the configured maximum; waiters are let in at once if it grew."""
-        grew = cap > self.cap
-        self.cap = max(1, cap)
-        self.limit = self.cap if grew else min(self.limit, self.cap)
-        self._wake()
-
     def _wake(self) -> None:
         while self._waiters and self.in_flight < self.limit:
             fut = self._waiters.popleft()

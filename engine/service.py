@@ -180,8 +180,6 @@ class BatchService:
             self._lane(batch).add_batch(await self.get(batch_id))
         return await self._changed_to(batch_id, "resumed")
 
-    start_batch = resume
-
     async def cancel(self, batch_id: str) -> Batch:
         """Stop dispatching, stop runs in flight on Dify, and mark every unfinished row cancelled."""
         async with self._locks[batch_id]:

@@ -275,9 +275,6 @@ def test_status_list_and_started() -> None:
         "7f3a2c · summarize · running · 52/100 (2 failed)\n0a0b0c · 总结 · paused · 1/5"
     )
     assert EN.status_list_text([]) == "You have no batches yet. Send a spreadsheet to start one."
-    assert EN.batch_started_text(BATCH) == (
-        "Started summarize on 100 rows of data.xlsx · batch 7f3a2c. /status 7f3a2c any time."
-    )
 
 
 def test_help_and_workflows_per_platform() -> None:
