@@ -41,7 +41,8 @@ class Run:
 @dataclass(frozen=True, slots=True)
 class Status:
     batch_id: str | None = None
-    """None means "all my recent batches"; the other batch commands read it as "my latest"."""
+    """None means "mine": the latest in full, or a line for each recent one while several are
+    unfinished; the other batch commands read it as "my latest"."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ from engine.models import Batch, ChatRef
 from engine.service import BatchService
 from engine.workbook import template_workbook
 
+STATUS_LIST_LIMIT = 10
+"""Recent batches listed by a bare status while several are unfinished."""
 
 class CommandHandlers:
     """Runs every command of DESIGN §1 except uploads (see `bot.uploads`)."""
@@ -52,6 +54,8 @@ class CommandHandlers:
                 return [Reply(self.m.workflows_text(self.access.workflows_for(actor.user, actor.chat)))]
             case c.Template(workflow=workflow):
                 return [await self._template(workflow, actor)]
+            case c.Status(batch_id=None):
+                return [await self._status(actor)]
             case c.Status() | c.Pause() | c.Resume() | c.Cancel() | c.Retry() | c.Result():
                 return [await self._batch_command(command, actor)]
             case c.Schedules():
@@ -71,6 +75,14 @@ class CommandHandlers:
             self.m.out(self.m.template_caption.format(workflow=workflow, run=self.m.cmd("run"))),
             file=OutFile(f"{workflow}-template.xlsx", data),
         )
+
+    async def _status(self, actor: Actor) -> Reply:
+        """The latest batch in full, or, while several are unfinished, a line for each recent one."""
+        recent = await self.service.list(actor.user, limit=STATUS_LIST_LIMIT)
+        if sum(not b.status.is_final for b in recent) < 2:
+            return await self._batch_command(c.Status(None), actor)
+        progress = [await self.service.progress(b.id) for b in recent]
+        return Reply(self.m.status_list_text(list(zip(recent, progress, strict=True))))
 
     async def resolve(self, batch_id: str | None, actor: Actor) -> Batch:
         """The batch a command means: the given id, else the person's latest; theirs only."""

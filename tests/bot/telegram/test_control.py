@@ -132,3 +132,25 @@ async def test_retry_runs_only_the_failed_rows(tmp_path: Path) -> None:
         assert [r["status"] for r in result_rows(second)] == ["succeeded"] * 4
         assert w.dify.counters.requests_by_key == {"row 1": 1, "row 2": 2, "row 3": 1, "row 4": 1}
         await tg.wait_for(lambda: (progress.text or "").startswith("✅ summarize"))
+
+
+async def test_status_lists_ones_batches_while_several_are_unfinished(tmp_path: Path) -> None:
+    async with world(tmp_path, dify=SLOW, concurrency=1) as w:
+        tg = w.tg
+        alice = tg.user("Alice")
+        first = await started(w, alice)
+        tg.upload_document(alice, texts(30, prefix="second"), "more.xlsx", caption="/run summarize")
+        second = await tg.wait_for(lambda: next(
+            (m for m in tg.bot_messages(alice.id) if m is not first and " · batch " in (m.text or "")), None))
+        await answer_to(w, alice, tg.send_text(alice, f"/pause {batch_id_of(first)}"))
+
+        listed = await answer_to(w, alice, tg.send_text(alice, "/status"))
+        lines = (listed.text or "").splitlines()
+        assert len(lines) == 2, listed.text
+        assert lines[0].startswith(f"{batch_id_of(second)} · summarize · running · ")
+        assert lines[1].startswith(f"{batch_id_of(first)} · summarize · paused · ")
+        assert lines[1].endswith("/40")
+
+        await answer_to(w, alice, tg.send_text(alice, f"/cancel {batch_id_of(first)}"))
+        alone = await answer_to(w, alice, tg.send_text(alice, "/status"))
+        assert f"batch {batch_id_of(second)}" in (alone.text or ""), "one unfinished: shown in full"
