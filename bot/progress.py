@@ -190,9 +190,9 @@ class ProgressReporter:
             await surface.send_file(chat, data, results_filename(batch), caption)
         except FileTooLarge as exc:
             # sending again would be refused again: say where the results are instead
-            too_large = m.file_refused_as_too_large.format(filename=exc.filename, size_mb=exc.size / 1e6)
-            where = m.results_on_the_server.format(batch_id=batch.id)
-            await surface.post(chat, f"{caption}\n{m.out(too_large)}\n{m.out(where)}")
+            too_large = m.refused_as_too_large_text(exc.filename, exc.size)
+            where = m.out(m.results_on_the_server.format(batch_id=batch.id))
+            await surface.post(chat, f"{caption}\n{too_large}\n{where}")
             await self.store.add_event(batch.id, RESULTS_SENT, "too large to send")
             return
         except RetryLater:

@@ -98,6 +98,9 @@ class ReplyMessages(MessageBasics):
     def starting_text(self, filename: str, workflow: str) -> str:
         return self.out(self.starting.format(filename=filename, workflow=workflow))
 
+    def refused_as_too_large_text(self, filename: str, size: int) -> str:
+        return self.out(self.file_refused_as_too_large.format(filename=filename, size_mb=size / 1e6))
+
     def discarded_text(self, filename: str) -> str:
         return self.out(self.discarded.format(filename=filename))
 

@@ -243,9 +243,8 @@ class Inbound:
                 try:
                     await self.surface.send_file(where, reply.file.data, reply.file.filename, reply.text)
                 except FileTooLarge as exc:
-                    refused = self.m.file_refused_as_too_large.format(
-                        filename=exc.filename, size_mb=exc.size / 1e6)
-                    await self.surface.post(where, f"{reply.text}\n{self.m.out(refused)}".strip())
+                    refused = self.m.refused_as_too_large_text(exc.filename, exc.size)
+                    await self.surface.post(where, f"{reply.text}\n{refused}".strip())
         except Exception as exc:
             self.log_failure(exc)
 
