@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.config import Config, WorkflowConfig
 from bot.intake import Intake
-from engine.dify import DifyClient
+from engine.dify.client import DifyClient
 from engine.models import SheetLimits
 from engine.ports import Notifier, Store, WorkflowClient
 from engine.service import BatchService

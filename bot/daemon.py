@@ -10,17 +10,17 @@ import signal
 import socket
 from collections.abc import Mapping
 
-from bot.access import Access
 from bot.app import Runtime, open_runtime
-from bot.chat import ChatSurface
+from bot.chat.access import Access
+from bot.chat.desk import ChatAdapter, ChatDesk
+from bot.chat.handlers import CommandHandlers
+from bot.chat.progress import ProgressReporter
+from bot.chat.surface import ChatSurface
+from bot.chat.text.renderer import messages_for, slack_escape
+from bot.chat.uploads import UploadDesk
 from bot.config import Config
-from bot.desk import ChatAdapter, ChatDesk
-from bot.handlers import CommandHandlers
 from bot.http import HttpServer, build_app
-from bot.progress import ProgressReporter
-from bot.render import messages_for, slack_escape
 from bot.scheduling import SchedulingBridge, schedule_service
-from bot.uploads import UploadDesk
 from engine.models import BatchStatus
 from engine.ports import Store, WorkflowClient
 from engine.settings import WorkflowSettings

@@ -13,7 +13,7 @@ from engine.errors import NotFound, SheetError
 from engine.models import Batch, ChatRef, InputForm, ParsedSheet, SheetLimits
 from engine.ports import Store, WorkflowClient
 from engine.service import BatchService
-from engine.sheet import read_sheet
+from engine.sheets.reading import read_sheet
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import Runtime
-from bot.chat import ChatSurface
+from bot.chat.surface import ChatSurface
+from bot.chat.text.renderer import Messages
 from bot.intake import Intake
-from bot.render import Messages
 from engine.errors import NotFound
 from engine.models import Batch, ChatRef, Schedule
 from scheduler.service import ScheduleService

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from engine.cursor import requeued
-from engine.lane import Lane
+from engine.lanes.cursor import requeued
+from engine.lanes.lane import Lane
 from engine.models import Batch, BatchStatus, RowStatus
 from engine.ports import Store
 

@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
-from engine.lane import Lane
+from engine.lanes.lane import Lane
+from engine.lanes.writer import GroupWriter
 from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Row, RowStatus, RowUpdate
 from engine.notices import Notices
 from engine.ports import Notifier, Store, WorkflowClient
@@ -20,7 +21,6 @@ from engine.recovery import recover_batches
 from engine.settings import WorkflowSettings
 from engine.states import check_batch
 from engine.upkeep import Upkeep, checked_lease
-from engine.writer import GroupWriter
 
 log = logging.getLogger(__name__)
 

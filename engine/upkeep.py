@@ -19,8 +19,8 @@ import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 
-from engine.cursor import Mode
-from engine.lane import Lane
+from engine.lanes.cursor import Mode
+from engine.lanes.lane import Lane
 from engine.models import Batch, BatchStatus
 from engine.ports import Store
 from engine.settings import WorkflowSettings

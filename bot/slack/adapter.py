@@ -17,13 +17,13 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat import ChatSurface
+from bot.chat.surface import ChatSurface
 from bot.config import SlackConfig
 from bot.slack.listeners import Inbound
 from bot.slack.surface import SlackSurface
 
 if TYPE_CHECKING:
-    from bot.desk import ChatDesk
+    from bot.chat.desk import ChatDesk
 
 log = logging.getLogger(__name__)
 

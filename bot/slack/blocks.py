@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.buttons import Action
-from bot.chat import Keyboard
+from bot.chat.buttons import Action
+from bot.chat.surface import Keyboard
 
 ACTION_PREFIX = "difybatch."
 """Every button's action_id starts with this, so one listener takes them all."""

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import commands as c
-from bot.buttons import Action, decode
-from bot.chat import Actor, Reply
+from bot.chat import commands as c
+from bot.chat.buttons import Action, decode
+from bot.chat.surface import Actor, Reply
 from bot.slack.blocks import ACTION_PREFIX
 from bot.slack.files import DownloadError, SharedFile, download
 from bot.slack.surface import SlackSurface
@@ -21,7 +21,7 @@ from engine.errors import AppError
 from engine.models import ChatRef
 
 if TYPE_CHECKING:
-    from bot.desk import ChatDesk
+    from bot.chat.desk import ChatDesk
 
 log = logging.getLogger(__name__)
 

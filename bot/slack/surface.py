@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat import Keyboard, Reply, RetryLater
+from bot.chat.surface import Keyboard, Reply, RetryLater
 from bot.slack.blocks import fallback_text, message_blocks
 from engine.models import ChatRef
 

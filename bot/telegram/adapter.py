@@ -16,14 +16,14 @@ from aiogram.types import BotCommand, Update
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.chat import ChatSurface
-from bot.commands import COMMAND_NAMES
+from bot.chat.commands import COMMAND_NAMES
+from bot.chat.surface import ChatSurface
 from bot.config import TelegramConfig
 from bot.telegram.routing import Inbound
 from bot.telegram.surface import TelegramSurface
 
 if TYPE_CHECKING:
-    from bot.desk import ChatDesk
+    from bot.chat.desk import ChatDesk
 
 log = logging.getLogger(__name__)
 

@@ -15,16 +15,16 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, Document, Message, Update, User
 
-from bot import commands as c
-from bot.buttons import Action, decode
-from bot.chat import Actor, FileTooLarge, Reply
-from bot.render import scrub
+from bot.chat import commands as c
+from bot.chat.buttons import Action, decode
+from bot.chat.surface import Actor, FileTooLarge, Reply
+from bot.chat.text.renderer import scrub
 from bot.telegram.surface import TelegramSurface
 from engine.errors import AppError
 from engine.models import ChatRef
 
 if TYPE_CHECKING:
-    from bot.desk import ChatDesk
+    from bot.chat.desk import ChatDesk
 
 log = logging.getLogger(__name__)
 

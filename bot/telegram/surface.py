@@ -17,7 +17,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
-from bot.chat import FileTooLarge, Keyboard, RetryLater
+from bot.chat.surface import FileTooLarge, Keyboard, RetryLater
 from engine.models import ChatRef
 
 log = logging.getLogger(__name__)

@@ -104,8 +104,8 @@ async def _submit_seconds(parsed: Any) -> float:
 
 
 def main() -> None:
-    from engine.results_workbook import write_results
-    from engine.sheet import read_sheet
+    from engine.sheets.reading import read_sheet
+    from engine.sheets.results import write_results
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     t0 = time.perf_counter()

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from engine.dify import DifyClient
+from engine.dify.client import DifyClient
 from engine.models import Batch, ParsedSheet, Progress, SheetRow
 from engine.ports import Store
 from engine.service import BatchService

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.dify import DifyClient
+from engine.dify.client import DifyClient
 from engine.models import Batch, ParsedSheet, Progress, SheetRow
 from engine.service import BatchService
 from engine.settings import WorkflowSettings

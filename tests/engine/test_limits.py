@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from engine.limits import AimdGate, LanePause, TokenBucket, backoff
+from engine.lanes.limits import AimdGate, LanePause, TokenBucket, backoff
 
 
 class FakeTime:

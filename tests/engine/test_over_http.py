@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.dify import DifyClient
+from engine.dify.client import DifyClient
 from engine.models import Batch, BatchStatus, ResponseMode, Row, RowStatus, SheetLimits
-from engine.results_workbook import write_results
 from engine.service import BatchService
 from engine.settings import WorkflowSettings
-from engine.sheet import read_sheet
+from engine.sheets.reading import read_sheet
+from engine.sheets.results import write_results
 from storage import SqlStore
 from tests.fakes.dify import FakeDify
 from tests.fakes.dify_script import (

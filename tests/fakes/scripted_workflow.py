@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import TransientWorkflowError
-from engine.lane import Lane
+from engine.lanes.lane import Lane
 from engine.models import Batch, InputForm, JsonDict, ParsedSheet, Progress, Row, RunResult, SheetRow
 from engine.ports import RunStarted
 from engine.service import BatchService

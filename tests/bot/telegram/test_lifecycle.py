@@ -7,7 +7,7 @@ import dataclasses
 import socket
 from pathlib import Path
 
-from bot.commands import COMMAND_NAMES
+from bot.chat.commands import COMMAND_NAMES
 from bot.config import Config, Secret
 from tests.bot.telegram import TOKEN, result_rows, texts, world
 from tests.fakes.dify import FakeDify

@@ -12,8 +12,8 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.progress import ProgressReporter
-from bot.render import messages_for
+from bot.chat.progress import ProgressReporter
+from bot.chat.text.renderer import messages_for
 from bot.telegram.surface import TelegramSurface
 from engine.models import Batch, BatchStatus, ChatRef, Row, RowStatus, RowUpdate
 from tests.bot.telegram import TOKEN

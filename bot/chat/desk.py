@@ -1,0 +1,44 @@
+"""What the daemon hands each chat adapter, and what an adapter must be. Adapters import
+this module, never the daemon, so they stay free of the composition root's wiring."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.chat.access import Access
+from bot.chat.handlers import CommandHandlers
+from bot.chat.surface import ChatSurface
+from bot.chat.text.renderer import Messages
+from bot.chat.uploads import UploadDesk
+
+
+@dataclass(frozen=True)
+class ChatDesk:
+    """Everything an adapter needs to answer people, in the platform's own wording."""
+
+    commands: CommandHandlers
+    uploads: UploadDesk
+    access: Access
+    messages: Messages
+    max_file_bytes: int
+
+
+class ChatAdapter(Protocol):
+    """A chat front end: receives until cancelled, sends through its surface."""
+
+    platform: str
+    surface: ChatSurface
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        """HTTP routes to mount on the daemon's server (webhooks); may be empty."""
+        ...
+
+    async def run(self) -> None:
+        """Receive messages until cancelled."""
+        ...
+
+    async def aclose(self) -> None: ...

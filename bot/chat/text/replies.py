@@ -1,0 +1,172 @@
+"""Replies to commands and uploads: errors, help, check summaries, batch and schedule lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.chat.text.basics import MessageBasics, scrub
+from engine.errors import (
+    AppError,
+    ConfigError,
+    InputError,
+    InvalidTransition,
+    NotFound,
+    SheetError,
+    WorkflowError,
+)
+from engine.models import Batch, ParsedSheet, Progress, Schedule
+
+
+class ReplyMessages(MessageBasics):
+    """What a person reads back after a command or an upload."""
+
+    # -- error texts --------------------------------------------------------------------
+
+    def error_text(
+        self, exc: AppError, *, batch_id: str | None = None, schedule_id: str | None = None
+    ) -> str:
+        """One reply for any error we raise on purpose; ids give NotFound its exact wording."""
+        if isinstance(exc, NotFound) and batch_id is not None:
+            text = self.no_batch.format(id=batch_id)
+        elif isinstance(exc, NotFound) and schedule_id is not None:
+            text = self.no_schedule.format(id=schedule_id)
+        elif isinstance(exc, SheetError):
+            return self.sheet_error_text(exc)
+        elif isinstance(exc, InputError | NotFound):
+            text = scrub(str(exc))
+        elif isinstance(exc, InvalidTransition):
+            text = self.cannot_now.format(why=scrub(str(exc)).rstrip("."))
+        elif isinstance(exc, WorkflowError):
+            text = self.dify_error.format(why=scrub(str(exc)))
+        elif isinstance(exc, ConfigError):
+            text = self.config_error
+        else:
+            text = self.internal_error.format(kind=type(exc).__name__)
+        return self.out(text)
+
+    def sheet_error_text(self, exc: SheetError, *, max_listed: int = 10) -> str:
+        lines = [scrub(str(exc)), *self.listing([scrub(p) for p in exc.problems], max_listed)]
+        return self.out("\n".join(lines))
+
+    # -- discovery ----------------------------------------------------------------------
+
+    def help_text(self) -> str:
+        lines = [self.help_head, ""]
+        lines += [f"{self.cmd(usage)} — {what}" for usage, what in self.help_lines]
+        return self.out("\n".join([*lines, "", self.help_when]))
+
+    def workflows_text(self, names: Sequence[str]) -> str:
+        if not names:
+            return self.out(self.workflows_none)
+        return self.out("\n".join([self.workflows_head, *(f"• {n}" for n in names)]))
+
+    # -- uploads ------------------------------------------------------------------------
+
+    def check_summary(
+        self, filename: str, workflow_names: Sequence[str], parsed: ParsedSheet, *, max_listed: int = 10
+    ) -> str:
+        """What an upload without a command gets: ready rows, or the first problems."""
+        lines = [self.check_file.format(filename=filename, sheet=parsed.sheet_name)]
+        if not parsed.ok:
+            problems = [self.problem_text(p.row, p.column, p.message) for p in parsed.problems]
+            lines.append(self.check_bad.format(n=len(problems)))
+            lines += self.listing(problems, max_listed)
+            lines.append(self.check_bad_tail)
+        elif not parsed.rows:
+            lines.append(self.check_empty)
+        elif len(workflow_names) == 1:
+            lines.append(self.check_ok_one.format(rows=len(parsed.rows), workflow=workflow_names[0]))
+        else:
+            names = ", ".join(workflow_names)
+            lines.append(self.check_ok_many.format(rows=len(parsed.rows), workflows=names))
+        if parsed.blank_rows:
+            lines.append(self.check_blank.format(n=parsed.blank_rows))
+        if parsed.extra_columns:
+            shown = self.listing(list(parsed.extra_columns), max_listed)
+            lines.append(self.check_extra.format(columns=", ".join(shown)))
+        return self.out("\n".join(lines))
+
+    def problem_text(self, row: int, column: str, message: str) -> str:
+        """A row of 0 or an empty column means the problem is not tied to one cell."""
+        if row > 0 and column:
+            return self.problem_at.format(row=row, column=column, message=message)
+        if row > 0:
+            return self.problem_row.format(row=row, message=message)
+        return self.problem_col.format(column=column, message=message) if column else message
+
+    def starting_text(self, filename: str, workflow: str) -> str:
+        return self.out(self.starting.format(filename=filename, workflow=workflow))
+
+    def refused_as_too_large_text(self, filename: str, size: int) -> str:
+        return self.out(self.file_refused_as_too_large.format(filename=filename, size_mb=size / 1e6))
+
+    def discarded_text(self, filename: str) -> str:
+        return self.out(self.discarded.format(filename=filename))
+
+    def status_list_text(self, items: Sequence[tuple[Batch, Progress]]) -> str:
+        if not items:
+            return self.out(self.no_batches)
+        lines = []
+        for batch, progress in items:
+            line = self.status_row.format(
+                id=batch.id, workflow=batch.workflow, status=self.status_names[batch.status],
+                done=progress.done, total=progress.total,
+            )
+            if progress.failed:
+                line += self.status_row_failed.format(failed=progress.failed)
+            lines.append(line)
+        return self.out("\n".join(lines))
+
+    # -- schedules ----------------------------------------------------------------------
+
+    def schedules_text(self, items: Sequence[tuple[Schedule, datetime | None]]) -> str:
+        if not items:
+            return self.out(self.schedules_none.format(schedule=self.cmd("schedule")))
+        lines = []
+        for s, next_fire in items:
+            template = self.schedule_row if s.active else self.schedule_inactive
+            lines.append(
+                template.format(
+                    id=s.id, workflow=s.workflow, when=s.when_text, filename=s.source_name,
+                    next=self.when(next_fire, s.timezone),
+                )
+            )
+        return self.out("\n".join(lines))
+
+    def scheduled_text(self, schedule: Schedule, next_fire: datetime | None) -> str:
+        return self.out(
+            self.scheduled.format(
+                workflow=schedule.workflow, filename=schedule.source_name, when=schedule.when_text,
+                next=self.when(next_fire, schedule.timezone), id=schedule.id,
+                unschedule=self.cmd("unschedule"),
+            )
+        )
+
+    def schedule_prompt_text(self, workflow: str) -> str:
+        return self.out(self.schedule_prompt.format(workflow=workflow, schedule=self.cmd("schedule")))
+
+    def unscheduled_text(self, schedule_id: str) -> str:
+        return self.out(self.unscheduled.format(id=schedule_id))
+
+    def missed_firing_text(
+        self, schedule: Schedule, fire_time: datetime, next_fire: datetime | None = None
+    ) -> str:
+        text = self.missed.format(
+            workflow=schedule.workflow, filename=schedule.source_name,
+            due=self.when(fire_time, schedule.timezone),
+        )
+        if next_fire is not None:
+            text += self.missed_next.format(next=self.when(next_fire, schedule.timezone))
+        return self.out(text)
+
+    # -- refusals (raised as CommandError by bot.chat.commands / bot.chat.access) -----------------
+
+    def may_not_use_text(self, workflow: str) -> str:
+        return self.may_not_use.format(workflow=workflow)
+
+    def unknown_workflow_text(self, workflow: str) -> str:
+        return self.unknown_workflow.format(workflow=workflow, list=self.cmd("workflows"))
+
+    def not_yours_text(self, batch_id: str) -> str:
+        return self.not_yours.format(id=batch_id)

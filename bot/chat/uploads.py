@@ -1,0 +1,240 @@
+"""Uploads in chat: a file with ``/run <workflow>`` starts at once; a file with no
+command gets a check summary with buttons (Run, Schedule…, Discard, a workflow picker).
+The upload is stored (the file under the data directory, the rest in the store) so buttons,
+Telegram replies and Slack's ``run <workflow>`` after an upload can act on it, also after a
+restart."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.chat import commands as c
+from bot.chat.access import Access
+from bot.chat.buttons import (
+    Action,
+    Callback,
+    check_buttons,
+    resolve_workflow,
+    schedule_choice_buttons,
+    when_for,
+)
+from bot.chat.handlers import chat_for
+from bot.chat.surface import Actor, OutFile, Reply, Scheduling
+from bot.chat.text.renderer import Messages
+from bot.intake import Intake
+from engine.errors import CommandError, SheetError
+from engine.models import ChatRef, ChatUpload, ParsedSheet
+from engine.sheets.template import annotated_copy
+
+KEEP_UPLOADS = timedelta(days=7)
+"""How long an upload's buttons keep working."""
+MAX_CHECKS_CACHED = 200
+_CAPTION_WORDS = frozenset({"run", "schedule"})
+
+
+@dataclass
+class PendingUpload:
+    """A stored upload, with the checks made against it in this process."""
+
+    record: ChatUpload
+    checked: dict[str, ParsedSheet] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def actor(self) -> Actor:
+        r = self.record
+        return Actor(user=r.owner, chat=r.owner_chat, display=r.where.owner_display)
+
+    @property
+    def where(self) -> ChatRef:
+        return self.record.where
+
+    @property
+    def filename(self) -> str:
+        return self.record.filename
+
+    @property
+    def path(self) -> Path:
+        return Path(self.record.path)
+
+    @property
+    def message_id(self) -> str | None:
+        return self.record.message_id
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonOutcome:
+    """What a button press does: a short toast, maybe a new text for the pressed message,
+    and messages to send."""
+
+    toast: str = ""
+    edit: Reply | None = None
+    replies: tuple[Reply, ...] = ()
+
+
+class UploadDesk:
+    def __init__(
+        self, intake: Intake, access: Access, messages: Messages, scheduling: Scheduling | None
+    ) -> None:
+        self.intake = intake
+        self.access = access
+        self.m = messages
+        self.scheduling = scheduling
+        self.store = intake.store
+        self._checked: OrderedDict[str, dict[str, ParsedSheet]] = OrderedDict()
+
+    async def receive(
+        self, actor: Actor, where: ChatRef, data: bytes, filename: str,
+        caption: str | None, message_id: str | None,
+    ) -> list[Reply]:
+        """A new file. The caption may carry ``run``/``schedule``; otherwise check it."""
+        upload = await self._remember(actor, where, data, filename, message_id)
+        command = self._caption_command(caption)
+        if isinstance(command, c.Run) and command.workflow:
+            return await self.start(upload, command.workflow)
+        if isinstance(command, c.Schedule):
+            return await self.schedule(upload, command.workflow, command.when_text)
+        return await self.summary(upload)
+
+    async def latest(self, actor: Actor, where: ChatRef) -> PendingUpload | None:
+        """That person's latest upload in that conversation (Slack's ``run <workflow>``)."""
+        return self._usable(await self.store.find_upload(where.chat_id, owner=actor.user))
+
+    async def by_message(self, message_id: str, where: ChatRef) -> PendingUpload | None:
+        """The upload a message is (Telegram: a reply to the file)."""
+        return self._usable(await self.store.find_upload(where.chat_id, message_id=message_id))
+
+    async def summary(self, upload: PendingUpload, selected: str | None = None) -> list[Reply]:
+        workflows = self.access.workflows_for(upload.actor.user, upload.actor.chat)
+        if not workflows:
+            return [Reply(self.m.out(self.m.stranger))]
+        workflow = selected or workflows[0]
+        parsed = await self._check(upload, workflow)
+        text = self.m.check_summary(upload.filename, [selected] if selected else workflows, parsed)
+        if not parsed.ok:
+            return [Reply(text, file=self._annotated(upload, parsed))]
+        if not parsed.rows:
+            return [Reply(text)]  # a Run button would only lead to "no data rows"
+        keyboard = check_buttons(upload.id, workflows, selected=selected, messages=self.m)
+        return [Reply(text, keyboard=tuple(tuple(row) for row in keyboard))]
+
+    async def start(self, upload: PendingUpload, workflow: str) -> list[Reply]:
+        self.access.check_use(workflow, upload.actor.user, upload.actor.chat, messages=self.m)
+        parsed = await self._check(upload, workflow)
+        if not parsed.ok:
+            text = self.m.check_summary(upload.filename, [workflow], parsed)
+            return [Reply(text, file=self._annotated(upload, parsed))]
+        await self.intake.submit(
+            workflow, upload.actor.user, upload.path.read_bytes(), upload.filename,
+            parsed=parsed, chat=chat_for(upload.where, upload.actor, upload.message_id),
+        )
+        await self._forget(upload)
+        return []  # the progress message, posted by the reporter, is the answer
+
+    async def schedule(self, upload: PendingUpload, workflow: str, when_text: str) -> list[Reply]:
+        if self.scheduling is None:
+            raise CommandError(self.m.no_scheduler)
+        self.access.check_use(workflow, upload.actor.user, upload.actor.chat, messages=self.m)
+        parsed = await self._check(upload, workflow)
+        if not parsed.ok:
+            text = self.m.check_summary(upload.filename, [workflow], parsed)
+            return [Reply(text, file=self._annotated(upload, parsed))]
+        schedule, next_fire = await self.scheduling.add(
+            upload.actor.user, workflow, when_text, upload.filename, str(upload.path),
+            chat_for(upload.where, upload.actor, upload.message_id),
+        )
+        return [Reply(self.m.scheduled_text(schedule, next_fire))]
+
+    async def press(self, actor: Actor, callback: Callback) -> ButtonOutcome:
+        """A button under a check summary. Only the uploader may press it."""
+        upload = self._usable(await self.store.get_upload(callback.target_id))
+        if upload is None:
+            return ButtonOutcome(toast=self.m.out(self.m.upload_gone))
+        if upload.actor.user != actor.user and not self.access.is_admin(actor.user):
+            return ButtonOutcome(toast=self.m.out(self.m.not_your_upload))
+        names = self.access.workflows_for(upload.actor.user, upload.actor.chat)
+        workflow = resolve_workflow(callback.workflow, names) if callback.workflow else None
+        match callback.action:
+            case Action.DISCARD:
+                await self._forget(upload)
+                return ButtonOutcome(edit=Reply(self.m.discarded_text(upload.filename)))
+            case Action.PICK if workflow:
+                replies = await self.summary(upload, selected=workflow)
+                return ButtonOutcome(edit=replies[0])
+            case Action.RUN if workflow:
+                return ButtonOutcome(edit=Reply(self.m.starting_text(upload.filename, workflow)),
+                                     replies=tuple(await self.start(upload, workflow)))
+            case Action.SCHEDULE if workflow:
+                keyboard = schedule_choice_buttons(upload.id, workflow, messages=self.m)
+                return ButtonOutcome(edit=Reply(self.m.schedule_prompt_text(workflow),
+                                                keyboard=tuple(tuple(r) for r in keyboard)))
+            case Action.SCHEDULE_AT if workflow and when_for(callback.choice):
+                replies = await self.schedule(upload, workflow, when_for(callback.choice) or "")
+                return ButtonOutcome(edit=replies[0])
+        return ButtonOutcome(toast=self.m.out(self.m.bad_button.format(help=self.m.cmd("help"))))
+
+    # -- internals ------------------------------------------------------------------------
+
+    async def _remember(
+        self, actor: Actor, where: ChatRef, data: bytes, filename: str, message_id: str | None
+    ) -> PendingUpload:
+        now = datetime.now(UTC)
+        record = ChatUpload(
+            id=secrets.token_hex(4), owner=actor.user, owner_chat=actor.chat,
+            where=dataclasses.replace(where, owner_display=actor.display), filename=filename,
+            path=str(self.intake.keep(data, filename)), message_id=message_id, created_at=now,
+        )
+        await self.store.forget_uploads(before=now - KEEP_UPLOADS)
+        await self.store.add_upload(record)
+        return self._with_checks(record)
+
+    def _usable(self, record: ChatUpload | None) -> PendingUpload | None:
+        """The upload if its buttons still work: not expired, and its file is on this machine."""
+        if record is None or record.created_at < datetime.now(UTC) - KEEP_UPLOADS:
+            return None
+        if not Path(record.path).is_file():
+            return None
+        return self._with_checks(record)
+
+    def _with_checks(self, record: ChatUpload) -> PendingUpload:
+        checked = self._checked.pop(record.id, {})
+        self._checked[record.id] = checked  # most recently used last
+        while len(self._checked) > MAX_CHECKS_CACHED:
+            self._checked.popitem(last=False)
+        return PendingUpload(record, checked)
+
+    async def _forget(self, upload: PendingUpload) -> None:
+        self._checked.pop(upload.id, None)
+        await self.store.forget_uploads(upload_id=upload.id)
+
+    def _caption_command(self, caption: str | None) -> c.Command | None:
+        """``run``/``schedule`` in a caption; any other words are just a note on the file."""
+        words = (caption or "").split()
+        while words and words[0].startswith("<@"):  # a Slack mention of the bot
+            words.pop(0)
+        if not words or not (words[0].startswith("/") or words[0].lower() in _CAPTION_WORDS):
+            return None
+        command = c.parse_command(caption or "", messages=self.m)  # a bad command is an error reply
+        return command if isinstance(command, c.Run | c.Schedule) else None
+
+    async def _check(self, upload: PendingUpload, workflow: str) -> ParsedSheet:
+        if workflow not in upload.checked:
+            data = upload.path.read_bytes()
+            upload.checked[workflow] = await self.intake.check(workflow, data, upload.filename)
+        return upload.checked[workflow]
+
+    def _annotated(self, upload: PendingUpload, parsed: ParsedSheet) -> OutFile:
+        stem = upload.filename.rsplit(".", 1)[0]
+        data = annotated_copy(upload.path.read_bytes(), upload.filename, parsed)
+        return OutFile(f"{stem}-problems.xlsx", data)
+
+
+__all__ = ["ButtonOutcome", "PendingUpload", "SheetError", "UploadDesk"]

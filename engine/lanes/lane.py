@@ -1,0 +1,264 @@
+"""One lane per workflow: its limits, and round-robin dispatch over the batches it serves.
+
+The dispatcher takes a slot, waits out any lane-wide pause and the rate bucket, then
+takes the next row from the batch served longest ago, so a small batch is never stuck
+behind a big one. Rows are claimed from the store in chunks, and the next chunk is claimed
+in the background while half of the last one is still unsent, so a wave of finishing rows
+never waits for the store to hand out their successors. A row's task holds its slot only
+while the app is called; a retry waits in the store (`pending`, `not_before`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+
+from engine.lanes.control import LaneControl
+from engine.lanes.cursor import Cursor, Flight, Mode, requeued
+from engine.lanes.limits import AimdGate, LanePause, TokenBucket
+from engine.lanes.runner import RowRunner, Signal
+from engine.lanes.writer import GroupWriter
+from engine.models import Batch, BatchStatus, Row, RowStatus, RowUpdate
+from engine.ports import Store, WorkflowClient
+from engine.settings import WorkflowSettings
+
+log = logging.getLogger(__name__)
+
+Finished = Callable[[str], Awaitable[None]]
+"""Asked when a batch has nothing queued or in flight; the service decides if it is done."""
+Claimed = Callable[[str, int], None]
+"""Told how many of a batch's rows a claim moved from `pending` to `running`."""
+
+
+class Lane(LaneControl):
+    def __init__(
+        self,
+        settings: WorkflowSettings,
+        client: WorkflowClient,
+        store: Store,
+        writer: GroupWriter,
+        *,
+        finished: Finished,
+        claimed: Claimed = lambda _batch_id, _n: None,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[None]],
+        rand: Callable[[], float],
+        idle_poll_s: float = 1.0,
+        run_poll_s: float = 2.0,
+        cancel_grace_s: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.runner = RowRunner(settings, client, clock=clock, sleep=sleep, rand=rand, poll_s=run_poll_s)
+        self.gate = AimdGate(settings.concurrency)
+        seconds = lambda: clock().timestamp()  # noqa: E731
+        self.bucket = TokenBucket.per_minute(settings.requests_per_minute, clock=seconds, sleep=sleep)
+        self.pause = LanePause(clock=seconds, sleep=sleep)
+        self.cursors: OrderedDict[str, Cursor] = OrderedDict()
+        self._store = store
+        self._writer = writer
+        self._finished = finished
+        self._claimed = claimed
+        self._clock = clock
+        self._idle_poll_s = idle_poll_s
+        self._cancel_grace_s = cancel_grace_s
+        self.chunk = max(32, settings.concurrency)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    # -- control, called by the service ---------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._dispatch(), name=f"lane-{self.settings.name}")
+
+    def adopt(self, batch: Batch, row: Row) -> None:
+        """Watch a row that was in flight before a restart until its run is resolved."""
+        mode = Mode.ACTIVE if batch.status is BatchStatus.RUNNING else Mode.PAUSED
+        cursor = self.cursors.get(batch.id) or self.cursors.setdefault(batch.id, Cursor(batch, mode))
+        flight = cursor.flights[row.index] = Flight(task_id=row.task_id)
+        flight.task = self._background(self._watch(cursor, row))
+
+    def requeue(self, row: Row) -> None:
+        """Hand a row taken over from a dead replica back to `pending` (it has no run to reconcile)."""
+        self._writer.put(requeued(row))
+
+    def committed(self, batch_id: str, updates: Iterable[RowUpdate]) -> None:
+        """The writer stored these updates: rows leave flight, retries get a claim time."""
+        cursor = self.cursors.get(batch_id)
+        if cursor is None:
+            return
+        now = self._now()
+        for u in updates:
+            if u.status is RowStatus.RUNNING:
+                continue
+            cursor.flights.pop(u.index, None)
+            if u.status is RowStatus.PENDING:
+                due = u.not_before.timestamp() if u.not_before is not None else now
+                heapq.heappush(cursor.due, due)
+                cursor.next_claim = min(cursor.next_claim, due)
+        if not cursor.busy:
+            if cursor.mode is Mode.ACTIVE:
+                cursor.next_claim = min(cursor.next_claim, now)  # claim again: maybe it is done
+            else:
+                del self.cursors[batch_id]
+        self._wake.set()
+
+    async def shutdown(self, grace_s: float) -> None:
+        """Stop intake, give rows in flight ``grace_s`` to finish, then abandon the rest.
+
+        Abandoned rows stay `running` with their run id for the next `recover()`.
+        """
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        claims = [c.claiming for c in self.cursors.values() if c.claiming is not None]
+        await asyncio.gather(*claims, return_exceptions=True)  # their rows are handed back below
+        for cursor in list(self.cursors.values()):
+            await self._release(cursor)  # unsent rows go back to `pending` (cancelled ones have none)
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=grace_s)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        while True:
+            try:
+                await self._dispatch_one()
+            except Exception:
+                log.exception("lane %s: dispatch failed; retrying", self.settings.name)
+                await asyncio.sleep(self._idle_poll_s)
+
+    async def _dispatch_one(self) -> None:
+        ticket = await self.gate.acquire()
+        try:
+            await self.pause.wait()
+            if self.bucket is not None:
+                await self.bucket.acquire()
+            picked = await self._next_row()
+        except BaseException:
+            self.gate.release()
+            raise
+        if picked is None:
+            self.gate.release()
+            if self.bucket is not None:
+                self.bucket.refund()
+            await self._idle()
+            return
+        cursor, row = picked
+        flight = cursor.flights[row.index] = Flight()
+        flight.task = self._background(self._run_row(cursor, flight, row, ticket))
+
+    async def _next_row(self) -> tuple[Cursor, Row] | None:
+        self._wake.clear()  # a wake-up from here on is seen by the next _idle
+        now = self._clock()
+        for cursor in [c for c in self.cursors.values() if c.mode is Mode.ACTIVE]:
+            row = await self._take(cursor, now)
+            if row is not None:
+                self.cursors.move_to_end(cursor.batch.id)  # served: go to the back of the line
+                return cursor, row
+        return None
+
+    async def _take(self, cursor: Cursor, now: datetime) -> Row | None:
+        t = now.timestamp()
+        if not cursor.buffer:
+            if cursor.claiming is None and t >= cursor.next_claim:
+                cursor.claiming = self._background(self._claim(cursor, now))
+            if cursor.claiming is None:
+                return None
+            claim = cursor.claiming
+            await asyncio.wait([claim])  # not cancelled with us: shutdown hands its rows back
+            if not cursor.buffer or cursor.mode is not Mode.ACTIVE:
+                if not cursor.busy and cursor.mode is Mode.ACTIVE:
+                    await self._finished(cursor.batch.id)
+                return None
+        row = cursor.buffer.popleft()
+        if len(cursor.buffer) <= self.chunk // 2 and cursor.claiming is None and t >= cursor.next_claim:
+            cursor.claiming = self._background(self._claim(cursor, now))
+        return row
+
+    async def _claim(self, cursor: Cursor, now: datetime) -> None:
+        t = now.timestamp()
+        try:
+            rows = await self._store.claim_rows(cursor.batch.id, limit=self.chunk, now=now)
+        except Exception:
+            log.exception("lane %s: claiming rows of %s failed", self.settings.name, cursor.batch.id)
+            rows = []
+        finally:
+            cursor.claiming = None
+        if rows:
+            self._claimed(cursor.batch.id, len(rows))
+        cursor.buffer.extend(rows)
+        if cursor.mode is not Mode.ACTIVE:  # paused or cancelled while we were claiming
+            await self._release(cursor)
+        elif not rows:
+            while cursor.due and cursor.due[0] <= t:
+                heapq.heappop(cursor.due)
+            cursor.next_claim = min(t + self._idle_poll_s, cursor.due[0] if cursor.due else float("inf"))
+        self._wake.set()
+
+    async def _idle(self) -> None:
+        now = self._now()
+        waits = [c.next_claim - now for c in self.cursors.values() if c.mode is Mode.ACTIVE]
+        timeout = min(self._idle_poll_s, max(0.001, min(waits))) if waits else None
+        try:
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    # -- rows -----------------------------------------------------------------------------
+
+    async def _run_row(self, cursor: Cursor, flight: Flight, row: Row, ticket: int) -> None:
+        def started(update: RowUpdate) -> None:
+            flight.task_id = update.task_id
+            self._writer.put(update)
+            if cursor.mode is Mode.CANCELLED and update.task_id:
+                self._background(self.runner.stop(update.task_id, cursor.batch.owner))
+
+        try:
+            outcome = await self.runner.run(
+                row, user=cursor.batch.owner, started=started,
+                cancelled=lambda: cursor.mode is Mode.CANCELLED,
+            )
+        except asyncio.CancelledError:
+            if not self._stopping:
+                self._writer.put(self._cancelled(row, row.attempts + 1))
+            raise
+        finally:
+            self.gate.release()
+        if outcome.signal is Signal.SUCCESS:
+            self.gate.on_success()
+        elif outcome.signal is Signal.OVERLOAD and self.gate.on_overload(ticket):
+            log.warning("lane %s overloaded: limit now %d", self.settings.name, self.gate.limit)
+        if outcome.pause_s:
+            self.pause.pause_for(outcome.pause_s)
+        self._writer.put(outcome.update)
+
+    async def _watch(self, cursor: Cursor, row: Row) -> None:
+        await self.gate.acquire()  # the run still occupies Dify: count it against the lane
+        try:
+            update = await self.runner.reconcile(row, user=cursor.batch.owner)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                self._writer.put(self._cancelled(row, row.attempts))
+            raise
+        finally:
+            self.gate.release()
+        if cursor.mode is Mode.CANCELLED and update.status is RowStatus.PENDING:
+            update = self._cancelled(row, row.attempts)
+        self._writer.put(update)
+
+    def _now(self) -> float:
+        return self._clock().timestamp()
+

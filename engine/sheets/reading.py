@@ -1,0 +1,242 @@
+"""Reads an uploaded sheet (xlsx/xls/ods via calamine, csv) and checks every row against the app's form."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+
+from engine.errors import SheetError
+from engine.models import (
+    QUERY_VARIABLE,
+    FieldType,
+    FormField,
+    InputForm,
+    ParsedSheet,
+    SheetLimits,
+    SheetProblem,
+    SheetRow,
+)
+from engine.sheets.cells import coerce, converter, loose
+from engine.sheets.filecheck import FileKind, check_file, sniff_kind
+
+TEMPLATE_SHEET = "Inputs"
+"""The template's data sheet; a workbook with a sheet of this name is read from it, else the first."""
+MAX_PROBLEMS = 10_000
+"""Problems kept per sheet; beyond this one last entry says how many more there were."""
+
+_NOT_INPUT = (FieldType.EXTERNAL_DATA_TOOL,)  # filled by Dify's tool, never by the person
+_QUERY_FIELD = FormField(QUERY_VARIABLE, QUERY_VARIABLE, FieldType.PARAGRAPH, required=True)
+
+
+def read_sheet(data: bytes, filename: str, form: InputForm, limits: SheetLimits) -> ParsedSheet:
+    """Read and check a sheet. File-level problems raise SheetError; row problems go in ``problems``."""
+    check_file(data, filename, limits)
+    sheet_name, table = read_table(data, filename)
+    header_at = next((i for i, r in enumerate(table) if not _blank(r)), None)
+    if header_at is None:
+        raise SheetError(
+            f"{filename}: the sheet '{sheet_name}' is empty; it needs a header row and data rows."
+        )
+    header = table[header_at]
+    width = max(i for i, v in enumerate(header) if _cell(v) is not None) + 1
+    columns = tuple(_header_text(header[i], i) for i in range(width))
+    slots = _match_headers(columns, form, filename)
+    checker = _RowChecker(sheet_name, columns, slots)
+    rows: list[SheetRow] = []
+    blank = pending_blank = overflow = 0
+    for i in range(header_at + 1, len(table)):
+        cells = [_cell(v) for v in table[i]]
+        table[i] = []  # release as we go: the calamine table and our rows must not both peak
+        if all(c is None for c in cells):
+            pending_blank += 1
+            continue
+        blank += pending_blank
+        pending_blank = 0
+        if len(rows) >= limits.max_rows:
+            raise SheetError(
+                f"{filename} has more than {limits.max_rows} data rows; split it into smaller files."
+            )
+        while len(cells) > width and cells[-1] is None:
+            cells.pop()
+        overflow = max(overflow, len(cells))
+        rows.append(checker.check(i + 1, cells))
+    if overflow > width:  # data under no header: give those columns names rather than drop them
+        columns += tuple(_header_text("", i) for i in range(width, overflow))
+        rows = [replace(r, cells=r.cells + (None,) * (overflow - len(r.cells))) for r in rows]
+    extra = tuple(c for i, c in enumerate(columns) if i not in slots)
+    return ParsedSheet(sheet_name, columns, tuple(rows), checker.problems(), blank, extra)
+
+
+def read_table(data: bytes, filename: str) -> tuple[str, list[list[Any]]]:
+    """The data sheet's name and its rows as read, row i being spreadsheet row i + 1.
+
+    ``data`` must already have passed ``check_file`` (this does not repeat the size checks).
+    """
+    kind = sniff_kind(data, filename)
+    if kind is FileKind.CSV:
+        return "CSV", _csv_table(data)
+    try:
+        with CalamineWorkbook.from_object(io.BytesIO(data)) as wb:
+            name = _pick_sheet(wb)
+            table = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OSError) as exc:
+        if "entity" in str(exc).lower():
+            raise SheetError(f"{filename} contains XML entity tricks, which are refused for safety.") from exc
+        raise SheetError(f"{filename} could not be read as a {kind.value} workbook: {exc}") from exc
+    return name, list(table)
+
+
+def _pick_sheet(wb: CalamineWorkbook) -> str:
+    sheets = [m for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible] or wb.sheets_metadata
+    for meta in sheets:
+        if loose(meta.name) == loose(TEMPLATE_SHEET):
+            return meta.name
+    return sheets[0].name
+
+
+def _csv_table(data: bytes) -> list[list[Any]]:
+    text = _decode(data)
+    sample = text[:65536]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SheetError("The CSV file is neither UTF-8 nor GB18030 text; save it as 'CSV UTF-8'.")
+
+
+def _cell(v: Any) -> Any:
+    """A cell as a JSON-like value: empty → None, dates and times → ISO text."""
+    t = type(v)
+    if t is str:
+        return v if v and not v.isspace() else None
+    if t is float or t is int or t is bool:
+        return v
+    if isinstance(v, datetime | date | time):
+        return v.isoformat()
+    if isinstance(v, timedelta):
+        return str(v)
+    return v
+
+
+def _blank(row: Sequence[Any]) -> bool:
+    return all(_cell(v) is None for v in row)
+
+
+def _header_text(v: Any, i: int) -> str:
+    text = _cell(v)
+    return str(text).strip() if text is not None else f"Column {_letter(i)}"
+
+
+def _letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _match_headers(columns: tuple[str, ...], form: InputForm, filename: str) -> dict[int, FormField]:
+    fields = [f for f in form.fields if f.type not in _NOT_INPUT]
+    if form.needs_query:
+        fields.insert(0, _QUERY_FIELD)
+    by_name: dict[str, FormField] = {}
+    for f in fields:  # labels first: a label beats another field's variable name
+        by_name.setdefault(loose(f.label), f)
+    for f in fields:
+        by_name.setdefault(loose(f.variable), f)
+    slots: dict[int, FormField] = {}
+    seen: dict[str, str] = {}
+    for i, col in enumerate(columns):
+        found = by_name.get(loose(col))
+        if found is None:
+            continue
+        if found.variable in seen:
+            raise SheetError(
+                f"{filename}: columns '{seen[found.variable]}' and '{col}' both mean "
+                f"'{found.label}' ({found.variable}); keep one."
+            )
+        seen[found.variable] = col
+        slots[i] = found
+    missing = [f for f in fields if f.required and f.variable not in seen]
+    if missing:
+        names = ", ".join(f"'{f.label}' ({f.variable})" for f in missing)
+        raise SheetError(
+            f"{filename}: required column(s) missing: {names}. The header row has: "
+            f"{', '.join(columns)}. Download the template to see the expected headers.",
+            [f"missing column {f.label} ({f.variable})" for f in missing],
+        )
+    return slots
+
+
+@dataclass
+class _RowChecker:
+    sheet: str
+    columns: tuple[str, ...]
+    slots: dict[int, FormField]
+
+    def __post_init__(self) -> None:
+        self._problems: list[SheetProblem] = []
+        self._dropped = 0
+        # resolved once per sheet, not once per cell: a 100,000-row sheet has a million cells
+        self._plan = [(i, f, converter(f)) for i, f in self.slots.items()]
+
+    def check(self, sheet_row: int, cells: list[Any]) -> SheetRow:
+        inputs: dict[str, Any] = {}
+        query: str | None = None
+        width = len(cells)
+        for i, f, convert in self._plan:
+            raw = cells[i] if i < width else None
+            if raw is None:
+                if f.required:
+                    self._add(sheet_row, i, "required, but the cell is empty")
+                continue
+            try:
+                value = convert(raw)
+            except ValueError as exc:
+                self._add(sheet_row, i, str(exc))
+                continue
+            if f is _QUERY_FIELD:
+                query = value
+            else:
+                inputs[f.variable] = value
+        if len(cells) > len(self.columns):
+            self._add(
+                sheet_row,
+                len(cells) - 1,
+                "this cell has no column header",
+                f"Column {_letter(len(cells) - 1)}",
+            )
+        return SheetRow(sheet_row, tuple(cells), inputs, query)
+
+    def _add(self, row: int, col: int, message: str, label: str | None = None) -> None:
+        if len(self._problems) >= MAX_PROBLEMS:
+            self._dropped += 1
+            return
+        self._problems.append(SheetProblem(self.sheet, row, label or self.columns[col], message))
+
+    def problems(self) -> tuple[SheetProblem, ...]:
+        if self._dropped:
+            more = SheetProblem(self.sheet, 0, "", f"…and {self._dropped} more problems not listed")
+            return (*self._problems, more)
+        return tuple(self._problems)
+
+
+__all__ = ["MAX_PROBLEMS", "TEMPLATE_SHEET", "coerce", "read_sheet", "read_table"]

@@ -1,0 +1,100 @@
+"""The results workbook: each row's inputs, outputs and outcome, streamed, plus a Summary sheet."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterable, Sequence
+from typing import Any, BinaryIO
+
+from openpyxl import Workbook
+
+from engine.models import Batch, Row
+from engine.sheets.xlsx import write_only_cell
+
+META_COLUMNS = ("status", "error", "attempts", "elapsed_s", "tokens", "run_id")
+
+
+def output_columns(columns: Sequence[str], output_keys: Iterable[str]) -> list[tuple[str, str]]:
+    """(output key, column header) pairs; a key that clashes with an input or meta column gets ``output.``."""
+    taken = {c.casefold() for c in columns} | set(META_COLUMNS)
+    return [(k, f"output.{k}" if k.casefold() in taken else k) for k in output_keys]
+
+
+def write_results(
+    target: pathlib.Path | BinaryIO,
+    batch: Batch,
+    rows: Iterable[Row],
+    output_keys: Sequence[str] | None = None,
+) -> None:
+    """Stream the results workbook: original columns, one per output, then status/error/…; plus Summary.
+
+    The output columns must be known before the first row is written. Pass ``output_keys``
+    (the union of output names in first-seen order, e.g. from the store) to stream a one-shot
+    iterator in constant memory; without it ``rows`` is scanned first, so a non-Sequence is
+    materialised into a list.
+    """
+    if output_keys is None:
+        if not isinstance(rows, Sequence):
+            rows = list(rows)
+        output_keys = list(dict.fromkeys(k for r in rows for k in (r.outputs or {})))
+    outs = output_columns(batch.columns, output_keys)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Results")
+    width = len(batch.columns)
+    ws.append([write_only_cell(ws, c) for c in (*batch.columns, *(h for _, h in outs), *META_COLUMNS)])
+    counts: dict[str, int] = {}
+    tokens = 0
+    elapsed: list[float] = []
+    for row in rows:
+        cells = list(row.cells[:width]) + [None] * (width - len(row.cells))
+        outputs = row.outputs or {}
+        values = [
+            *cells,
+            *(outputs.get(k) for k, _ in outs),
+            row.status.value,
+            row.error,
+            row.attempts,
+            None if row.elapsed_s is None else round(row.elapsed_s, 3),
+            row.tokens,
+            row.run_id,
+        ]
+        ws.append([write_only_cell(ws, v) for v in values])
+        counts[row.status.value] = counts.get(row.status.value, 0) + 1
+        tokens += row.tokens
+        if row.elapsed_s is not None:
+            elapsed.append(row.elapsed_s)
+    _summary(wb.create_sheet("Summary"), batch, counts, tokens, elapsed)
+    if isinstance(target, pathlib.Path):
+        wb.save(str(target))
+    else:
+        wb.save(target)
+
+
+def _summary(ws: Any, batch: Batch, counts: dict[str, int], tokens: int, elapsed: list[float]) -> None:
+    wall = (
+        (batch.finished_at - batch.started_at).total_seconds()
+        if batch.finished_at and batch.started_at
+        else None
+    )
+    lines: list[tuple[str, Any]] = [
+        ("workflow", batch.workflow),
+        ("batch", batch.id),
+        ("owner", batch.owner),
+        ("source file", batch.source_name),
+        ("batch status", batch.status.value),
+        ("created", batch.created_at),
+        ("started", batch.started_at),
+        ("finished", batch.finished_at),
+        ("rows", sum(counts.values())),
+        *((f"rows {s}", n) for s, n in sorted(counts.items())),
+        ("blank rows skipped", batch.blank_rows),
+        ("total tokens", tokens),
+        ("wall time (s)", None if wall is None else round(wall, 3)),
+        ("row time total (s)", round(sum(elapsed), 3)),
+        ("row time mean (s)", round(sum(elapsed) / len(elapsed), 3) if elapsed else None),
+        ("row time max (s)", round(max(elapsed), 3) if elapsed else None),
+    ]
+    if batch.error:
+        lines.append(("error", batch.error))
+    for key, value in lines:
+        ws.append([write_only_cell(ws, key), write_only_cell(ws, value)])
