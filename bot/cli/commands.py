@@ -1,54 +1,28 @@
-"""The CLI's commands, one coroutine each; they share `drive`, which waits for a batch,
-pauses it cleanly on Ctrl-C and writes the results workbook."""
+"""The CLI's commands, one coroutine each; what they share is in `bot.cli.drive`."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import getpass
-import signal
 import sys
-from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
 from bot.app import Runtime, dify_client, open_runtime, with_concurrency
-from bot.cli.terminal import TerminalProgress, format_duration
-from bot.config import Config, WorkflowConfig
-from bot.config_loader import default_config_path, load_config
-from engine.errors import ConfigError, InputError, WorkflowError
+from bot.cli.drive import (
+    EXIT_USAGE,
+    cli_config,
+    drive,
+    need_workflow,
+    read_input,
+    recorded_output,
+    submit_and_drive,
+)
+from bot.cli.terminal import TerminalProgress
+from bot.config import WorkflowConfig
+from engine.errors import InputError, WorkflowError
 from engine.models import Batch, BatchStatus
 from engine.sheets.results import write_results
 from engine.sheets.template import template_workbook
-
-EXIT_USAGE = 2
-
-OUTPUT_EVENT = "cli_output"
-"""The batch event that remembers where a CLI run writes its results (for `resume`)."""
-
-
-def cli_config(path: Path | None) -> Config:
-    return load_config(path or default_config_path())
-
-
-def cli_owner() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
-def read_input(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
-
-
-def need_workflow(config: Config, name: str) -> None:
-    if name not in config.workflows:
-        known = ", ".join(sorted(config.workflows)) or "none configured"
-        raise ConfigError([f"no workflow named {name!r} (known: {known})"])
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
@@ -68,70 +42,6 @@ async def cmd_run(args: argparse.Namespace) -> int:
         await runtime.aclose()
 
 
-async def submit_and_drive(
-    runtime: Runtime,
-    progress: TerminalProgress,
-    workflow: str,
-    data: bytes,
-    sheet: Path,
-    output: Path,
-) -> int:
-    """Check the sheet, start the batch, and see it through to the results file."""
-    batch = await runtime.intake.submit(workflow, cli_owner(), data, sheet.name)
-    await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output.resolve()))
-    print(f"Batch {batch.id}: {batch.total} rows on {workflow}", file=sys.stderr)
-    await runtime.service.start()
-    return await drive(runtime, progress, batch, output)
-
-
-async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, output: Path) -> int:
-    """Wait for the batch; Ctrl-C pauses it. Write the results and print the summary."""
-    service = runtime.service
-    with _pause_on_interrupt(runtime, batch.id):
-        final = await service.wait(batch.id)
-    progress.finish()
-    if final.status is BatchStatus.PAUSED:
-        print(
-            f"Paused batch {batch.id}; rows in flight were kept. "
-            f"Continue with: dify-batch resume {batch.id}",
-            file=sys.stderr,
-        )
-        return 130
-    rows = await service.rows(batch.id)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    write_results(output, final, rows)
-    counts = await service.progress(batch.id)
-    took = ""
-    if final.started_at and final.finished_at:
-        took = f" in {format_duration((final.finished_at - final.started_at).total_seconds())}"
-    print(str(output))
-    print(
-        f"{final.status.value}: {counts.succeeded} ok, {counts.failed} failed"
-        + (f", {counts.cancelled} cancelled" if counts.cancelled else "")
-        + f" of {counts.total} rows{took}, {counts.tokens} tokens",
-        file=sys.stderr,
-    )
-    return 0 if counts.succeeded == counts.total else 1
-
-
-@contextlib.contextmanager
-def _pause_on_interrupt(runtime: Runtime, batch_id: str) -> Iterator[None]:
-    loop = asyncio.get_running_loop()
-    pausing: list[asyncio.Task[object]] = []
-
-    def pause() -> None:
-        if pausing:
-            return
-        print("\nPausing: letting rows in flight finish…", file=sys.stderr)
-        pausing.append(loop.create_task(runtime.service.pause(batch_id)))
-
-    loop.add_signal_handler(signal.SIGINT, pause)
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-
-
 async def cmd_resume(args: argparse.Namespace) -> int:
     config = cli_config(args.config)
     progress = TerminalProgress()
@@ -140,7 +50,7 @@ async def cmd_resume(args: argparse.Namespace) -> int:
         batch = await runtime.service.get(args.batch_id)
         if batch.status.is_final:
             raise InputError(f"batch {batch.id} is already {batch.status.value}")
-        output = args.output or await _recorded_output(runtime, batch)
+        output = args.output or await recorded_output(runtime, batch)
         await runtime.service.recover()
         batch = await runtime.service.get(batch.id)
         if batch.status is BatchStatus.PAUSED:
@@ -150,13 +60,6 @@ async def cmd_resume(args: argparse.Namespace) -> int:
         return await drive(runtime, progress, batch, output)
     finally:
         await runtime.aclose()
-
-
-async def _recorded_output(runtime: Runtime, batch: Batch) -> Path:
-    for event in reversed(await runtime.store.events(batch.id)):
-        if event.kind == OUTPUT_EVENT:
-            return Path(event.detail)
-    return Path(f"{Path(batch.source_name).stem or batch.id}-results.xlsx")
 
 
 async def cmd_status(args: argparse.Namespace) -> int:

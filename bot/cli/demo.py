@@ -9,8 +9,8 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from bot.app import open_runtime
-from bot.cli.commands import submit_and_drive
 from bot.cli.demo_workflow import DEMO_FORM, DEMO_WORKFLOW, SimulatedWorkflow, demo_rows
+from bot.cli.drive import submit_and_drive
 from bot.cli.terminal import TerminalProgress
 from bot.config import Config, DaemonConfig
 from engine.errors import InputError

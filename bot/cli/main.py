@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.cli import commands as cli_commands
 from bot.cli import schedule as cli_schedule
+from bot.cli.drive import EXIT_USAGE
 from engine.errors import AppError
 
 
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dify-batch: {exc}", file=sys.stderr)
         for problem in getattr(exc, "problems", ())[:20]:
             print(f"  - {problem}", file=sys.stderr)
-        return cli_commands.EXIT_USAGE
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     return code

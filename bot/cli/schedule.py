@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.app import open_runtime
-from bot.cli.commands import cli_config, cli_owner, need_workflow, read_input
+from bot.cli.drive import cli_config, cli_owner, need_workflow, read_input
 from bot.cli.terminal import TerminalProgress
 from bot.config import Config
 from bot.scheduling import schedule_service
