@@ -56,7 +56,7 @@ def test_no_folder_holds_more_than_fifteen_modules() -> None:
     crowded = {}
     for package in PACKAGES:
         for folder in [ROOT / package, *(p for p in (ROOT / package).rglob("*") if p.is_dir())]:
-            modules = [p for p in folder.glob("*.py")]
+            modules = list(folder.glob("*.py"))
             if len(modules) > MOST_MODULES_IN_A_FOLDER:
                 crowded[str(folder.relative_to(ROOT))] = len(modules)
     assert crowded == {}
