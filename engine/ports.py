@@ -121,6 +121,22 @@ class Store(Protocol):
         """
         ...
 
+    async def take_abandoned(self, batch_id: str, *, now: datetime) -> list[Row]:
+        """Recovery at start: take over every running row of the batch that no live process
+        holds (its lease passed, or its owner is known dead), as `reclaim_expired` does.
+
+        Rows a live process (a daemon, another CLI run) still runs are left to it."""
+        ...
+
+    async def hold_slots(
+        self, workflow: str, *, want: int, keep: int, limit: int, now: datetime
+    ) -> tuple[int, int]:
+        """Hold up to ``want`` of the workflow's ``limit`` concurrency slots, shared by every
+        process on the database: never fewer than ``keep`` (those in use), and no more than
+        a fair share while another process waits for slots. Returns (held, fair share).
+        Slots are renewed by `renew_leases` and let go at `close`."""
+        ...
+
     async def renew_leases(self, *, now: datetime) -> int:
         """Heartbeat: extend the lease of every running row this store holds; returns how many."""
         ...

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from engine.lanes.cursor import requeued
 from engine.lanes.lane import Lane
-from engine.models import Batch, BatchStatus, RowStatus
+from engine.models import Batch, BatchStatus
 from engine.ports import Store
 
 log = logging.getLogger(__name__)
@@ -17,9 +18,10 @@ log = logging.getLogger(__name__)
 async def recover_batches(store: Store, lanes: Mapping[str, Lane]) -> list[Batch]:
     """Hand every unfinished batch's stuck rows to its lane; returns the running batches.
 
-    Rows left `running` without a run id go back to `pending`; those with one are
-    reconciled with Dify by their lane (see `RowRunner.reconcile`). Paused batches are
-    reconciled too but not resumed.
+    Only rows no live process holds are taken (`Store.take_abandoned`): a daemon or CLI
+    run still working on the database keeps its rows. Rows left `running` without a run id
+    go back to `pending`; those with one are reconciled with Dify by their lane (see
+    `RowRunner.reconcile`). Paused batches are reconciled too but not resumed.
     """
     resumed: list[Batch] = []
     statuses = [BatchStatus.RUNNING, BatchStatus.PAUSED]
@@ -28,7 +30,7 @@ async def recover_batches(store: Store, lanes: Mapping[str, Lane]) -> list[Batch
         if lane is None:
             log.error("batch %s: workflow %s is no longer configured", batch.id, batch.workflow)
             continue
-        stuck = await store.rows(batch.id, statuses=[RowStatus.RUNNING])
+        stuck = await store.take_abandoned(batch.id, now=datetime.now(UTC))
         requeue = [requeued(r) for r in stuck if not r.run_id]
         if requeue:
             await store.update_rows(requeue)

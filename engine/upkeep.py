@@ -9,6 +9,8 @@ running batches, to serve the ones this process does not serve yet (another repl
 or resumed them) and to pause or cancel the ones another replica paused or cancelled.
 Between two discoveries a pause elsewhere still stops this process's claims at once: the
 store hands out rows of running batches only.
+Each tick also gives back the concurrency slots a lane did not use (`engine.slots`): every
+lane's gate is wrapped here so the workflow's limit holds across processes.
 On a single process all of this finds nothing to do and costs one small UPDATE a tick.
 """
 
@@ -24,6 +26,7 @@ from engine.lanes.lane import Lane
 from engine.models import Batch, BatchStatus
 from engine.ports import Store
 from engine.settings import WorkflowSettings
+from engine.slots import SharedSlots, share
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,15 @@ class Upkeep:
         self._heartbeat_s = heartbeat_s
         self._discover_s = discover_s
         self._task: asyncio.Task[None] | None = None
+        self.slots = {
+            name: SharedSlots(
+                store, name, lane.settings.concurrency, clock=clock,
+                poll_s=min(1.0, heartbeat_s, discover_s),
+            )
+            for name, lane in lanes.items()
+        }
+        for name, lane in lanes.items():
+            lane.gate = share(lane.gate, self.slots[name])
 
     def start(self) -> None:
         if self._task is None:
@@ -90,6 +102,8 @@ class Upkeep:
                 if loop.time() >= next_discovery:
                     next_discovery = loop.time() + self._discover_s
                     await self.discover()
+                for slots in self.slots.values():
+                    await slots.settle()
             except Exception:
                 # a database hiccup must not end the upkeep: the next tick tries again
                 log.exception("replica upkeep failed; retrying in %.1f s", tick)

@@ -1,22 +1,21 @@
 """SqlStore: the `Store` port on SQLAlchemy Core over SQLModel tables (SQLite or PostgreSQL).
 
-Multi-replica claiming (PostgreSQL): `claim_rows` picks due pending rows with
-``FOR UPDATE SKIP LOCKED`` and stamps each with a lease (``lease_owner`` = this store's
-``worker_id``, ``lease_until`` = now + ``lease_s``), so two stores on one database never
-claim the same row. A store keeps its leases alive with `renew_leases` (a heartbeat well
-inside ``lease_s``; any `update_rows` that leaves a row running renews it too). When a
-replica dies its leases run out, and recovery on another replica calls `reclaim_expired`:
-it takes over running rows whose lease has passed and returns them, to be handled exactly
-like running rows found at start (reconcile by saved run id, else back to pending). On a
-single SQLite process every running row at start is stale, so `rows(statuses=[RUNNING])`
-is enough there.
+Claiming (every process, SQLite or PostgreSQL, daemon or CLI): `claim_rows` picks due
+pending rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's single writer serialises
+claims) and stamps each with a lease (``lease_owner`` = this store's ``worker_id``,
+``lease_until`` = now + ``lease_s``), so two stores on one database never claim the same
+row. A store keeps its leases alive with `renew_leases` (a heartbeat well inside
+``lease_s``; any `update_rows` that leaves a row running renews it too). A running row is
+abandoned once its lease has passed, or at once when its owner is a process of this
+machine that no longer runs (`storage.workers`); `take_abandoned` (recovery at start) and
+`reclaim_expired` (the heartbeat) take over only such rows, to be handled like running
+rows found at start (reconcile by saved run id, else back to pending). Never a row a live
+process holds. `close` lets go of this store's leases and slots at once.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +35,7 @@ from engine.models import (
     RowStatus,
     RowUpdate,
 )
-from storage import codec
+from storage import codec, slots, workers
 from storage import statements as sql
 from storage.connect import DEFAULT_URL, create_engine
 from storage.sql_side import ScheduleAndChatTables
@@ -45,8 +44,14 @@ from storage.tables import BATCH, EVENT, ROW, TABLES
 DEFAULT_LEASE_S = 900.0
 """Longer than any row's timeout, so a live row's lease never lapses between heartbeats."""
 
+log = logging.getLogger(__name__)
+
+LET_GO = datetime(2000, 1, 1, tzinfo=UTC)
+"""The lease a closing store leaves on rows it still holds: long passed, so others take them."""
+
+
 def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return workers.new_worker_id()
 
 
 INSERT_SLICE = 2_000
@@ -79,7 +84,27 @@ class SqlStore(ScheduleAndChatTables):
         except BaseException:
             await engine.dispose()
             raise
+        workers.opened(store.worker_id)
         return store
+
+    async def close(self) -> None:
+        """Let go of this store's leases and slots (a live process takes its rows over at
+        once, instead of after the lease), then dispose of the engine."""
+        try:
+            async with self._write() as conn:
+                await conn.execute(
+                    update(ROW)
+                    .where(ROW.c.lease_owner == self.worker_id, ROW.c.status == sql.RUNNING)
+                    .values(lease_until=LET_GO)
+                )
+                for stmt in slots.release_all(self.worker_id):
+                    await conn.execute(stmt)
+        except Exception as exc:
+            # the leases then lapse by time; nothing is lost
+            log.warning("could not hand back leases at close: %s", exc)
+        finally:
+            workers.closed(self.worker_id)
+            await super().close()
 
     # batches
 
@@ -150,12 +175,40 @@ class SqlStore(ScheduleAndChatTables):
         return await self._take(batch_id, sql.due_pending(batch_id, now), limit=limit, now=now)
 
     async def reclaim_expired(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
-        """Take over running rows whose lease ran out (their store died); see the module doc.
+        """Take over abandoned running rows (lease passed, or owner dead here); see the module doc.
 
         The rows come back as they were saved (status running, run id, attempts), now
         leased to this store, so the caller reconciles them before any re-run.
         """
-        return await self._take(batch_id, sql.lease_expired(batch_id, now), limit=limit, now=now)
+        dead = await self._dead_owners(batch_id)
+        return await self._take(batch_id, sql.lease_expired(batch_id, now, dead), limit=limit, now=now)
+
+    async def take_abandoned(self, batch_id: str, *, now: datetime) -> list[Row]:
+        """Recovery at start: every abandoned running row of the batch, leased to this store."""
+        rows: list[Row] = []
+        while chunk := await self.reclaim_expired(batch_id, limit=INSERT_SLICE, now=now):
+            rows += chunk
+        return rows
+
+    async def _dead_owners(self, batch_id: str) -> list[str]:
+        stmt = (
+            select(ROW.c.lease_owner)
+            .where(ROW.c.batch_id == batch_id, ROW.c.status == sql.RUNNING)
+            .where(ROW.c.lease_owner.is_not(None), ROW.c.lease_owner != self.worker_id)
+            .distinct()
+        )
+        return [r["lease_owner"] for r in await self._all(stmt) if workers.dead_here(r["lease_owner"])]
+
+    async def hold_slots(
+        self, workflow: str, *, want: int, keep: int, limit: int, now: datetime
+    ) -> tuple[int, int]:
+        """Hold up to ``want`` of the workflow's concurrency slots (at least ``keep``) within a
+        fair share; returns (held, fair share). See `storage.slots`."""
+        async with self._write() as conn:
+            return await slots.hold(
+                conn, workflow, self.worker_id, want=want, keep=keep, limit=limit, now=now,
+                until=now + self.lease,
+            )
 
     async def _take(self, batch_id: str, condition: Any, *, limit: int, now: datetime) -> list[Row]:
         if limit <= 0:
@@ -173,6 +226,8 @@ class SqlStore(ScheduleAndChatTables):
         stmt = sql.renew_leases(self.worker_id, until=now + self.lease, row_locks=row_locks)
         async with self._write() as conn:
             result = await conn.execute(stmt)
+            for stmt in slots.renew(self.worker_id, now + self.lease):
+                await conn.execute(stmt)
         return result.rowcount
 
     def set_lease(self, lease_s: float) -> None:

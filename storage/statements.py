@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -48,12 +49,12 @@ def due_pending(batch_id: str, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def lease_expired(batch_id: str, now: datetime) -> ColumnElement[bool]:
-    return and_(
-        ROW.c.batch_id == batch_id,
-        ROW.c.status == RUNNING,
-        or_(ROW.c.lease_until.is_(None), ROW.c.lease_until < now),
-    )
+def lease_expired(batch_id: str, now: datetime, dead_owners: Sequence[str] = ()) -> ColumnElement[bool]:
+    """Running rows no live process holds: the lease passed, or its owner is known dead."""
+    lapsed = or_(ROW.c.lease_until.is_(None), ROW.c.lease_until < now)
+    if dead_owners:
+        lapsed = or_(lapsed, ROW.c.lease_owner.in_(list(dead_owners)))
+    return and_(ROW.c.batch_id == batch_id, ROW.c.status == RUNNING, lapsed)
 
 
 def take_rows(

@@ -1,11 +1,12 @@
-"""SQLModel tables: batch, row, batch_event, schedule, chat_binding, chat_upload, batch_reporter."""
+"""SQLModel tables: batch, row, batch_event, schedule, chat_binding, chat_upload, batch_reporter,
+lane_slot, lane_waiter, sheet_file."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, json_column
@@ -149,6 +150,39 @@ class BatchReporterTable(SQLModel, table=True):
     until: datetime = _when(nullable=False)
 
 
+class LaneSlotTable(SQLModel, table=True):
+    __tablename__ = "lane_slot"
+
+    # one record per concurrency slot of a workflow held by a live process: a process runs
+    # at most as many rows at once as it holds slots, so every process together stays
+    # within the workflow's limit (slot numbers below it)
+    workflow: str = Field(primary_key=True)
+    slot: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    owner: str
+    until: datetime = _when(nullable=False)
+
+
+class LaneWaiterTable(SQLModel, table=True):
+    __tablename__ = "lane_waiter"
+
+    # a live process that has rows to send but fewer slots than its fair share: holders
+    # above their share give slots back as their rows finish
+    workflow: str = Field(primary_key=True)
+    owner: str = Field(primary_key=True)
+    until: datetime = _when(nullable=False)
+
+
+class SheetFileTable(SQLModel, table=True):
+    __tablename__ = "sheet_file"
+
+    # an uploaded sheet's bytes, by the name its copy has under every replica's data_dir
+    # (content-addressed), so a replica on another machine can run or re-run it
+    name: str = Field(primary_key=True)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _when(nullable=False, index=True)
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined,no-any-return]
 
@@ -160,4 +194,7 @@ SCHEDULE = _table(ScheduleTable)
 CHAT = _table(ChatBindingTable)
 UPLOAD = _table(ChatUploadTable)
 REPORTER = _table(BatchReporterTable)
-TABLES = (BATCH, ROW, EVENT, SCHEDULE, CHAT, UPLOAD, REPORTER)
+SLOT = _table(LaneSlotTable)
+WAITER = _table(LaneWaiterTable)
+SHEET_FILE = _table(SheetFileTable)
+TABLES = (BATCH, ROW, EVENT, SCHEDULE, CHAT, UPLOAD, REPORTER, SLOT, WAITER, SHEET_FILE)

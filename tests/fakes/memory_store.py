@@ -117,6 +117,16 @@ class InMemoryStore:
         # one process owns every row here, and its running rows are alive: nothing expired
         return []
 
+    async def take_abandoned(self, batch_id: str, *, now: datetime) -> list[Row]:
+        # one process, and recovery runs before it claims anything: every running row is stale
+        return [r for r in self.batch_rows.get(batch_id, []) if r.status is RowStatus.RUNNING]
+
+    async def hold_slots(
+        self, workflow: str, *, want: int, keep: int, limit: int, now: datetime
+    ) -> tuple[int, int]:
+        # no other process shares this store: every slot is free
+        return max(keep, min(want, limit)), limit
+
     async def renew_leases(self, *, now: datetime) -> int:
         self.renewals += 1
         return sum(r.status is RowStatus.RUNNING for rows in self.batch_rows.values() for r in rows)

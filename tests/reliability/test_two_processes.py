@@ -1,0 +1,64 @@
+"""A second `dify-batch` process on a database where a `run` is working (issue 10 §1): it
+never takes over rows the live process runs, and both together stay within the workflow's
+concurrency at Dify. Real processes, counted at FakeDify (see `processes`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.dify import FakeDify
+from tests.reliability.processes import Processes, pg_database, second_process_on_a_running_batch
+from tests.storage.conftest import pg_available  # noqa: F401 - fixture
+
+ROWS = 160
+LIMIT = 4
+
+
+@pytest.fixture
+async def dify() -> AsyncIterator[FakeDify]:
+    # 160 rows of 0.1 s, 4 at a time: about 4 s, long enough for the second process to join
+    async with FakeDify.running(latency_s=0.1) as fake:
+        yield fake
+
+
+def _assert_shared_safely(figures: dict[str, object]) -> None:
+    assert figures["first_exit"] == 0, figures
+    assert figures["second_exit"] == 0, figures
+    assert figures["rows_never_run"] == 0, figures
+    assert figures["rows_run_twice"] == 0, figures
+    assert isinstance(figures["peak_in_flight"], int)
+    assert 0 < figures["peak_in_flight"] <= LIMIT, figures
+
+
+@pytest.mark.timeout(180)
+async def test_a_second_resume_on_sqlite_shares_the_batch_safely(tmp_path: Path, dify: FakeDify) -> None:
+    procs = Processes(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}", dify, concurrency=LIMIT)
+    figures = await second_process_on_a_running_batch(procs, rows=ROWS, second="resume")
+    _assert_shared_safely(figures)
+
+
+@pytest.mark.timeout(180)
+async def test_a_second_resume_on_postgres_shares_the_batch_safely(
+    tmp_path: Path, dify: FakeDify, pg_available: str | None  # noqa: F811
+) -> None:
+    if pg_available is None:
+        pytest.skip("PostgreSQL not reachable (set DIFY_BATCH_TEST_PG)")
+    async with pg_database(pg_available) as url:
+        procs = Processes(tmp_path, url, dify, concurrency=LIMIT)
+        figures = await second_process_on_a_running_batch(procs, rows=ROWS, second="resume")
+    _assert_shared_safely(figures)
+
+
+@pytest.mark.timeout(180)
+async def test_a_daemon_started_beside_a_run_on_postgres_takes_none_of_its_rows(
+    tmp_path: Path, dify: FakeDify, pg_available: str | None  # noqa: F811
+) -> None:
+    if pg_available is None:
+        pytest.skip("PostgreSQL not reachable (set DIFY_BATCH_TEST_PG)")
+    async with pg_database(pg_available) as url:
+        procs = Processes(tmp_path, url, dify, concurrency=LIMIT)
+        figures = await second_process_on_a_running_batch(procs, rows=ROWS, second="serve")
+    _assert_shared_safely(figures)
