@@ -19,7 +19,7 @@ from datetime import datetime
 
 from engine.lanes.control import LaneControl
 from engine.lanes.cursor import Cursor, Flight, Mode, requeued
-from engine.lanes.limits import AimdGate, LanePause, TokenBucket
+from engine.lanes.limits import AimdGate, LanePause, Ticket, TokenBucket
 from engine.lanes.runner import RowRunner, Signal
 from engine.lanes.writer import GroupWriter
 from engine.models import Batch, BatchStatus, Row, RowStatus, RowUpdate
@@ -219,7 +219,7 @@ class Lane(LaneControl):
 
     # -- rows -----------------------------------------------------------------------------
 
-    async def _run_row(self, cursor: Cursor, flight: Flight, row: Row, ticket: int) -> None:
+    async def _run_row(self, cursor: Cursor, flight: Flight, row: Row, ticket: Ticket) -> None:
         def started(update: RowUpdate) -> None:
             flight.task_id = update.task_id
             self._writer.put(update)
@@ -238,7 +238,7 @@ class Lane(LaneControl):
         finally:
             self.gate.release()
         if outcome.signal is Signal.SUCCESS:
-            self.gate.on_success()
+            self.gate.on_success(ticket)
         elif outcome.signal is Signal.OVERLOAD and self.gate.on_overload(ticket):
             log.warning("lane %s overloaded: limit now %d", self.settings.name, self.gate.limit)
         if outcome.pause_s:

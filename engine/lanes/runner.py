@@ -194,8 +194,12 @@ class RowRunner:
         return Outcome(update, Signal.NONE, pause)
 
     def _overload(self, at: _Attempt, e: TransientWorkflowError, cancelled: Cancelled) -> Outcome:
+        """Dify is full. A ``Retry-After`` is honoured exactly, for the row and the whole lane;
+        without one only this row waits a moment (jittered): the gate, not a lane-wide pause,
+        is what keeps the lane under the app's capacity."""
         s = self.settings
-        pause = self._cap(e.retry_after_s if e.retry_after_s is not None else s.overload_pause_s)
+        pause = min(e.retry_after_s, s.overload_give_up_s) if e.retry_after_s is not None else None
+        wait = pause if pause is not None else s.overload_pause_s * (0.5 + self._rand() / 2)
         now = self._clock()
         since = at.row.overload_since or at.began
         at.number = at.row.attempts  # overload answers do not use up attempts
@@ -204,7 +208,7 @@ class RowRunner:
         if (now - since).total_seconds() >= s.overload_give_up_s:
             error = f"Dify kept refusing for {s.overload_give_up_s:g} s: {e}"
             return Outcome(self._final(at, RowStatus.FAILED, error=error), Signal.OVERLOAD, pause)
-        update = self._update(at, RowStatus.PENDING, not_before=now + timedelta(seconds=pause),
+        update = self._update(at, RowStatus.PENDING, not_before=now + timedelta(seconds=wait),
                               error=str(e), run_id=None, task_id=None, overload_since=since)
         return Outcome(update, Signal.OVERLOAD, pause)
 
