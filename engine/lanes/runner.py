@@ -114,6 +114,21 @@ class RowRunner:
             return self._transient(at, f"internal error: {e!r}", None, cancelled)
         return self._finished(at, result, cancelled)
 
+    def sent(self, row: Row, *, user: str) -> RowUpdate:
+        """The row marked as being sent now, as ``user``: stored before the call goes out, so
+        a crash before its run id is stored leaves something to look the run up by."""
+        return RowUpdate(
+            row.batch_id, row.index, RowStatus.RUNNING, row.attempts, error=row.error,
+            started_at=self._clock(), overload_since=row.overload_since,
+            sent_at=self._clock(), sent_user=user,
+        )
+
+    def settle(self, row: Row, result: RunResult, *, cancelled: Cancelled) -> Outcome:
+        """A run found in Dify's records already ended: the row takes its outcome."""
+        at = _Attempt(row, row.attempts, row.sent_user or "", row.started_at or self._clock(),
+                      result.run_id, result.task_id)
+        return self._finished(at, result, cancelled)
+
     async def reconcile(self, row: Row, *, user: str) -> RowUpdate:
         """A row left `running` with a run id: keep Dify's outputs if it succeeded, else requeue.
 

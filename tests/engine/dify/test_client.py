@@ -209,7 +209,7 @@ async def test_a_blocking_run_with_rejected_inputs_is_permanent() -> None:
 
 
 async def test_fake_dify_runs_as_its_own_process_and_reports_its_counters() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.fakes.dify", "--port", "0", "--latency", "0.01",
         cwd=root, stdout=asyncio.subprocess.PIPE,
