@@ -168,6 +168,10 @@ class Row:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     overload_since: datetime | None = None
+    sent_at: datetime | None = None
+    """When the current attempt was (about to be) sent; None once its run id is known or it ended."""
+    sent_user: str | None = None
+    """The ``user`` that attempt was sent with: Dify's run log is searched by it after a crash."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +192,19 @@ class RowUpdate:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     overload_since: datetime | None = None
+    sent_at: datetime | None = None
+    sent_user: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FoundRun:
+    """A run in Dify's own records (run log, conversations) that a sent row may have started."""
+
+    run_id: str
+    inputs: JsonDict
+    query: str | None = None
+    result: RunResult | None = None
+    """Its outcome when the record already holds it (a chat message's answer); else poll run_id."""
 
 
 @dataclass(frozen=True, slots=True)

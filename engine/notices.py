@@ -41,6 +41,7 @@ class Notices:
         self._dirty_event = asyncio.Event()
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._held: set[str] = set()
 
     @property
     def changed(self) -> asyncio.Event:
@@ -95,9 +96,20 @@ class Notices:
         self._dirty.add(batch_id)
         self._dirty_event.set()
 
+    def hold(self, batch_id: str) -> None:
+        """Report nothing of this batch until `release`: it is final in the store while its
+        rows in flight are still being settled (cancel), and a final report sends the file."""
+        self._held.add(batch_id)
+
+    def release(self, batch_id: str) -> None:
+        self._held.discard(batch_id)
+
     # -- reports ----------------------------------------------------------------------------
 
     async def notify(self, batch_id: str, *, reread: bool = False) -> None:
+        if batch_id in self._held:
+            self._dirty.add(batch_id)  # reported once released
+            return
         try:
             batch = await self._store.get_batch(batch_id)
             if batch is None:

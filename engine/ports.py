@@ -15,6 +15,7 @@ from engine.models import (
     BatchStatus,
     ChatRef,
     ChatUpload,
+    FoundRun,
     InputForm,
     JsonDict,
     Progress,
@@ -57,6 +58,11 @@ class WorkflowClient(Protocol):
 
     async def fetch_run(self, run_id: str) -> RunResult | None:
         """A run's state by id (``GET /workflows/run/{id}``); None when Dify does not know it."""
+        ...
+
+    async def find_runs(self, user: str, *, after: datetime) -> list[FoundRun] | None:
+        """Runs Dify's own records hold for ``user`` since ``after``, oldest first, with their
+        inputs; None when the app keeps no such records (then a sent row is sent again)."""
         ...
 
     async def aclose(self) -> None: ...

@@ -20,8 +20,9 @@ async def recover_batches(store: Store, lanes: Mapping[str, Lane]) -> list[Batch
 
     Only rows no live process holds are taken (`Store.take_abandoned`): a daemon or CLI
     run still working on the database keeps its rows. Rows left `running` without a run id
-    go back to `pending`; those with one are reconciled with Dify by their lane (see
-    `RowRunner.reconcile`). Paused batches are reconciled too but not resumed.
+    go back to `pending` unless they had been sent: those are first looked up in Dify's
+    records (see `engine.lanes.lookup`). Rows with a run id are reconciled with Dify by
+    their lane (see `RowRunner.reconcile`). Paused batches are reconciled too but not resumed.
     """
     resumed: list[Batch] = []
     statuses = [BatchStatus.RUNNING, BatchStatus.PAUSED]
@@ -31,16 +32,19 @@ async def recover_batches(store: Store, lanes: Mapping[str, Lane]) -> list[Batch
             log.error("batch %s: workflow %s is no longer configured", batch.id, batch.workflow)
             continue
         stuck = await store.take_abandoned(batch.id, now=datetime.now(UTC))
-        requeue = [requeued(r) for r in stuck if not r.run_id]
+        requeue = [requeued(r) for r in stuck if not r.run_id and not (r.sent_at and r.sent_user)]
         if requeue:
             await store.update_rows(requeue)
         watched = [r for r in stuck if r.run_id]
         for row in watched:
             lane.adopt(batch, row)
-        await store.add_event(
-            batch.id, "recovered", f"{len(requeue)} rows requeued, {len(watched)} runs to reconcile"
-        )
-        log.info("batch %s recovered: %d requeued, %d to reconcile", batch.id, len(requeue), len(watched))
+        sent = [r for r in stuck if not r.run_id and r.sent_at and r.sent_user]
+        if sent:
+            lane.adopt_sent(batch, sent)
+        detail = (f"{len(requeue)} rows requeued, {len(watched)} runs to reconcile, "
+                  f"{len(sent)} sent rows to look up")
+        await store.add_event(batch.id, "recovered", detail)
+        log.info("batch %s recovered: %s", batch.id, detail)
         if batch.status is BatchStatus.RUNNING:
             lane.add_batch(batch)
             resumed.append(batch)

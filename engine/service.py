@@ -184,11 +184,18 @@ class BatchService:
         """Stop dispatching, stop runs in flight on Dify, and mark every unfinished row cancelled."""
         async with self._locks[batch_id]:
             batch = await self.get(batch_id)
-            await self._move(batch, B.CANCELLED, finished_at=self._clock())
-            await self._lane(batch).cancel_batch(batch_id)
-            await self._writer.flush()  # retries decided before the cancel land first
-            await self._store.reset_rows(batch_id, from_statuses=[RowStatus.PENDING], to=RowStatus.CANCELLED)
-            self._notices.forget(batch_id)
+            # the partial results go out with the final report: not before every row is settled
+            self._notices.hold(batch_id)
+            try:
+                await self._move(batch, B.CANCELLED, finished_at=self._clock())
+                await self._lane(batch).cancel_batch(batch_id)
+                await self._writer.flush()  # rows that ended, and retries decided before, land first
+                await self._store.reset_rows(
+                    batch_id, from_statuses=[RowStatus.PENDING], to=RowStatus.CANCELLED
+                )
+                self._notices.forget(batch_id)
+            finally:
+                self._notices.release(batch_id)
         return await self._changed_to(batch_id, "cancelled")
 
     async def retry_failed(self, batch_id: str) -> Batch:

@@ -127,6 +127,8 @@ def row_from_record(r: Record) -> Row:
         started_at=r["started_at"],
         finished_at=r["finished_at"],
         overload_since=r["overload_since"],
+        sent_at=r["sent_at"],
+        sent_user=r["sent_user"],
     )
 
 

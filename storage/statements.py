@@ -115,6 +115,8 @@ def reset_values(to: RowStatus) -> dict[str, Any]:
         "error": None,
         "lease_owner": None,
         "lease_until": None,
+        "sent_at": None,
+        "sent_user": None,
     }
     if to is RowStatus.PENDING:
         # a fresh start: no old result, attempts or overload clock carried into the re-run

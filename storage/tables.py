@@ -75,6 +75,9 @@ class RowTable(SQLModel, table=True):
     started_at: datetime | None = _when()
     finished_at: datetime | None = _when()
     overload_since: datetime | None = _when()
+    # the attempt in flight was sent at, as user: looked up in Dify's run log after a crash
+    sent_at: datetime | None = _when()
+    sent_user: str | None = None
     # which store instance holds a running row, and until when (multi-replica claiming)
     lease_owner: str | None = None
     lease_until: datetime | None = _when()

@@ -10,7 +10,7 @@ import dataclasses
 import io
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.chat.buttons import Button, progress_buttons
@@ -45,6 +45,7 @@ class ProgressReporter:
         reporter_id: str,
         hold_s: float = REPORTING_HOLD_S,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.store = store
         self.hold_s = hold_s
@@ -53,6 +54,7 @@ class ProgressReporter:
         self.messages = messages
         self.interval_s = interval_s
         self.clock = clock
+        self.sleep = sleep
         self._latest: dict[str, tuple[Batch, Progress]] = {}
         self._pumps: dict[str, asyncio.Task[None]] = {}
         self._shown: dict[str, tuple[str, tuple[Button, ...]]] = {}
@@ -106,7 +108,7 @@ class ProgressReporter:
         while batch_id in self._latest:
             wait = self._last_edit.get(batch_id, -1e9) + self.interval_s - self.clock()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
             batch, progress = self._latest.pop(batch_id)
             try:
                 shown = await self._show(batch, progress)
@@ -116,13 +118,13 @@ class ProgressReporter:
                     self._latest.setdefault(batch_id, (batch, progress))
                     self._watching.add(batch_id)
                     try:
-                        await asyncio.sleep(self.hold_s / 2)
+                        await self.sleep(self.hold_s / 2)
                     finally:
                         self._watching.discard(batch_id)
             except RetryLater as exc:
                 # keep the newest state for after the pause; other batches carry on
                 self._latest.setdefault(batch_id, (batch, progress))
-                await asyncio.sleep(exc.retry_after_s)
+                await self.sleep(exc.retry_after_s)
             except Exception:
                 log.exception("progress update of batch %s failed", batch_id)
                 self._last_edit[batch_id] = self.clock()

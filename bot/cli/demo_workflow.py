@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from engine.errors import TransientWorkflowError
-from engine.models import AppType, FieldType, FormField, InputForm, JsonDict, RunResult
+from engine.models import AppType, FieldType, FormField, FoundRun, InputForm, JsonDict, RunResult
 from engine.ports import RunStarted
 
 DEMO_WORKFLOW = "demo-product-copy"
@@ -112,6 +113,9 @@ class SimulatedWorkflow:
 
     async def fetch_run(self, run_id: str) -> RunResult | None:
         return None
+
+    async def find_runs(self, user: str, *, after: datetime) -> list[FoundRun] | None:
+        return None  # the demo keeps no records: a sent row is run again
 
     async def aclose(self) -> None:
         return None

@@ -8,7 +8,7 @@ import json
 import ssl
 import time
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
 from urllib.parse import quote
 
 import aiohttp
@@ -17,9 +17,10 @@ from httpx_aiohttp import AiohttpTransport
 
 from engine.dify.errors import Redactor, error_from_response
 from engine.dify.form import encode_file_inputs, parse_form
+from engine.dify.records import WorkflowRecords, chat_records, run_from_detail
 from engine.dify.sse import RunTracker, SseSplitter, is_skippable
 from engine.errors import PermanentWorkflowError, TransientWorkflowError
-from engine.models import AppType, InputForm, JsonDict, ResponseMode, RunResult
+from engine.models import AppType, FoundRun, InputForm, JsonDict, ResponseMode, RunResult
 from engine.ports import RunStarted
 
 _MODES: dict[str, AppType] = {
@@ -84,6 +85,7 @@ class DifyClient:
         self._form: InputForm | None = None
         self._form_lock = asyncio.Lock()
         self._agent_chat = False
+        self._records = WorkflowRecords(self._get_json)
 
     def __repr__(self) -> str:
         return f"DifyClient(base_url={self.base_url!r}, app_type={self.app_type.value!r})"
@@ -241,18 +243,30 @@ class DifyClient:
             if exc.status == 404:
                 return None
             raise
-        return _run_from_detail(detail)
+        return run_from_detail(detail)
+
+    async def find_runs(self, user: str, *, after: datetime) -> list[FoundRun] | None:
+        """Runs Dify holds for ``user`` since ``after`` (oldest first), with their inputs;
+        None for completion apps, whose runs Dify lists nowhere."""
+        if self.app_type is AppType.WORKFLOW:
+            return await self._records.find(user, after)
+        if self.app_type is AppType.CHAT:
+            return await chat_records(self._get_json, user, after)
+        return None
 
     # -- plumbing -------------------------------------------------------------
 
-    async def _get_json(self, path: str) -> JsonDict:
-        return await self._call("GET", path)
+    async def _get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> JsonDict:
+        return await self._call("GET", path, params=params)
 
-    async def _call(self, method: str, path: str, *, json_body: JsonDict | None = None) -> JsonDict:
+    async def _call(
+        self, method: str, path: str, *, json_body: JsonDict | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> JsonDict:
         """One JSON request and answer, every failure mapped to a workflow error."""
         try:
             async with asyncio.timeout(self.timeout_s):
-                response = await self._http.request(method, path, json=json_body)
+                response = await self._http.request(method, path, json=json_body, params=params or None)
         except TimeoutError as exc:
             raise TransientWorkflowError(
                 f"Dify did not answer {method} /{path} within {self.timeout_s:g} s"
@@ -271,27 +285,6 @@ class DifyClient:
 def _default_tls() -> ssl.SSLContext:
     """One verifying TLS context for every client: loading the CA bundle costs ~40 ms."""
     return httpx.create_ssl_context()
-
-
-def _run_from_detail(detail: Mapping[str, Any]) -> RunResult | None:
-    run_id = detail.get("id")
-    status = detail.get("status")
-    if not isinstance(run_id, str) or not isinstance(status, str):
-        return None  # 1.12.1 answers an unknown id with 200 and every field null
-    outputs: Any = detail.get("outputs")
-    if isinstance(outputs, str):  # a JSON string in some versions (dify-api.md §3)
-        outputs = _loads(outputs.encode())
-    error = detail.get("error")
-    elapsed = detail.get("elapsed_time")
-    tokens = detail.get("total_tokens")
-    return RunResult(
-        status=status,
-        outputs=outputs if isinstance(outputs, dict) else {},
-        error=error if isinstance(error, str) and error else None,
-        run_id=run_id,
-        elapsed_s=float(elapsed) if isinstance(elapsed, int | float) else 0.0,
-        tokens=tokens if isinstance(tokens, int) else 0,
-    )
 
 
 def _loads(body: bytes) -> JsonDict | None:

@@ -2,7 +2,8 @@
 
 Pause and cancel stop dispatch at once; rows already claimed but not sent go back
 (`pending` on pause, `cancelled` on cancel). Cancel also stops the batch's runs on Dify
-and, after a grace period, abandons the rows whose stop did not end them.
+and returns once each of them ended, abandoning after a grace period the rows whose stop
+did not end them.
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ class LaneControl:
             await self._release(cursor)
 
     async def cancel_batch(self, batch_id: str) -> None:
-        """Stop dispatching, stop the batch's runs on Dify, and end its rows `cancelled`."""
+        """Stop dispatching, stop the batch's runs on Dify, and end its rows `cancelled`.
+
+        Returns once no row of the batch is in flight here any more (their final updates
+        are queued with the writer)."""
         cursor = self.cursors.get(batch_id)
         if cursor is None:
             return
@@ -70,9 +74,14 @@ class LaneControl:
             else:
                 task.cancel()  # not started on Dify's side yet: nothing to wait for
         await asyncio.gather(*stops)
+        # wait for every row in flight to end (cancelled, or succeeded if it finished first),
+        # so nothing reports the batch while a row of it is still `running`
         late = [f.task for f in cursor.flights.values() if f.task is not None and not f.task.done()]
         if late:
-            self._background(self._cancel_after(late, self._cancel_grace_s))
+            _, unstopped = await asyncio.wait(late, timeout=self._cancel_grace_s)
+            for task in unstopped:
+                task.cancel()  # its stop did not end it: abandoned, written `cancelled`
+            await asyncio.gather(*unstopped, return_exceptions=True)
 
     def _cancelled(self, row: Row, attempts: int) -> RowUpdate:
         return cancelled(row, attempts, self._clock())
@@ -87,11 +96,6 @@ class LaneControl:
         else:
             updates = [requeued(r) for r in rows]
         await self._writer.write(updates)
-
-    async def _cancel_after(self, tasks: list[asyncio.Task[None]], delay_s: float) -> None:
-        await asyncio.sleep(delay_s)
-        for task in tasks:
-            task.cancel()
 
     def _background(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)

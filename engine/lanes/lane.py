@@ -14,12 +14,14 @@ import asyncio
 import heapq
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from engine.lanes.control import LaneControl
 from engine.lanes.cursor import Cursor, Flight, Mode, requeued
-from engine.lanes.limits import AimdGate, LanePause, TokenBucket
+from engine.lanes.limits import AimdGate, LanePause, Ticket, TokenBucket
+from engine.lanes.lookup import SentRunLookup
 from engine.lanes.runner import RowRunner, Signal
 from engine.lanes.writer import GroupWriter
 from engine.models import Batch, BatchStatus, Row, RowStatus, RowUpdate
@@ -54,6 +56,8 @@ class Lane(LaneControl):
         self.settings = settings
         self.client = client
         self.runner = RowRunner(settings, client, clock=clock, sleep=sleep, rand=rand, poll_s=run_poll_s)
+        self.lookup = SentRunLookup(client, timeout_s=settings.timeout_s, clock=clock, sleep=sleep,
+                                    poll_s=run_poll_s)
         self.gate = AimdGate(settings.concurrency)
         seconds = lambda: clock().timestamp()  # noqa: E731
         self.bucket = TokenBucket.per_minute(settings.requests_per_minute, clock=seconds, sleep=sleep)
@@ -79,15 +83,41 @@ class Lane(LaneControl):
             self._task = asyncio.create_task(self._dispatch(), name=f"lane-{self.settings.name}")
 
     def adopt(self, batch: Batch, row: Row) -> None:
-        """Watch a row that was in flight before a restart until its run is resolved."""
-        mode = Mode.ACTIVE if batch.status is BatchStatus.RUNNING else Mode.PAUSED
-        cursor = self.cursors.get(batch.id) or self.cursors.setdefault(batch.id, Cursor(batch, mode))
+        """Watch a row that was in flight before a restart until its run is resolved: by its
+        run id, or (sent without one) by looking the run up in Dify's records first."""
+        if not row.run_id:
+            self.adopt_sent(batch, [row])
+            return
+        cursor = self._cursor_for(batch)
         flight = cursor.flights[row.index] = Flight(task_id=row.task_id)
         flight.task = self._background(self._watch(cursor, row))
 
+    def adopt_sent(self, batch: Batch, rows: Sequence[Row]) -> None:
+        """Rows left `running` without a run id: those sent are looked up in Dify's records
+        (together, one search for them all), the others go back to `pending`."""
+        sent = [r for r in rows if r.sent_at is not None and r.sent_user]
+        for row in rows:
+            if row.sent_at is None or not row.sent_user:
+                self._writer.put(requeued(row))
+        if not sent:
+            return
+        cursor = self._cursor_for(batch)
+        task = self._background(self._find_sent(cursor, sent))
+        for row in sent:
+            cursor.flights[row.index] = Flight(task=task)
+
     def requeue(self, row: Row) -> None:
-        """Hand a row taken over from a dead replica back to `pending` (it has no run to reconcile)."""
+        """Hand a row taken over from a dead replica back to `pending` (it has no run id);
+        one that was sent is looked up in Dify's records first."""
+        cursor = self.cursors.get(row.batch_id)
+        if row.sent_at is not None and row.sent_user and cursor is not None:
+            self.adopt_sent(cursor.batch, [row])
+            return
         self._writer.put(requeued(row))
+
+    def _cursor_for(self, batch: Batch) -> Cursor:
+        mode = Mode.ACTIVE if batch.status is BatchStatus.RUNNING else Mode.PAUSED
+        return self.cursors.get(batch.id) or self.cursors.setdefault(batch.id, Cursor(batch, mode))
 
     def committed(self, batch_id: str, updates: Iterable[RowUpdate]) -> None:
         """The writer stored these updates: rows leave flight, retries get a claim time."""
@@ -219,7 +249,7 @@ class Lane(LaneControl):
 
     # -- rows -----------------------------------------------------------------------------
 
-    async def _run_row(self, cursor: Cursor, flight: Flight, row: Row, ticket: int) -> None:
+    async def _run_row(self, cursor: Cursor, flight: Flight, row: Row, ticket: Ticket) -> None:
         def started(update: RowUpdate) -> None:
             flight.task_id = update.task_id
             self._writer.put(update)
@@ -227,6 +257,7 @@ class Lane(LaneControl):
                 self._background(self.runner.stop(update.task_id, cursor.batch.owner))
 
         try:
+            await self._writer.write([self.runner.sent(row, user=cursor.batch.owner)])
             outcome = await self.runner.run(
                 row, user=cursor.batch.owner, started=started,
                 cancelled=lambda: cursor.mode is Mode.CANCELLED,
@@ -238,7 +269,7 @@ class Lane(LaneControl):
         finally:
             self.gate.release()
         if outcome.signal is Signal.SUCCESS:
-            self.gate.on_success()
+            self.gate.on_success(ticket)
         elif outcome.signal is Signal.OVERLOAD and self.gate.on_overload(ticket):
             log.warning("lane %s overloaded: limit now %d", self.settings.name, self.gate.limit)
         if outcome.pause_s:
@@ -258,6 +289,34 @@ class Lane(LaneControl):
         if cursor.mode is Mode.CANCELLED and update.status is RowStatus.PENDING:
             update = self._cancelled(row, row.attempts)
         self._writer.put(update)
+
+    async def _find_sent(self, cursor: Cursor, rows: list[Row]) -> None:
+        try:
+            taken = {r.run_id for r in await self._store.rows(cursor.batch.id) if r.run_id}
+            found = await self.lookup.resolve(rows, taken)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                for row in rows:
+                    self._writer.put(self._cancelled(row, row.attempts))
+            raise
+        except Exception:
+            log.exception("lane %s: looking up sent rows of %s failed", self.settings.name, cursor.batch.id)
+            found = {}
+        def cancelled() -> bool:
+            return cursor.mode is Mode.CANCELLED
+
+        for row in rows:
+            run = found.get(row.index)
+            if run is None:
+                # Dify recorded no run for it within its timeout: send it again, attempt unspent
+                self._writer.put(self._cancelled(row, row.attempts) if cancelled() else requeued(row))
+                continue
+            log.info("row %s/%d: found its run %s in Dify's records", row.batch_id, row.index, run.run_id)
+            adopted = replace(row, attempts=row.attempts + 1, run_id=run.run_id)
+            if run.result is not None:
+                self._writer.put(self.runner.settle(adopted, run.result, cancelled=cancelled).update)
+            else:  # still running: watch it as a recovered run
+                cursor.flights[row.index] = Flight(task=self._background(self._watch(cursor, adopted)))
 
     def _now(self) -> float:
         return self._clock().timestamp()

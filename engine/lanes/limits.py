@@ -1,4 +1,4 @@
-"""Lane limits: an AIMD concurrency gate, a token bucket, a lane-wide pause, and back-off.
+"""Lane limits: a gate that learns the app's capacity, a token bucket, a lane pause, back-off.
 
 Pure asyncio with an injected clock and sleep, so every rule is testable without waiting.
 """
@@ -8,18 +8,36 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 Clock = Callable[[], float]
 """Seconds on any steady scale (tests pass a fake)."""
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class AimdGate:
-    """A resizable concurrency limit: start at ``cap``, halve on overload, +1 per window of successes.
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """What a granted slot remembers: the gate's generation then, and the level it ran at."""
 
-    `acquire` returns a ticket (the generation at grant time). Only a call granted after the
-    latest decrease may shrink the limit again, so one burst of rejections from calls that
-    were all in flight together halves the limit once, not once per call (TCP's "one
+    generation: int
+    level: int
+    """Calls in flight through the gate when this one was granted, itself included."""
+
+
+class AimdGate:
+    """A concurrency limit that learns the app's capacity from Dify's refusals.
+
+    Dify refuses a call ("Too many requests", 429) when the app's ``max_active_requests``
+    is reached, so a refusal at level *k* (our calls in flight, the refused one included)
+    says the app holds about *k - 1*: the limit settles there, not at half. A refusal at a
+    level Dify has already run calls at (``proven``) contradicts that reading: it is a
+    one-off and costs no capacity, though the evidence is trusted a little less from then on,
+    so a capacity that really dropped is learnt at the next refusal. After a decrease the
+    limit grows back by one per success up to the proven level, then by one per window of
+    successes (probing above it) up to ``cap``.
+
+    Only a call granted after the latest decrease may shrink the limit again, so one burst
+    of refusals from calls that were all in flight together lowers it once (TCP's "one
     reduction per round trip").
     """
 
@@ -28,18 +46,20 @@ class AimdGate:
         self.limit = self.cap
         self.in_flight = 0
         self.generation = 0
+        self.proven = 0
+        """The highest level at which a call succeeded: Dify ran that many at once."""
         self._successes = 0
-        self._waiters: deque[asyncio.Future[int]] = deque()
+        self._waiters: deque[asyncio.Future[Ticket]] = deque()
 
     @property
     def waiting(self) -> int:
         return sum(1 for f in self._waiters if not f.done())
 
-    async def acquire(self) -> int:
+    async def acquire(self) -> Ticket:
         if self.in_flight < self.limit and not self._waiters:
             self.in_flight += 1
-            return self.generation
-        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            return Ticket(self.generation, self.in_flight)
+        fut: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)
         try:
             return await fut
@@ -54,18 +74,32 @@ class AimdGate:
         self.in_flight -= 1
         self._wake()
 
-    def on_success(self) -> None:
+    def on_success(self, ticket: Ticket | None = None) -> None:
+        if ticket is not None:
+            self.proven = max(self.proven, min(ticket.level, self.cap))
+        if self.limit >= self.cap:
+            return
+        if self.limit < self.proven:  # Dify has run this many at once: come straight back
+            self.limit += 1
+            self._successes = 0
+            self._wake()
+            return
         self._successes += 1
-        if self._successes >= self.limit and self.limit < self.cap:
+        if self._successes >= self.limit:
             self.limit += 1
             self._successes = 0
             self._wake()
 
-    def on_overload(self, ticket: int) -> bool:
-        """Halve the limit (floor 1) unless this call predates the latest decrease."""
-        if ticket != self.generation:
+    def on_overload(self, ticket: Ticket) -> bool:
+        """Settle just under the refused call's level; False for a one-off or a call that
+        predates the latest decrease."""
+        if ticket.generation != self.generation:
             return False
-        self.limit = max(1, self.limit // 2)
+        if ticket.level <= self.proven:
+            self.proven = ticket.level - 1
+            return False
+        self.limit = max(1, min(self.limit, ticket.level - 1))
+        self.proven = min(self.proven, self.limit)
         self.generation += 1
         self._successes = 0
         return True
@@ -76,7 +110,7 @@ class AimdGate:
             if fut.done():
                 continue
             self.in_flight += 1
-            fut.set_result(self.generation)
+            fut.set_result(Ticket(self.generation, self.in_flight))
 
 
 class TokenBucket:

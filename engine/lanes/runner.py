@@ -114,6 +114,21 @@ class RowRunner:
             return self._transient(at, f"internal error: {e!r}", None, cancelled)
         return self._finished(at, result, cancelled)
 
+    def sent(self, row: Row, *, user: str) -> RowUpdate:
+        """The row marked as being sent now, as ``user``: stored before the call goes out, so
+        a crash before its run id is stored leaves something to look the run up by."""
+        return RowUpdate(
+            row.batch_id, row.index, RowStatus.RUNNING, row.attempts, error=row.error,
+            started_at=self._clock(), overload_since=row.overload_since,
+            sent_at=self._clock(), sent_user=user,
+        )
+
+    def settle(self, row: Row, result: RunResult, *, cancelled: Cancelled) -> Outcome:
+        """A run found in Dify's records already ended: the row takes its outcome."""
+        at = _Attempt(row, row.attempts, row.sent_user or "", row.started_at or self._clock(),
+                      result.run_id, result.task_id)
+        return self._finished(at, result, cancelled)
+
     async def reconcile(self, row: Row, *, user: str) -> RowUpdate:
         """A row left `running` with a run id: keep Dify's outputs if it succeeded, else requeue.
 
@@ -194,8 +209,12 @@ class RowRunner:
         return Outcome(update, Signal.NONE, pause)
 
     def _overload(self, at: _Attempt, e: TransientWorkflowError, cancelled: Cancelled) -> Outcome:
+        """Dify is full. A ``Retry-After`` is honoured exactly, for the row and the whole lane;
+        without one only this row waits a moment (jittered): the gate, not a lane-wide pause,
+        is what keeps the lane under the app's capacity."""
         s = self.settings
-        pause = self._cap(e.retry_after_s if e.retry_after_s is not None else s.overload_pause_s)
+        pause = min(e.retry_after_s, s.overload_give_up_s) if e.retry_after_s is not None else None
+        wait = pause if pause is not None else s.overload_pause_s * (0.5 + self._rand() / 2)
         now = self._clock()
         since = at.row.overload_since or at.began
         at.number = at.row.attempts  # overload answers do not use up attempts
@@ -204,7 +223,7 @@ class RowRunner:
         if (now - since).total_seconds() >= s.overload_give_up_s:
             error = f"Dify kept refusing for {s.overload_give_up_s:g} s: {e}"
             return Outcome(self._final(at, RowStatus.FAILED, error=error), Signal.OVERLOAD, pause)
-        update = self._update(at, RowStatus.PENDING, not_before=now + timedelta(seconds=pause),
+        update = self._update(at, RowStatus.PENDING, not_before=now + timedelta(seconds=wait),
                               error=str(e), run_id=None, task_id=None, overload_since=since)
         return Outcome(update, Signal.OVERLOAD, pause)
 

@@ -35,37 +35,53 @@ async def test_gate_starts_at_cap_and_queues_beyond_it() -> None:
     assert gate.in_flight == 2
 
 
-async def test_gate_halves_once_per_burst_and_floors_at_one() -> None:
+async def test_gate_settles_just_under_the_level_dify_refused_at_once_per_burst() -> None:
     gate = AimdGate(8)
     tickets = [await gate.acquire() for _ in range(8)]
-    assert gate.on_overload(tickets[0]) is True
-    # the other calls of the same burst predate the decrease: no further halving
-    assert [gate.on_overload(t) for t in tickets[1:]] == [False] * 7
-    assert gate.limit == 4
+    assert [t.level for t in tickets] == list(range(1, 9))
+    assert gate.on_overload(tickets[5]) is True  # refused with 6 in flight: the app holds 5
+    # the other calls of the same burst predate the decrease: no further change
+    assert [gate.on_overload(t) for t in tickets[6:]] == [False, False]
+    assert gate.limit == 5
     for _ in range(8):
         gate.release()
-    for _ in range(5):
-        ticket = await gate.acquire()
-        gate.on_overload(ticket)
-        gate.release()
-    assert gate.limit == 1
-
-
-async def test_gate_grows_by_one_per_window_of_successes_up_to_cap() -> None:
-    gate = AimdGate(4)
-    gate.on_overload(await gate.acquire())
+    first = await gate.acquire()
+    assert gate.on_overload(first) is True and gate.limit == 1  # floors at one
     gate.release()
-    assert gate.limit == 2
+    assert gate.on_overload(await gate.acquire()) is True and gate.limit == 1
+
+
+async def test_a_one_off_refusal_at_a_level_dify_ran_before_costs_no_capacity() -> None:
+    gate = AimdGate(8)
+    tickets = [await gate.acquire() for _ in range(8)]
+    for t in tickets[:7]:
+        gate.on_success(t)
+        gate.release()
+    assert gate.proven == 7
+    assert gate.on_overload(tickets[6]) is False  # seven ran at once before: a one-off
+    assert gate.limit == 8
+    # the evidence counts for less now: a refusal at that level again is the app's capacity
+    assert gate.on_overload(tickets[7]) is True
+    assert gate.limit == 7
+
+
+async def test_gate_grows_back_fast_to_the_proven_level_then_probes_by_windows() -> None:
+    gate = AimdGate(8)
+    tickets = [await gate.acquire() for _ in range(8)]
+    assert gate.on_overload(tickets[2]) is True and gate.limit == 2
+    for t in tickets[3:6]:  # calls Dify had taken before the refusal finish fine at levels 4..6
+        gate.on_success(t)
+    assert gate.limit == 5  # one per success while below what Dify has proven to hold
     gate.on_success()
-    assert gate.limit == 2
+    assert gate.limit == 6
+    for _ in range(5):
+        gate.on_success()
+    assert gate.limit == 6  # above the proven level: one per window of the current limit
     gate.on_success()
-    assert gate.limit == 3  # a window is one round of the current limit
-    for _ in range(3):
+    assert gate.limit == 7
+    for _ in range(40):
         gate.on_success()
-    assert gate.limit == 4
-    for _ in range(20):
-        gate.on_success()
-    assert gate.limit == 4
+    assert gate.limit == 8  # never beyond the configured cap
 
 
 async def test_gate_cancelled_waiter_leaves_no_trace() -> None:

@@ -124,6 +124,23 @@ async def test_cancel_lets_a_row_that_finishes_first_keep_its_result(make: Make)
     assert statuses == [RowStatus.SUCCEEDED] + [RowStatus.CANCELLED] * 3
 
 
+async def test_cancel_reports_the_batch_final_only_once_every_row_is_settled(make: Make) -> None:
+    wf = ScriptedWorkflow(default=Step(hang=True, stoppable=False))  # stops do not end them
+    h = await make(fast_settings(concurrency=3), workflow=wf, cancel_grace_s=0.2)
+    wf.script("r1", Step(latency_s=0.1, stoppable=False))  # finishes while the cancel waits
+    batch = await h.submit(8)
+    await until(lambda: _in_flight(h, 3))
+    await h.service.cancel(batch.id)
+    await asyncio.wait_for(h.service.wait(batch.id), 5)
+    finals = [p for b, p in h.notifier.calls if b.id == batch.id and b.status.is_final]
+    assert finals, "the cancel was reported"
+    # a final report sends the partial results: none may list a row as still running
+    assert all((p.running, p.pending) == (0, 0) for p in finals), finals
+    assert (finals[0].succeeded, finals[0].cancelled) == (1, 7)
+    statuses = [r.status for r in await h.service.rows(batch.id)]
+    assert statuses == [RowStatus.CANCELLED, RowStatus.SUCCEEDED] + [RowStatus.CANCELLED] * 6
+
+
 async def test_retry_failed_reruns_only_failed_rows(make: Make) -> None:
     h = await make()
     for key in ("r0", "r2"):

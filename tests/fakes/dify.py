@@ -34,6 +34,7 @@ from tests.fakes.dify_bodies import (
     upload_record,
 )
 from tests.fakes.dify_events import finish_frames, ping_frame, start_frames
+from tests.fakes.dify_records import conversations_answer, logs_answer, messages_answer, new_log_id
 from tests.fakes.dify_script import (
     DEFAULT_FORM,
     Counters,
@@ -52,6 +53,7 @@ from tests.fakes.dify_script import (
     validate_inputs,
 )
 
+_WRONG_ROUTE = "Please check if your app mode matches the right API route."
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "X-Version": "1.14.1"}
 
 
@@ -117,6 +119,9 @@ class FakeDify:
         app.router.add_post("/v1/completion-messages/{task_id}/stop", self._stop)
         app.router.add_post("/v1/chat-messages/{task_id}/stop", self._stop)
         app.router.add_get("/v1/workflows/run/{run_id}", self._run_detail)
+        app.router.add_get("/v1/workflows/logs", self._logs)
+        app.router.add_get("/v1/conversations", self._conversations)
+        app.router.add_get("/v1/messages", self._messages)
         app.router.add_post("/v1/files/upload", self._upload)
         app.router.add_get("/_fake/stats", self._stats)
         # cancel handlers whose client went away, and do not wait long for silent streams at exit
@@ -256,6 +261,11 @@ class FakeDify:
             text=answer_text(outputs, first_text(call.inputs, call.query)),
             fault=fault,
             created_at=int(time.time()),
+            user=call.user,
+            query=call.query,
+            conversation_id=str(uuid.uuid4()) if self.app_mode in ("chat", "advanced-chat") else "",
+            log_id=new_log_id(),
+            sequence=len(self.runs),
         )
         self.runs[run.run_id] = run
         self._runs_by_task[run.task_id] = run
@@ -271,7 +281,7 @@ class FakeDify:
         if run.done.is_set():
             return
         run.elapsed_s = time.monotonic() - run.started_mono
-        run.finished_at = int(time.time())
+        run.finished_at = run.logged_at = int(time.time())
         kind = run.fault.kind if run.fault is not None else None
         if stopped:
             # Dify 1.14.1 never records the stop: run detail says "running" for good
@@ -330,6 +340,21 @@ class FakeDify:
         if run is None:
             return error(404, "not_found", "Workflow run not found.")
         return web.json_response(run_detail_body(run))
+
+    async def _logs(self, request: web.Request) -> web.Response:
+        if self.app_mode != "workflow":
+            return error(400, "not_workflow_app", _WRONG_ROUTE)
+        return logs_answer(self.runs.values(), request.query)
+
+    async def _conversations(self, request: web.Request) -> web.Response:
+        if self.app_mode not in ("chat", "advanced-chat"):
+            return error(400, "not_chat_app", _WRONG_ROUTE)
+        return conversations_answer(self.runs.values(), request.query)
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        if self.app_mode not in ("chat", "advanced-chat"):
+            return error(400, "not_chat_app", _WRONG_ROUTE)
+        return messages_answer(self.runs.values(), request.query)
 
     async def _upload(self, request: web.Request) -> web.Response:
         reader = await request.multipart()

@@ -52,6 +52,14 @@ class FakeRun:
     elapsed_s: float = 0.0
     finished_at: int | None = None
     started_mono: float = 0.0
+    user: str = ""
+    query: str | None = None
+    conversation_id: str = ""
+    """Chat apps: every run here starts a new conversation."""
+    log_id: str = ""
+    logged_at: int | None = None
+    """When the run entered the run log: when it ended, as on Dify 1.14.1."""
+    sequence: int = 0
     done: asyncio.Event = field(default_factory=asyncio.Event)
     timer: asyncio.TimerHandle | None = None
 
@@ -160,7 +168,7 @@ def blocking_answer(mode: str, run: FakeRun) -> web.Response:
         "created_at": run.created_at,
     }
     if mode != "completion":
-        answer["conversation_id"] = str(uuid.uuid4())
+        answer["conversation_id"] = run.conversation_id or str(uuid.uuid4())
     return web.json_response(answer)
 
 

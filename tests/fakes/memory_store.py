@@ -143,6 +143,7 @@ class InMemoryStore:
             if row.status in from_statuses:
                 rows[i] = dataclasses.replace(
                     row, status=to, run_id=None, task_id=None, not_before=None, error=None,
+                    sent_at=None, sent_user=None,
                     outputs=None if to is RowStatus.PENDING else row.outputs,
                     attempts=0 if to is RowStatus.PENDING else row.attempts,
                     # an old overload clock would make the re-run give up at its first 429

@@ -12,11 +12,22 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from engine.errors import TransientWorkflowError
 from engine.lanes.lane import Lane
-from engine.models import Batch, InputForm, JsonDict, ParsedSheet, Progress, Row, RunResult, SheetRow
+from engine.models import (
+    Batch,
+    FoundRun,
+    InputForm,
+    JsonDict,
+    ParsedSheet,
+    Progress,
+    Row,
+    RunResult,
+    SheetRow,
+)
 from engine.ports import RunStarted
 from engine.service import BatchService
 from engine.settings import WorkflowSettings
@@ -170,6 +181,9 @@ class ScriptedWorkflow:
     async def fetch_run(self, run_id: str) -> RunResult | None:
         self.fetches.append(run_id)
         return self.remote.get(run_id)
+
+    async def find_runs(self, user: str, *, after: datetime) -> list[FoundRun] | None:
+        return None
 
     async def aclose(self) -> None:
         return None

@@ -67,6 +67,7 @@ async def cancelled_with_partial_results(w: World, user: FakeUser, progress: Fak
     assert [r["Text"] for r in rows] == [f"row {i}" for i in range(1, 41)], "every row is listed"
     statuses = {r["status"] for r in rows}
     assert "succeeded" in statuses and "cancelled" in statuses
+    assert statuses == {"succeeded", "cancelled"}, "rows in flight at the cancel are settled first"
     assert sum(r["status"] == "succeeded" for r in rows) < 40
 
 

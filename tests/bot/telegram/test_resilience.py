@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 
+from bot.chat.progress import ProgressReporter
+from bot.chat.surface import Keyboard
+from bot.chat.text.renderer import messages_for
+from bot.telegram.surface import TelegramSurface
+from engine.models import Batch, BatchStatus, ChatRef, Progress, Row
 from tests.bot.telegram import TOKEN, World, result_rows, texts, world
 from tests.fakes.dify import FakeDify
+from tests.fakes.memory_store import InMemoryStore
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_model import FakeMessage, FakeUser, Params
 from tests.support import make_config, running_daemon
@@ -61,24 +72,81 @@ async def test_one_off_replies_wait_out_a_flood_and_retry_server_errors(tmp_path
         assert [c.status for c in tg.calls("sendDocument")] == [502, 502, 200]
 
 
-async def test_progress_edits_stay_within_one_per_interval_at_a_high_row_rate(tmp_path: Path) -> None:
-    interval = 0.2
-    async with world(tmp_path, dify={"latency_s": 0.002}, concurrency=8, progress_interval_s=interval) as w:
-        tg = w.tg
+class VirtualTime:
+    """A clock that moves only when the test says so; sleepers wake when it passes their time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        fut = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + max(0.0, seconds), fut))
+        await fut
+
+    async def advance(self, seconds: float) -> None:
+        self.now += seconds
+        due = [(t, f) for t, f in self._sleepers if t <= self.now]
+        self._sleepers = [(t, f) for t, f in self._sleepers if t > self.now]
+        for _, fut in due:
+            if not fut.done():
+                fut.set_result(None)
+        for _ in range(20):  # let the woken pumps run to their next await on the network
+            await asyncio.sleep(0)
+
+
+class TimedSurface:
+    """The real Telegram surface, noting the virtual time of every post and edit."""
+
+    def __init__(self, inner: TelegramSurface, time: VirtualTime) -> None:
+        self.inner, self.time = inner, time
+        self.at: list[float] = []
+
+    async def post(self, chat: ChatRef, text: str, keyboard: Keyboard = ()) -> str:
+        self.at.append(self.time.clock())
+        return await self.inner.post(chat, text, keyboard)
+
+    async def edit(self, chat: ChatRef, message_id: str, text: str, keyboard: Keyboard = ()) -> None:
+        self.at.append(self.time.clock())
+        await self.inner.edit(chat, message_id, text, keyboard)
+
+    async def send_file(self, chat: ChatRef, data: bytes, filename: str, caption: str) -> None:
+        await self.inner.send_file(chat, data, filename, caption)
+
+
+async def test_progress_edits_stay_within_one_per_interval_at_a_high_row_rate() -> None:
+    """A row finishing every millisecond of (virtual) time: never two edits within an interval."""
+    interval, rows = 0.2, 2000
+    time = VirtualTime()
+    async with FakeTelegram.running(TOKEN) as tg:
         alice = tg.user("Alice")
-        tg.upload_document(alice, texts(400), "items.xlsx", caption=RUN)
-        await w.results_of(alice, timeout=30)
-        progress = await w.progress_of(alice)
-        times = [progress_posted_at(tg, progress), *tg.edit_times(progress.message_id)]
-        gaps = [b - a for a, b in itertools.pairwise(times)]
-        assert len(gaps) >= 3, tg.transcript_text()
-        # measured where the fake receives them, so allow a little network jitter
-        assert min(gaps) >= interval * 0.8, gaps
-
-
-def progress_posted_at(tg: FakeTelegram, progress: FakeMessage) -> float:
-    return next(e.at for e in tg.transcript(progress.chat_id)
-                if e.message_id == progress.message_id and e.kind == "message")
+        store = InMemoryStore()
+        now = datetime.now(UTC)
+        batch = Batch("b1a2c3", "summarize", f"telegram:{alice.id}", BatchStatus.RUNNING, rows, now,
+                      columns=("Text",), source_name="items.xlsx", started_at=now)
+        await store.create_batch(batch, [Row(batch.id, i, i + 2, (f"row {i}",), {"text": f"row {i}"})
+                                         for i in range(rows)])
+        await store.bind_chat(batch.id, ChatRef("telegram", str(alice.id)))
+        bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url)))
+        surface = TimedSurface(TelegramSurface(bot), time)
+        reporter = ProgressReporter(store, {"telegram": surface}, {"telegram": messages_for()},
+                                    interval_s=interval, reporter_id="r", clock=time.clock, sleep=time.sleep)
+        try:
+            for i in range(rows):
+                progress = Progress(total=rows, succeeded=i + 1, pending=rows - i - 1)
+                await reporter.batch_changed(batch, progress)
+                await time.advance(0.001)
+            await time.advance(interval)
+            await reporter.flush(timeout_s=10)
+        finally:
+            await reporter.aclose()
+            await bot.session.close()
+    gaps = [b - a for a, b in itertools.pairwise(surface.at)]
+    assert len(surface.at) >= rows * 0.001 / interval, "progress was shown throughout"
+    assert min(gaps) >= interval - 1e-9, gaps
 
 
 class LosingFiles(FakeTelegram):
