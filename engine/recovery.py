@@ -4,7 +4,7 @@ left `running` (DESIGN §3, durability)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from engine.lanes.cursor import requeued
 from engine.lanes.lane import Lane
@@ -14,8 +14,12 @@ from engine.ports import Store
 log = logging.getLogger(__name__)
 
 
-async def recover_batches(store: Store, lanes: Mapping[str, Lane]) -> list[Batch]:
+async def recover_batches(
+    store: Store, lanes: Mapping[str, Lane], *, only: Collection[str] | None = None
+) -> list[Batch]:
     """Hand every unfinished batch's stuck rows to its lane; returns the running batches.
+
+    With ``only``, just those batches: `dify-batch resume ID` must not run the others.
 
     Rows left `running` without a run id go back to `pending`; those with one are
     reconciled with Dify by their lane (see `RowRunner.reconcile`). Paused batches are
@@ -24,6 +28,8 @@ async def recover_batches(store: Store, lanes: Mapping[str, Lane]) -> list[Batch
     resumed: list[Batch] = []
     statuses = [BatchStatus.RUNNING, BatchStatus.PAUSED]
     for batch in await store.list_batches(statuses=statuses, limit=1_000_000):
+        if only is not None and batch.id not in only:
+            continue
         lane = lanes.get(batch.workflow)
         if lane is None:
             log.error("batch %s: workflow %s is no longer configured", batch.id, batch.workflow)
