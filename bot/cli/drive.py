@@ -66,12 +66,12 @@ def check_output(path: Path) -> Path:
     """Refuse an ``--output`` that could not be written, before any row is sent."""
     from bot.results_files import OUTPUT_SUFFIXES
 
+    if path.is_dir():
+        raise InputError(f"--output {path} is a folder; name the results file inside it")
     if path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise InputError(
             f"--output {path}: name a .xlsx or .csv file (the suffix says which is written)"
         )
-    if path.is_dir():
-        raise InputError(f"--output {path} is a folder; name the results file inside it")
     folder = path.parent
     existing = folder
     while not existing.exists():

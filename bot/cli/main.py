@@ -20,6 +20,7 @@ from pathlib import Path
 from bot.cli import batches, checking, commands, control
 from bot.cli import schedule as scheduling
 from bot.cli.report import Subcommands, report_error
+from engine.errors import AppError
 
 Register = Callable[[Subcommands, argparse.ArgumentParser], None]
 
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        if verbose:
+        if verbose and not isinstance(exc, AppError):
             import traceback
 
             traceback.print_exc()
