@@ -46,7 +46,7 @@ async def test_retry_runs_only_the_failed_rows(cli: Cli) -> None:
     code, _, err = await cli.run("run", str(sheet), "--workflow", "summarize")
     assert code == 1, err
     batch_id = re.search(r"Batch ([0-9a-f]{6}):", err).group(1)  # type: ignore[union-attr]
-    code, out, err = await cli.run("retry", batch_id)
+    code, _out, err = await cli.run("retry", batch_id)
     assert code == 0, err
     assert "Retrying 1 failed row(s)" in err
     assert cli.dify.counters.runs_by_key == {"good": 1, "bad": 2, "fine": 1}
@@ -87,7 +87,7 @@ async def test_resume_runs_only_its_batch_and_keeps_its_concurrency(cli: Cli) ->
     two_before = _ran(cli, "two")
 
     cli.dify.counters.peak_in_flight = 0
-    code, out, err = await cli.run("resume", first_id)
+    code, _out, err = await cli.run("resume", first_id)
     assert code == 0, err
     assert cli.dify.counters.peak_in_flight <= 2
     assert len(results(cli.workdir / "one-results.xlsx")) == 24

@@ -50,7 +50,7 @@ async def test_an_unreachable_database_is_one_line_exit_2(cli: Cli) -> None:
     _set(cli, f'database_url = "sqlite+aiosqlite:///{cli.workdir / "cli.db"}"',
          f'database_url = "postgresql+asyncpg://someone:hunter2@127.0.0.1:{port}/test"')
     for command in (("status",), ("pause", "abc123")):
-        code, out, err = await cli.run(*command)
+        code, _out, err = await cli.run(*command)
         assert code == 2, err
         line = _one_clear_line(err)
         assert "cannot reach the database" in line and "connection refused" in line
@@ -104,5 +104,6 @@ async def test_a_persons_mistake_is_one_line_with_or_without_v(cli: Cli) -> None
     code, _, err = await cli.run("schedule", str(cli.workdir), "--workflow", "summarize", "--when", "in 2h")
     assert code == 2
     assert "is a folder" in _one_clear_line(err)
-    code, _, err = await cli.run("-v", "schedule", str(cli.workdir), "--workflow", "summarize", "--when", "in 2h")
+    args = ("schedule", str(cli.workdir), "--workflow", "summarize", "--when", "in 2h")
+    code, _, err = await cli.run("-v", *args)
     assert code == 2 and "Traceback" not in err
