@@ -77,8 +77,10 @@ async def test_pause_and_cancel_a_batch_another_process_runs(cli: Cli) -> None:
 async def test_resume_runs_only_its_batch_and_keeps_its_concurrency(cli: Cli) -> None:
     write_config(cli.config, cli.dify, concurrency=6)
     cli.dify.latency_s = 0.3
-    first, first_id = await _started(cli, "one", 24, "--concurrency", "2")
-    second, second_id = await _started(cli, "two", 24)
+    # "one" resumes for longer than the 5 s between two looks for running batches, so a
+    # resume that served others would be seen running "two"
+    first, first_id = await _started(cli, "one", 80, "--concurrency", "2")
+    second, second_id = await _started(cli, "two", 200)
     await _until(lambda: _ran(cli, "one") >= 3 and _ran(cli, "two") >= 6)
     first.kill()
     second.kill()
@@ -90,17 +92,18 @@ async def test_resume_runs_only_its_batch_and_keeps_its_concurrency(cli: Cli) ->
     code, _out, err = await cli.run("resume", first_id)
     assert code == 0, err
     assert cli.dify.counters.peak_in_flight <= 2
-    assert len(results(cli.workdir / "one-results.xlsx")) == 24
+    assert len(results(cli.workdir / "one-results.xlsx")) == 80
     assert _ran(cli, "two") == two_before, "resume ran another batch"
     assert not (cli.workdir / "two-results.xlsx").exists()
     code, status, _ = await cli.run("status", second_id)
     assert "running" in status
 
     cli.dify.counters.peak_in_flight = 0
+    cli.dify.latency_s = 0.05
     code, _, err = await cli.run("resume", second_id, "--concurrency", "3")
     assert code == 0, err
     assert 1 <= cli.dify.counters.peak_in_flight <= 3
-    assert len(results(cli.workdir / "two-results.xlsx")) == 24
+    assert len(results(cli.workdir / "two-results.xlsx")) == 200
 
 
 async def test_sigterm_pauses_like_ctrl_c_and_the_grace_period_bounds_the_wait(cli: Cli) -> None:
