@@ -9,7 +9,7 @@ import csv
 import re
 import shutil
 
-from tests.bot.cli.conftest import Cli
+from tests.bot.cli.conftest import Cli, write_config
 from tests.bot.cli.test_cli_run import results
 
 
@@ -105,3 +105,35 @@ async def test_any_later_command_writes_an_owed_file_and_result_uses_the_recorde
     assert out.strip() == str(target) and target.exists()
     assert list(elsewhere.iterdir()) == []
     shutil.rmtree(cli.workdir / "sub")
+
+
+async def test_sigkill_while_the_results_file_is_written_loses_nothing(cli: Cli) -> None:
+    """Killed while the temporary file exists: the file is owed, `resume` writes it whole
+    where it was asked for and removes the half-written temporary."""
+    write_config(cli.config, cli.dify, concurrency=32)
+    cli.dify.latency_s = 0.001
+    rows = 3000
+    sheet = _sheet(cli, [f"row {i} " + "words " * 30 for i in range(rows)])
+    target = cli.workdir / "out" / "big.xlsx"
+    proc = await cli.start("run", sheet, "--workflow", "summarize", "--output", str(target))
+    assert proc.stderr is not None
+    line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
+    batch_id = re.search(r"Batch ([0-9a-f]{6}):", line).group(1)  # type: ignore[union-attr]
+
+    async def temporary_appears() -> None:
+        while not list(target.parent.glob(".big.xlsx.*.part")):
+            assert proc.returncode is None, "the run ended before the write was caught"
+            await asyncio.sleep(0.002)
+
+    await asyncio.wait_for(temporary_appears(), 120)
+    proc.kill()
+    await proc.wait()
+    assert not target.exists(), "the rename happened before the kill; the write was not caught"
+
+    code, out, err = await cli.run("resume", batch_id)
+    assert code == 0, err
+    assert str(target) in out + err
+    got = results(target)
+    assert len(got) == rows and {r["status"] for r in got} == {"succeeded"}
+    assert list(target.parent.glob("*.part")) == []
+    assert max(cli.dify.counters.runs_by_key.values()) == 1
