@@ -62,8 +62,12 @@ async def open_runtime(
     *,
     clients: Mapping[str, WorkflowClient] | None = None,
     settings: Mapping[str, WorkflowSettings] | None = None,
+    serve_others: bool = True,
 ) -> Runtime:
-    """Open the store, build one client per workflow and the engine service on top."""
+    """Open the store, build one client per workflow and the engine service on top.
+
+    ``serve_others=False`` (CLI commands) runs only the batches this process starts or
+    resumes, never other running batches found in the database."""
     data_dir = Path(config.daemon.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = await SqlStore.open(config.daemon.database_url)
@@ -73,7 +77,7 @@ async def open_runtime(
         clients = {name: dify_client(wf) for name, wf in config.workflows.items()}
     if settings is None:
         settings = {name: wf.settings for name, wf in config.workflows.items()}
-    service = BatchService(store, settings, clients, notifier)
+    service = BatchService(store, settings, clients, notifier, serve_others=serve_others)
     intake = Intake(service, store, clients, sheet_limits(config), data_dir)
     return Runtime(config, store, service, clients, intake)
 

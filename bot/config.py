@@ -60,6 +60,7 @@ class TelegramConfig:
     webhook_url: str = ""
     webhook_secret: Secret = NO_SECRET
     api_base: str = ""
+    token_env: str = "TELEGRAM_BOT_TOKEN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class SlackConfig:
     signing_secret: Secret = NO_SECRET
     command: str = "/difybatch"
     api_base: str = ""
+    bot_token_env: str = "SLACK_BOT_TOKEN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,8 @@ class WorkflowConfig:
     base_url: str
     api_key: Secret
     allow: tuple[str, ...] = ()
+    api_key_env: str = ""
+    """The environment variable the key came from, named in "wrong key" messages."""
 
     @property
     def name(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +46,54 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     return parse_config(raw, os.environ if environ is None else environ, source=path)
 
 
+def _resolve_paths(daemon: DaemonConfig, base: Path) -> DaemonConfig:
+    """``data_dir`` and a SQLite file given relative to the config file's folder, not the
+    current one: `dify-batch status --config /srv/x/config.toml` from anywhere finds /srv/x's data."""
+    data_dir = daemon.data_dir if daemon.data_dir.is_absolute() else base / daemon.data_dir
+    return replace(daemon, data_dir=data_dir, database_url=_resolved_sqlite(daemon.database_url, base))
+
+
+def _resolved_sqlite(url: str, base: Path) -> str:
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        return url
+    path, sep, query = url[len(prefix):].partition("?")
+    if not path or path == ":memory:" or path.startswith("/") or Path(path).is_absolute():
+        return url
+    return f"{prefix}{base / path}{sep}{query}"
+
+
+_DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
+
+def _check_database_url(r: ConfigReader, url: str) -> None:
+    if url.startswith(_DATABASE_SCHEMES):
+        return
+    scheme = url.partition("://")[0] or url
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
+        hint = "postgresql+asyncpg://" + url.partition("://")[2]
+        r.problems.append(
+            f"daemon.database_url: this program talks to PostgreSQL through asyncpg; write {hint!r}"
+        )
+    elif scheme.startswith("sqlite"):
+        r.problems.append("daemon.database_url: write SQLite URLs as 'sqlite+aiosqlite:///path/to/file.db'")
+    else:
+        r.problems.append(
+            f"daemon.database_url: unsupported database {scheme!r}; use 'sqlite+aiosqlite:///…' "
+            "or 'postgresql+asyncpg://…'"
+        )
+
+
+def _check_locale(r: ConfigReader, locale: str) -> None:
+    from bot.chat.text.renderer import LOCALES
+
+    known = {name.lower() for name in LOCALES}
+    if locale.lower() not in known and locale.split("-")[0].lower() not in known:
+        r.problems.append(
+            f"daemon.locale: unknown language {locale!r} (available: {', '.join(sorted(LOCALES))})"
+        )
+
+
 def parse_config(
     raw: Mapping[str, Any], environ: Mapping[str, str], *, source: Path | None = None
 ) -> Config:
@@ -65,6 +113,8 @@ def parse_config(
     )
     if reader.problems:
         raise ConfigError(reader.problems)
+    if source is not None:
+        config = replace(config, daemon=_resolve_paths(config.daemon, source.resolve().parent))
     return config
 
 
@@ -87,13 +137,17 @@ def _daemon(r: ConfigReader, t: Mapping[str, Any]) -> DaemonConfig:
     def build() -> DaemonConfig:
         timezone = r.value(t, "daemon", "timezone", str, d.timezone)
         _check_timezone(r, timezone)
+        database_url = r.value(t, "daemon", "database_url", str, d.database_url)
+        _check_database_url(r, database_url)
+        locale = r.value(t, "daemon", "locale", str, d.locale)
+        _check_locale(r, locale)
         return DaemonConfig(
-            database_url=r.value(t, "daemon", "database_url", str, d.database_url),
+            database_url=database_url,
             data_dir=Path(r.value(t, "daemon", "data_dir", str, str(d.data_dir))),
             timezone=timezone,
             http_host=r.value(t, "daemon", "http_host", str, d.http_host),
             http_port=r.value(t, "daemon", "http_port", int, d.http_port),
-            locale=r.value(t, "daemon", "locale", str, d.locale),
+            locale=locale,
             shutdown_grace_s=r.positive(t, "daemon", "shutdown_grace_s", float, d.shutdown_grace_s),
             misfire_grace_s=r.positive(t, "daemon", "misfire_grace_s", float, d.misfire_grace_s),
             schedule_sync_s=r.positive(t, "daemon", "schedule_sync_s", float, d.schedule_sync_s),
@@ -147,6 +201,7 @@ def _telegram(r: ConfigReader, t: Mapping[str, Any]) -> TelegramConfig:
                 else NO_SECRET
             ),
             api_base=r.value(t, "telegram", "api_base", str, ""),
+            token_env=str(t.get("token_env", "TELEGRAM_BOT_TOKEN")),
         )
 
     config = _checked(r, t, "telegram", build, TelegramConfig)
@@ -179,6 +234,7 @@ def _slack(r: ConfigReader, t: Mapping[str, Any]) -> SlackConfig:
             ),
             command=command,
             api_base=r.value(t, "slack", "api_base", str, ""),
+            bot_token_env=str(t.get("bot_token_env", "SLACK_BOT_TOKEN")),
         )
 
     return _checked(r, t, "slack", build, SlackConfig)
@@ -246,4 +302,5 @@ def _workflow(r: ConfigReader, name: str, where: str, t: Mapping[str, Any]) -> W
         base_url=base_url.rstrip("/"),
         api_key=api_key,
         allow=r.strings(t, where, "allow"),
+        api_key_env=str(t.get("api_key_env", "")),
     )

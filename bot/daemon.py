@@ -20,6 +20,7 @@ from bot.chat.text.renderer import messages_for, slack_escape
 from bot.chat.uploads import UploadDesk
 from bot.config import Config
 from bot.http import HttpServer, build_app
+from bot.results_files import deliver_owed
 from bot.scheduling import SchedulingBridge, schedule_service
 from engine.models import BatchStatus
 from engine.ports import Store, WorkflowClient
@@ -79,6 +80,8 @@ class Daemon:
         await http.start()
         self.http_port = http.port
         try:
+            # a CLI run that crashed while writing its results file left it owed
+            await deliver_owed(runtime.store)
             await runtime.service.recover()
             await reporter.catch_up()
             await runtime.service.start()

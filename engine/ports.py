@@ -164,6 +164,10 @@ class Store(Protocol):
 
     async def events(self, batch_id: str) -> list[BatchEvent]: ...
 
+    async def events_of_kind(self, kinds: Sequence[str]) -> list[BatchEvent]:
+        """Every event of these kinds across batches, oldest first (e.g. results still owed)."""
+        ...
+
     # schedules
     async def add_schedule(self, schedule: Schedule) -> None: ...
 

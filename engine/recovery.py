@@ -4,7 +4,7 @@ left `running` (DESIGN §3, durability)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 from engine.lanes.cursor import requeued
@@ -15,8 +15,12 @@ from engine.ports import Store
 log = logging.getLogger(__name__)
 
 
-async def recover_batches(store: Store, lanes: Mapping[str, Lane]) -> list[Batch]:
+async def recover_batches(
+    store: Store, lanes: Mapping[str, Lane], *, only: Collection[str] | None = None
+) -> list[Batch]:
     """Hand every unfinished batch's stuck rows to its lane; returns the running batches.
+
+    With ``only``, just those batches: `dify-batch resume ID` must not run the others.
 
     Only rows no live process holds are taken (`Store.take_abandoned`): a daemon or CLI
     run still working on the database keeps its rows. Rows left `running` without a run id
@@ -27,6 +31,8 @@ async def recover_batches(store: Store, lanes: Mapping[str, Lane]) -> list[Batch
     resumed: list[Batch] = []
     statuses = [BatchStatus.RUNNING, BatchStatus.PAUSED]
     for batch in await store.list_batches(statuses=statuses, limit=1_000_000):
+        if only is not None and batch.id not in only:
+            continue
         lane = lanes.get(batch.workflow)
         if lane is None:
             log.error("batch %s: workflow %s is no longer configured", batch.id, batch.workflow)

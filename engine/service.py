@@ -8,7 +8,7 @@ import logging
 import random
 import secrets
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
@@ -53,9 +53,12 @@ class BatchService:
         lease_s: float | None = None,
         heartbeat_s: float | None = None,
         discover_s: float = 5.0,
+        serve_others: bool = True,
     ) -> None:
         """``lease_s`` (default: from the workflows' timeouts) must outlive every row timeout;
-        the heartbeat renews it every ``heartbeat_s`` (default: a quarter of it, at most 30 s)."""
+        the heartbeat renews it every ``heartbeat_s`` (default: a quarter of it, at most 30 s).
+        ``serve_others=False`` (the CLI) serves only the batches this process submits or
+        resumes, never running batches it discovers in the store."""
         missing = sorted(set(workflows) - set(clients))
         if missing:
             raise ValueError(f"no client for workflow(s): {', '.join(missing)}")
@@ -79,6 +82,7 @@ class BatchService:
         self._upkeep = Upkeep(
             store, self.lanes, locks=self._locks, clock=clock,
             heartbeat_s=heartbeat_s or min(30.0, lease / 4), discover_s=discover_s,
+            serve_others=serve_others,
         )
         self._started = False
         self._recovered = False
@@ -96,12 +100,14 @@ class BatchService:
             lane.start()
         self._upkeep.start()
 
-    async def recover(self) -> builtins.list[Batch]:
-        """Pick up after a restart (see `recover_batches`); returns the batches that resume."""
+    async def recover(self, only: Collection[str] | None = None) -> builtins.list[Batch]:
+        """Pick up after a restart (see `recover_batches`); returns the batches that resume.
+
+        ``only`` limits it to those batches (the CLI's `resume ID`)."""
         if self._recovered:
             return []
         self._recovered = True
-        return await recover_batches(self._store, self.lanes)
+        return await recover_batches(self._store, self.lanes, only=only)
 
     async def shutdown(self, grace_s: float) -> None:
         """Stop intake, let rows in flight finish for ``grace_s``, and persist everything.

@@ -58,6 +58,7 @@ class Upkeep:
         clock: Callable[[], datetime],
         heartbeat_s: float,
         discover_s: float,
+        serve_others: bool = True,
     ) -> None:
         self._store = store
         self._lanes = lanes
@@ -65,6 +66,7 @@ class Upkeep:
         self._clock = clock
         self._heartbeat_s = heartbeat_s
         self._discover_s = discover_s
+        self._serve_others = serve_others
         self._task: asyncio.Task[None] | None = None
         self.slots = {
             name: SharedSlots(
@@ -129,7 +131,7 @@ class Upkeep:
         running = await self._store.list_batches(statuses=[BatchStatus.RUNNING], limit=10_000)
         for batch in running:
             lane = self._lanes.get(batch.workflow)
-            if lane is not None and not _serving(lane, batch.id):
+            if lane is not None and self._serve_others and not _serving(lane, batch.id):
                 await self._serve(lane, batch)
         running_ids = {b.id for b in running}
         for lane in self._lanes.values():

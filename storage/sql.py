@@ -287,3 +287,7 @@ class SqlStore(ScheduleAndChatTables):
     async def events(self, batch_id: str) -> list[BatchEvent]:
         stmt = select(EVENT).where(EVENT.c.batch_id == batch_id).order_by(EVENT.c.id)
         return [codec.event_from_record(r) for r in await self._all(stmt)]
+
+    async def events_of_kind(self, kinds: Sequence[str]) -> list[BatchEvent]:
+        stmt = select(EVENT).where(EVENT.c.kind.in_(list(kinds))).order_by(EVENT.c.id)
+        return [codec.event_from_record(r) for r in await self._all(stmt)]

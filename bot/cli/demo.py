@@ -10,9 +10,10 @@ from openpyxl import Workbook
 
 from bot.app import open_runtime
 from bot.cli.demo_workflow import DEMO_FORM, DEMO_WORKFLOW, SimulatedWorkflow, demo_rows
-from bot.cli.drive import submit_and_drive
+from bot.cli.drive import cli_owner, drive
 from bot.cli.terminal import TerminalProgress
 from bot.config import Config, DaemonConfig
+from bot.results_files import OUTPUT_EVENT
 from engine.errors import InputError
 from engine.settings import WorkflowSettings
 
@@ -57,13 +58,16 @@ async def run_demo(directory: Path, rows: int) -> int:
     runtime = await open_runtime(
         config,
         progress,
+        serve_others=False,
         clients={DEMO_WORKFLOW: SimulatedWorkflow()},
         settings={DEMO_WORKFLOW: DEMO_SETTINGS},
     )
     try:
         output = directory / "sample-results.xlsx"
-        return await submit_and_drive(
-            runtime, progress, DEMO_WORKFLOW, sample.read_bytes(), sample, output
-        )
+        batch = await runtime.intake.submit(DEMO_WORKFLOW, cli_owner(), sample.read_bytes(), sample.name)
+        await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output.resolve()))
+        print(f"Batch {batch.id}: {batch.total} rows on {DEMO_WORKFLOW}", file=sys.stderr)
+        await runtime.service.start()
+        return await drive(runtime, progress, batch, output)
     finally:
         await runtime.aclose()

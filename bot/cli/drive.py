@@ -1,31 +1,38 @@
-"""What the CLI's commands share: reading the config and the sheet, and `drive`, which
-waits for a batch, pauses it cleanly on Ctrl-C and writes the results workbook."""
+"""What the CLI's commands share: reading the config and the sheet, checking ``--output``,
+opening the database, and `drive`, which waits for a batch, pauses it cleanly on Ctrl-C or
+SIGTERM and writes the results file.
+
+Heavy libraries are imported inside the functions that need them (see `bot.cli.main`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import getpass
+import os
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.app import Runtime
-from bot.cli.terminal import TerminalProgress, format_duration
-from bot.config import Config
-from bot.config_loader import default_config_path, load_config
-from engine.errors import ConfigError, InputError
-from engine.models import Batch, BatchStatus
-from engine.sheets.results import write_results
+from bot.cli.report import EXIT_USAGE, CliProblem
+from engine.errors import ConfigError, InputError, InvalidTransition, WorkflowError
 
-EXIT_USAGE = 2
+if TYPE_CHECKING:
+    from bot.app import Runtime
+    from bot.cli.terminal import TerminalProgress
+    from bot.config import Config
+    from engine.models import Batch, InputForm
 
-OUTPUT_EVENT = "cli_output"
-"""The batch event that remembers where a CLI run writes its results (for `resume`)."""
+__all__ = ["EXIT_USAGE"]
+
+EXIT_INTERRUPTED: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 def cli_config(path: Path | None) -> Config:
+    from bot.config_loader import default_config_path, load_config
+
     return load_config(path or default_config_path())
 
 
@@ -38,6 +45,8 @@ def read_input(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; give the sheet's file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
 
@@ -48,43 +57,121 @@ def need_workflow(config: Config, name: str) -> None:
         raise ConfigError([f"no workflow named {name!r} (known: {known})"])
 
 
-async def submit_and_drive(
-    runtime: Runtime,
-    progress: TerminalProgress,
-    workflow: str,
-    data: bytes,
-    sheet: Path,
-    output: Path,
-) -> int:
-    """Check the sheet, start the batch, and see it through to the results file."""
-    batch = await runtime.intake.submit(workflow, cli_owner(), data, sheet.name)
-    await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output.resolve()))
-    print(f"Batch {batch.id}: {batch.total} rows on {workflow}", file=sys.stderr)
-    await runtime.service.start()
-    return await drive(runtime, progress, batch, output)
+def need_concurrency(value: int | None) -> None:
+    if value is not None and value < 1:
+        raise InputError("--concurrency must be 1 or more")
+
+
+def check_output(path: Path) -> Path:
+    """Refuse an ``--output`` that could not be written, before any row is sent."""
+    from bot.results_files import OUTPUT_SUFFIXES
+
+    if path.is_dir():
+        raise InputError(f"--output {path} is a folder; name the results file inside it")
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise InputError(
+            f"--output {path}: name a .xlsx or .csv file (the suffix says which is written)"
+        )
+    folder = path.parent
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"--output {path}: {existing} is a file, not a folder")
+    if existing == folder:
+        _probe(folder, path)
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"--output {path}: the folder {folder} cannot be created ({existing} is read-only)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InputError(f"--output {path} exists and cannot be overwritten")
+    return path.resolve()
+
+
+def _probe(folder: Path, path: Path) -> None:
+    """Write and remove a small file: the only sure test that the folder takes files."""
+    probe = folder / f".{path.name}.probe.part"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"--output {path}: cannot write in {folder} ({exc.strerror})") from None
+
+
+async def open_cli_runtime(config: Config, progress: TerminalProgress | None = None) -> Runtime:
+    """Open the database for a CLI command (this process runs only its own batches), with a
+    clear message when that fails; then write any results file a crash left owed."""
+    from bot.app import open_runtime
+    from bot.cli.explain import database_problem
+    from bot.cli.terminal import TerminalProgress
+    from bot.results_files import deliver_owed
+
+    try:
+        runtime = await open_runtime(config, progress or TerminalProgress(), serve_others=False)
+    except Exception as exc:
+        raise database_problem(config, exc) from exc
+    try:
+        for batch_id, path in await deliver_owed(runtime.store):
+            print(f"Batch {batch_id}: wrote its results file, owed since an interrupted write: {path}",
+                  file=sys.stderr)
+    except BaseException:
+        await runtime.aclose()
+        raise
+    return runtime
+
+
+async def fetch_form(runtime: Runtime, workflow: str) -> InputForm:
+    """The app's input form, or one sentence on what to fix when Dify cannot give it."""
+    from bot.cli.explain import dify_problem
+
+    try:
+        return await runtime.intake.form(workflow)
+    except WorkflowError as exc:
+        raise dify_problem(runtime.config.workflows[workflow], exc) from exc
 
 
 async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, output: Path) -> int:
-    """Wait for the batch; Ctrl-C pauses it. Write the results and print the summary."""
-    service = runtime.service
-    with _pause_on_interrupt(runtime, batch.id):
-        final = await service.wait(batch.id)
+    """Wait for the batch; Ctrl-C or SIGTERM pauses it. Write the results and print the summary."""
+    from bot.results_files import write_for
+    from engine.models import BatchStatus
+
+    grace = runtime.config.daemon.shutdown_grace_s
+    got, timed_out = await _wait_or_pause(runtime, batch.id, grace)
     progress.finish()
-    if final.status is BatchStatus.PAUSED:
+    if timed_out:
+        await runtime.service.shutdown(0)
         print(
-            f"Paused batch {batch.id}; rows in flight were kept. "
+            f"Paused batch {batch.id}; rows still in flight after {grace:g} s are checked with Dify "
+            f"when it resumes. Continue with: dify-batch resume {batch.id}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED.get(got or signal.SIGINT.value, 130)
+    final = await runtime.service.get(batch.id)
+    if final.status is BatchStatus.PAUSED:
+        by = "" if got else " elsewhere (dify-batch pause or a chat button)"
+        print(
+            f"Paused batch {batch.id}{by}; rows in flight were kept. "
             f"Continue with: dify-batch resume {batch.id}",
             file=sys.stderr,
         )
-        return 130
-    rows = await service.rows(batch.id)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    write_results(output, final, rows)
-    counts = await service.progress(batch.id)
+        return EXIT_INTERRUPTED.get(got or signal.SIGINT.value, 130)
+    try:
+        await write_for(runtime.store, batch.id, output)
+    except OSError as exc:
+        raise CliProblem(
+            f"batch {batch.id} finished but its results file {output} could not be written "
+            f"({exc.strerror or exc}); fix that and run: dify-batch resume {batch.id}"
+        ) from exc
+    print(str(output))
+    return await print_summary(runtime, final)
+
+
+async def print_summary(runtime: Runtime, final: Batch) -> int:
+    from bot.cli.terminal import format_duration
+
+    counts = await runtime.service.progress(final.id)
     took = ""
     if final.started_at and final.finished_at:
         took = f" in {format_duration((final.finished_at - final.started_at).total_seconds())}"
-    print(str(output))
     print(
         f"{final.status.value}: {counts.succeeded} ok, {counts.failed} failed"
         + (f", {counts.cancelled} cancelled" if counts.cancelled else "")
@@ -94,26 +181,39 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
     return 0 if counts.succeeded == counts.total else 1
 
 
-@contextlib.contextmanager
-def _pause_on_interrupt(runtime: Runtime, batch_id: str) -> Iterator[None]:
+async def _wait_or_pause(runtime: Runtime, batch_id: str, grace_s: float) -> tuple[int | None, bool]:
+    """Wait until the batch settles. The first Ctrl-C or SIGTERM pauses it and lets rows in
+    flight finish for up to ``grace_s``; a second one stops waiting at once. Returns the
+    signal that arrived (if any) and whether the wait was cut short."""
     loop = asyncio.get_running_loop()
+    waiting = asyncio.ensure_future(runtime.service.wait(batch_id))
+    received: list[int] = []
     pausing: list[asyncio.Task[object]] = []
 
-    def pause() -> None:
-        if pausing:
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            waiting.cancel()
             return
-        print("\nPausing: letting rows in flight finish…", file=sys.stderr)
+        print(f"\nPausing: letting rows in flight finish (at most {grace_s:g} s; "
+              "press Ctrl-C again to stop now)…", file=sys.stderr)
         pausing.append(loop.create_task(runtime.service.pause(batch_id)))
+        loop.call_later(grace_s, waiting.cancel)
 
-    loop.add_signal_handler(signal.SIGINT, pause)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    timed_out = False
     try:
-        yield
+        await waiting
+    except asyncio.CancelledError:
+        if not received or not waiting.cancelled():
+            raise
+        timed_out = True
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
-
-
-async def recorded_output(runtime: Runtime, batch: Batch) -> Path:
-    for event in reversed(await runtime.store.events(batch.id)):
-        if event.kind == OUTPUT_EVENT:
-            return Path(event.detail)
-    return Path(f"{Path(batch.source_name).stem or batch.id}-results.xlsx")
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    for task in pausing:
+        # InvalidTransition: it finished before the pause landed, so the results are written as usual
+        with contextlib.suppress(InvalidTransition):
+            await task
+    return (received[0] if received else None), timed_out

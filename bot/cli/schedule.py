@@ -6,27 +6,46 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.app import open_runtime
-from bot.cli.drive import cli_config, cli_owner, need_workflow, read_input
-from bot.cli.terminal import TerminalProgress
-from bot.config import Config
-from bot.scheduling import schedule_service
+from bot.cli.drive import cli_config, cli_owner, fetch_form, need_workflow, open_cli_runtime, read_input
+from bot.cli.report import Subcommands
 from engine.errors import SheetError
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+
+def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    schedule = sub.add_parser("schedule", parents=[common], help="run a sheet later or on a recurring time")
+    schedule.add_argument("sheet", type=Path, help="the input sheet: .xlsx, .xls, .ods or .csv")
+    schedule.add_argument("--workflow", required=True, help="workflow name from the config")
+    schedule.add_argument("--when", required=True, help='e.g. "tomorrow 09:00", "every day 08:00"')
+    schedule.set_defaults(handler=cmd_schedule)
+
+    schedules = sub.add_parser("schedules", parents=[common], help="list schedules with their next fire time")
+    schedules.set_defaults(handler=cmd_schedules)
+
+    unschedule = sub.add_parser("unschedule", parents=[common], help="stop a schedule")
+    unschedule.add_argument("schedule_id", metavar="ID", help="the schedule to stop")
+    unschedule.set_defaults(handler=cmd_unschedule)
 
 
 async def cmd_schedule(args: argparse.Namespace) -> int:
     config = cli_config(args.config)
     need_workflow(config, args.workflow)
     data = read_input(args.sheet)
-    runtime = await open_runtime(config, TerminalProgress())
+    runtime = await open_cli_runtime(config)
     try:
+        await fetch_form(runtime, args.workflow)
         parsed = await runtime.intake.check(args.workflow, data, args.sheet.name)
         if not parsed.ok:
             problems = [f"row {p.row}, column {p.column!r}: {p.message}" for p in parsed.problems]
             raise SheetError(f"{len(problems)} problem(s) in {args.sheet.name}; nothing scheduled.", problems)
         path = runtime.intake.keep(data, args.sheet.name)
+        from bot.scheduling import schedule_service
+
         _, bridge = schedule_service(runtime)
         schedule, next_fire = await bridge.add(
             cli_owner(), args.workflow, args.when, args.sheet.name, str(path), None
@@ -42,8 +61,10 @@ async def cmd_schedule(args: argparse.Namespace) -> int:
 
 async def cmd_schedules(args: argparse.Namespace) -> int:
     config = cli_config(args.config)
-    runtime = await open_runtime(config, TerminalProgress())
+    runtime = await open_cli_runtime(config)
     try:
+        from bot.scheduling import schedule_service
+
         _, bridge = schedule_service(runtime)
         listing = await bridge.list(None)
     finally:
@@ -58,8 +79,10 @@ async def cmd_schedules(args: argparse.Namespace) -> int:
 
 async def cmd_unschedule(args: argparse.Namespace) -> int:
     config = cli_config(args.config)
-    runtime = await open_runtime(config, TerminalProgress())
+    runtime = await open_cli_runtime(config)
     try:
+        from bot.scheduling import schedule_service
+
         _, bridge = schedule_service(runtime)
         # the command line is the operator's own tool, so it may remove anyone's schedule
         await bridge.remove(args.schedule_id, by=cli_owner(), is_admin=True)
@@ -70,6 +93,8 @@ async def cmd_unschedule(args: argparse.Namespace) -> int:
 
 
 def _when(moment: datetime | None, config: Config) -> str:
+    from zoneinfo import ZoneInfo
+
     if moment is None:
         return "none"
     return moment.astimezone(ZoneInfo(config.daemon.timezone)).strftime("%Y-%m-%d %H:%M %Z")

@@ -173,6 +173,9 @@ class InMemoryStore:
     async def events(self, batch_id: str) -> list[BatchEvent]:
         return [e for e in self.batch_events if e.batch_id == batch_id]
 
+    async def events_of_kind(self, kinds: Sequence[str]) -> list[BatchEvent]:
+        return [e for e in self.batch_events if e.kind in kinds]
+
     async def add_schedule(self, schedule: Schedule) -> None:
         if schedule.id in self.schedules:
             raise AlreadyExists(f"schedule {schedule.id} exists")

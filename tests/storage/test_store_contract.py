@@ -245,6 +245,22 @@ async def test_events_are_kept_in_order_per_batch(store: Store) -> None:
     assert await store.events("b3") == []
 
 
+async def test_events_of_kind_span_batches_oldest_first(store: Store) -> None:
+    await store.create_batch(batch("b1"), [])
+    await store.create_batch(batch("b2"), [])
+    await store.add_event("b1", "results_owed", "/a.xlsx")
+    await store.add_event("b2", "created")
+    await store.add_event("b2", "results_owed", "/b.csv")
+    await store.add_event("b1", "results_written", "/a.xlsx")
+    got = await store.events_of_kind(["results_owed", "results_written"])
+    assert [(e.batch_id, e.kind, e.detail) for e in got] == [
+        ("b1", "results_owed", "/a.xlsx"),
+        ("b2", "results_owed", "/b.csv"),
+        ("b1", "results_written", "/a.xlsx"),
+    ]
+    assert await store.events_of_kind(["nothing"]) == []
+
+
 async def test_rows_round_trip_unicode_json_and_datetimes(store: Store) -> None:
     weird = Row(
         batch_id="b1", index=0, sheet_row=7,

@@ -30,17 +30,27 @@ class Cli:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
-    async def start(self, *args: str, config: bool = True) -> asyncio.subprocess.Process:
+    async def start(
+        self, *args: str, config: bool = True, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> asyncio.subprocess.Process:
         argv = [sys.executable, "-m", "bot", *args]
         if config and args and args[0] not in ("demo", "check-config"):
             argv += ["--config", str(self.config)]
         return await asyncio.create_subprocess_exec(
-            *argv, cwd=self.workdir, env=self.env(),
+            *argv, cwd=cwd or self.workdir, env=env or self.env(),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
 
-    async def run(self, *args: str, config: bool = True, timeout: float = 60) -> tuple[int, str, str]:
-        proc = await self.start(*args, config=config)
+    async def run(
+        self, *args: str, config: bool = True, timeout: float = 60, cwd: Path | None = None
+    ) -> tuple[int, str, str]:
+        proc = await self.start(*args, config=config, cwd=cwd)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        assert proc.returncode is not None
+        return proc.returncode, out.decode(), err.decode()
+
+    async def run_env(self, env: dict[str, str], *args: str, timeout: float = 60) -> tuple[int, str, str]:
+        proc = await self.start(*args, env=env)
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
         assert proc.returncode is not None
         return proc.returncode, out.decode(), err.decode()

@@ -1,0 +1,198 @@
+"""Commands that run a batch in this process and write its results file: ``run``,
+``resume`` and ``retry``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.cli.drive import (
+    check_output,
+    cli_config,
+    cli_owner,
+    drive,
+    fetch_form,
+    need_concurrency,
+    need_workflow,
+    open_cli_runtime,
+    print_summary,
+    read_input,
+)
+from bot.cli.report import Subcommands
+from engine.errors import InputError, SheetError
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+    from bot.cli.terminal import TerminalProgress
+    from bot.config import Config
+    from engine.models import Batch, ParsedSheet
+
+
+def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    run = sub.add_parser("run", parents=[common], help="run a workflow over a sheet, write the results")
+    run.add_argument("sheet", type=Path, help="the input sheet: .xlsx, .xls, .ods or .csv")
+    run.add_argument("--workflow", required=True, help="workflow name from the config")
+    run.add_argument("--output", type=Path, help=".xlsx or .csv results file (default: <sheet>-results.xlsx)")
+    run.add_argument("--concurrency", type=int, help="rows in flight at once for this run")
+    run.set_defaults(handler=cmd_run)
+
+    resume = sub.add_parser("resume", parents=[common], help="continue an interrupted or paused batch")
+    resume.add_argument("batch_id", metavar="ID", help="the batch to continue (see dify-batch status)")
+    resume.add_argument("--output", type=Path, help="results file (default: the one the run was given)")
+    resume.add_argument(
+        "--concurrency", type=int, help="rows in flight at once (default: what the batch started with)"
+    )
+    resume.set_defaults(handler=cmd_resume)
+
+    retry = sub.add_parser("retry", parents=[common], help="run a finished batch's failed rows again")
+    retry.add_argument("batch_id", metavar="ID", help="the batch whose failed rows to run again")
+    retry.add_argument("--output", type=Path, help="results file (default: the one the run was given)")
+    retry.add_argument("--concurrency", type=int, help="rows in flight at once")
+    retry.set_defaults(handler=cmd_retry)
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import with_concurrency
+    from bot.cli.terminal import TerminalProgress
+    from bot.results_files import CONCURRENCY_EVENT, OUTPUT_EVENT
+
+    config = cli_config(args.config)
+    need_workflow(config, args.workflow)
+    need_concurrency(args.concurrency)
+    if args.concurrency is not None:
+        config = with_concurrency(config, args.workflow, args.concurrency)
+    output = check_output(args.output or args.sheet.with_name(f"{args.sheet.stem}-results.xlsx"))
+    data = read_input(args.sheet)
+    progress = TerminalProgress()
+    runtime = await open_cli_runtime(config, progress)
+    try:
+        await fetch_form(runtime, args.workflow)
+        parsed = await _checked(runtime, args.workflow, data, args.sheet)
+        batch = await runtime.intake.submit(args.workflow, cli_owner(), data, args.sheet.name, parsed=parsed)
+        await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output))
+        concurrency = config.workflows[args.workflow].settings.concurrency
+        await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
+        print(f"Batch {batch.id}: {batch.total} rows on {args.workflow}", file=sys.stderr)
+        await runtime.service.start()
+        return await drive(runtime, progress, batch, output)
+    finally:
+        await runtime.aclose()
+
+
+async def _checked(runtime: Runtime, workflow: str, data: bytes, sheet: Path) -> ParsedSheet:
+    """The checked sheet; with bad rows, a marked-up copy beside it and every problem listed."""
+    from engine.sheets.template import annotated_copy
+
+    parsed = await runtime.intake.check(workflow, data, sheet.name)
+    if parsed.ok:
+        if not parsed.rows:
+            raise SheetError(f"{sheet.name} has no data rows; nothing was started.")
+        return parsed
+    problems = [f"row {p.row}, column {p.column!r}: {p.message}" for p in parsed.problems]
+    marked = sheet.with_name(f"{sheet.stem}-problems.xlsx")
+    try:
+        marked.write_bytes(annotated_copy(data, sheet.name, parsed))
+        where = f" The bad cells are marked in {marked}."
+    except OSError as exc:
+        where = f" (The marked-up copy could not be written to {marked}: {exc.strerror}.)"
+    raise SheetError(
+        f"{len(problems)} problem(s) in {sheet.name}; nothing was started.{where}", problems
+    )
+
+
+async def cmd_resume(args: argparse.Namespace) -> int:
+    need_concurrency(args.concurrency)
+    config = cli_config(args.config)
+    output = check_output(args.output) if args.output else None
+    runtime, progress, batch = await _open_for(config, args.batch_id, args.concurrency)
+    try:
+        if batch.status.is_final:
+            return await _finished(runtime, batch)
+        output = await _output_for(runtime, batch, output)
+        service = runtime.service
+        await service.recover(only=[batch.id])
+        batch = await service.get(batch.id)
+        from engine.models import BatchStatus
+
+        if batch.status in (BatchStatus.PAUSED, BatchStatus.PENDING):
+            batch = await service.resume(batch.id)
+        await service.start()
+        print(f"Resuming batch {batch.id} ({batch.workflow})", file=sys.stderr)
+        return await drive(runtime, progress, batch, output)
+    finally:
+        await runtime.aclose()
+
+
+async def cmd_retry(args: argparse.Namespace) -> int:
+    need_concurrency(args.concurrency)
+    config = cli_config(args.config)
+    output = check_output(args.output) if args.output else None
+    runtime, progress, batch = await _open_for(config, args.batch_id, args.concurrency)
+    try:
+        output = await _output_for(runtime, batch, output)
+        batch = await runtime.service.retry_failed(batch.id)
+        await runtime.service.start()
+        failed = (await runtime.service.progress(batch.id)).pending
+        print(f"Retrying {failed} failed row(s) of batch {batch.id} ({batch.workflow})", file=sys.stderr)
+        return await drive(runtime, progress, batch, output)
+    finally:
+        await runtime.aclose()
+
+
+async def _open_for(
+    config: Config, batch_id: str, concurrency: int | None
+) -> tuple[Runtime, TerminalProgress, Batch]:
+    """Open the database on the batch's own concurrency: the one given now, else the one it
+    was started with (which needs a look at the batch first, so the runtime opens twice)."""
+    from bot.app import with_concurrency
+    from bot.cli.terminal import TerminalProgress
+    from bot.results_files import CONCURRENCY_EVENT, recorded_concurrency
+
+    progress = TerminalProgress()
+    runtime = await open_cli_runtime(config, progress)
+    try:
+        batch = await runtime.service.get(batch_id)
+        if concurrency is not None:
+            await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
+        else:
+            concurrency = await recorded_concurrency(runtime.store, batch.id)
+    except BaseException:
+        await runtime.aclose()
+        raise
+    workflow = config.workflows.get(batch.workflow)
+    if concurrency is None or workflow is None or workflow.settings.concurrency == concurrency:
+        return runtime, progress, batch
+    await runtime.aclose()
+    runtime = await open_cli_runtime(with_concurrency(config, batch.workflow, concurrency), progress)
+    return runtime, progress, batch
+
+
+async def _output_for(runtime: Runtime, batch: Batch, given: Path | None) -> Path:
+    from bot.results_files import OUTPUT_EVENT, recorded_output
+
+    if given is not None:
+        await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(given))
+        return given
+    recorded = await recorded_output(runtime.store, batch.id)
+    return recorded or Path(f"{Path(batch.source_name).stem or batch.id}-results.xlsx").resolve()
+
+
+async def _finished(runtime: Runtime, batch: Batch) -> int:
+    """`resume` on a finished batch: fine when its results file is in place, else say how."""
+    from bot.results_files import WRITTEN_EVENT, owed, write_for
+
+    due = (await owed(runtime.store)).get(batch.id)
+    if due is not None:  # its folder was missing when the database was opened
+        await write_for(runtime.store, batch.id, due)
+    events = await runtime.store.events(batch.id)
+    written = [e.detail for e in events if e.kind == WRITTEN_EVENT]
+    if written and Path(written[-1]).exists():
+        print(written[-1])
+        print(f"Batch {batch.id} had already finished; its results file is above.", file=sys.stderr)
+        return await print_summary(runtime, batch)
+    raise InputError(
+        f"batch {batch.id} is already {batch.status.value}; dify-batch result {batch.id} writes "
+        f"its results file, dify-batch retry {batch.id} runs its failed rows again"
+    )

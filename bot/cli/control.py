@@ -1,0 +1,204 @@
+"""Commands that look at or steer a batch without running it here: ``status``, ``pause``,
+``cancel`` and ``result``. A batch the daemon (or another CLI process) runs follows a
+pause or cancel made here within a few seconds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.cli.drive import cli_config, open_cli_runtime
+from bot.cli.report import Subcommands
+from bot.cli.style import Style
+
+if TYPE_CHECKING:
+    from bot.cli.glance import BatchLine
+    from bot.config import Config
+    from engine.models import Batch
+
+
+def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
+    status = sub.add_parser("status", parents=[common], help="show recent batches, or one batch")
+    status.add_argument("batch_id", nargs="?", metavar="ID", help="one batch to show in detail")
+    status.add_argument("--json", action="store_true", help="print JSON for scripts")
+    status.set_defaults(handler=cmd_status)
+
+    pause = sub.add_parser("pause", parents=[common], help="pause a running batch (rows in flight finish)")
+    pause.add_argument("batch_id", metavar="ID", help="the batch to pause")
+    pause.set_defaults(handler=cmd_pause)
+
+    cancel = sub.add_parser("cancel", parents=[common], help="cancel a batch: stop its runs, skip the rest")
+    cancel.add_argument("batch_id", metavar="ID", help="the batch to cancel")
+    cancel.set_defaults(handler=cmd_cancel)
+
+    result = sub.add_parser("result", parents=[common], help="write the results file of any batch")
+    result.add_argument("batch_id", metavar="ID", help="the batch whose results to write")
+    result.add_argument(
+        "--output", type=Path,
+        help="results file, .xlsx or .csv (default: the path its run was given, "
+        "else <sheet>-results-<ID>.xlsx here)",
+    )
+    result.set_defaults(handler=cmd_result)
+
+
+async def cmd_status(args: argparse.Namespace) -> int:
+    from bot.cli.glance import read_sqlite, sqlite_file
+
+    config = cli_config(args.config)
+    path = sqlite_file(config.daemon.database_url)
+    lines = read_sqlite(path, args.batch_id) if path is not None else await _from_store(config, args.batch_id)
+    if args.batch_id and not lines:
+        from engine.errors import NotFound
+
+        raise NotFound(f"there is no batch {args.batch_id}")
+    if args.json:
+        print(json.dumps([_as_json(line) for line in lines], ensure_ascii=False, indent=2))
+        return 0
+    style = Style.for_stream(sys.stdout)
+    if args.batch_id:
+        print(_detail(lines[0], style))
+    elif not lines:
+        print("No batches yet.")
+    else:
+        print(_table(lines, style))
+    return 0
+
+
+async def _from_store(config: Config, batch_id: str | None) -> list[BatchLine]:
+    from bot.cli.glance import BatchLine
+    from bot.results_files import OUTPUT_EVENT, OWED_EVENT, WRITTEN_EVENT
+
+    runtime = await open_cli_runtime(config)
+    try:
+        batches = [await runtime.service.get(batch_id)] if batch_id else await runtime.service.list(None, 20)
+        lines = []
+        for b in batches:
+            p = await runtime.service.progress(b.id)
+            line = BatchLine(
+                id=b.id, status=b.status.value, workflow=b.workflow, owner=b.owner,
+                source_name=b.source_name, created_at=b.created_at, total=b.total, pending=p.pending,
+                running=p.running, succeeded=p.succeeded, failed=p.failed, cancelled=p.cancelled,
+                tokens=p.tokens, started_at=b.started_at, finished_at=b.finished_at, error=b.error,
+            )
+            for e in await runtime.store.events(b.id):
+                if e.kind in (OUTPUT_EVENT, OWED_EVENT, WRITTEN_EVENT):
+                    line.results, line.results_owed = e.detail, e.kind == OWED_EVENT
+            lines.append(line)
+        return lines
+    finally:
+        await runtime.aclose()
+
+
+_HEADER = ("ID", "STATUS", "DONE", "OK", "FAILED", "WORKFLOW", "SHEET", "OWNER", "CREATED (UTC)")
+_RIGHT = {2, 3, 4}
+
+
+def _table(lines: list[BatchLine], style: Style) -> str:
+    rows = [
+        (
+            b.id, b.status, f"{b.done}/{b.total}", str(b.succeeded), str(b.failed), b.workflow,
+            b.source_name, b.owner, b.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+        for b in lines
+    ]
+    widths = [max(len(r[i]) for r in [_HEADER, *rows]) for i in range(len(_HEADER))]
+
+    def cell(i: int, text: str) -> str:
+        return text.rjust(widths[i]) if i in _RIGHT else text.ljust(widths[i])
+
+    out = [style.bold("  ".join(cell(i, h) for i, h in enumerate(_HEADER)).rstrip())]
+    for r in rows:
+        cells = [cell(i, t) for i, t in enumerate(r)]
+        cells[1] = style.status(r[1], cells[1])
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)
+
+
+def _detail(b: BatchLine, style: Style) -> str:
+    fields = [
+        ("batch", b.id),
+        ("status", style.status(b.status, b.status)),
+        ("workflow", b.workflow),
+        ("sheet", b.source_name),
+        ("owner", b.owner),
+        ("rows", f"{b.done}/{b.total} done: {b.succeeded} ok, {b.failed} failed, {b.cancelled} cancelled, "
+                 f"{b.running} running, {b.pending} waiting"),
+        ("tokens", str(b.tokens)),
+        ("created", _utc(b.created_at)),
+        ("started", _utc(b.started_at)),
+        ("finished", _utc(b.finished_at)),
+    ]
+    if b.error:
+        fields.append(("error", b.error))
+    if b.results:
+        owed = f"  (not written yet: dify-batch resume {b.id} writes it)" if b.results_owed else ""
+        fields.append(("results", b.results + owed))
+    width = max(len(k) for k, _ in fields)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in fields)
+
+
+def _utc(moment: object) -> str:
+    return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")  # type: ignore[attr-defined]
+
+
+def _as_json(b: BatchLine) -> dict[str, object]:
+    def iso(moment: object) -> str | None:
+        return None if moment is None else moment.isoformat()  # type: ignore[attr-defined]
+
+    return {
+        "id": b.id, "status": b.status, "workflow": b.workflow, "owner": b.owner, "sheet": b.source_name,
+        "total": b.total, "done": b.done, "succeeded": b.succeeded, "failed": b.failed,
+        "cancelled": b.cancelled, "running": b.running, "pending": b.pending, "tokens": b.tokens,
+        "created_at": iso(b.created_at), "started_at": iso(b.started_at), "finished_at": iso(b.finished_at),
+        "error": b.error, "results": b.results, "results_owed": b.results_owed,
+    }
+
+
+async def cmd_pause(args: argparse.Namespace) -> int:
+    runtime = await open_cli_runtime(cli_config(args.config))
+    try:
+        batch = await runtime.service.pause(args.batch_id)
+    finally:
+        await runtime.aclose()
+    print(f"Paused batch {batch.id}; rows in flight finish and are kept. "
+          f"Continue with: dify-batch resume {batch.id}")
+    return 0
+
+
+async def cmd_cancel(args: argparse.Namespace) -> int:
+    runtime = await open_cli_runtime(cli_config(args.config))
+    try:
+        batch = await runtime.service.cancel(args.batch_id)
+        counts = await runtime.service.progress(batch.id)
+    finally:
+        await runtime.aclose()
+    print(f"Cancelled batch {batch.id}: {counts.succeeded} ok, {counts.failed} failed, "
+          f"{counts.cancelled} cancelled of {counts.total} rows. "
+          f"dify-batch result {batch.id} writes the results so far.")
+    return 0
+
+
+async def cmd_result(args: argparse.Namespace) -> int:
+    from bot.cli.drive import check_output
+    from bot.results_files import recorded_output, write_file
+
+    given = check_output(args.output) if args.output else None
+    runtime = await open_cli_runtime(cli_config(args.config))
+    try:
+        batch = await runtime.service.get(args.batch_id)
+        output = given or await recorded_output(runtime.store, batch.id) or _default(batch)
+        write_file(output, batch, await runtime.service.rows(batch.id))
+    finally:
+        await runtime.aclose()
+    print(str(output))
+    return 0
+
+
+def _default(batch: Batch) -> Path:
+    return Path(f"{Path(batch.source_name).stem or batch.id}-results-{batch.id}.xlsx")
+
+
+

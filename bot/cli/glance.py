@@ -1,0 +1,120 @@
+"""A quick read-only look at the batches for `dify-batch status`.
+
+On SQLite it reads the tables with the standard library's `sqlite3`, read-only, so
+`status` answers in a fraction of the time SQLAlchemy takes to import, and never creates a
+database in the wrong folder. On PostgreSQL (or when the file cannot be read this way) the
+caller falls back to the store. The columns read here are `storage.tables`' own; the CLI
+status tests run against databases the real store wrote, so a renamed column fails them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.results_files import OUTPUT_EVENT, OWED_EVENT, WRITTEN_EVENT
+
+
+@dataclass
+class BatchLine:
+    """One batch as `status` shows it."""
+
+    id: str
+    status: str
+    workflow: str
+    owner: str
+    source_name: str
+    created_at: datetime
+    total: int
+    pending: int = 0
+    running: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    tokens: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    results: str | None = None
+    results_owed: bool = False
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed + self.cancelled
+
+    def counts(self, kind: str, n: int, tokens: int) -> None:
+        if kind in ("pending", "running", "succeeded", "failed", "cancelled"):
+            setattr(self, kind, n)
+        self.tokens += tokens
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a ``sqlite+aiosqlite:///path`` URL (None for anything else)."""
+    prefix = "sqlite+aiosqlite:///"
+    if not database_url.startswith(prefix):
+        return None
+    path = database_url[len(prefix):].split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def read_sqlite(path: Path, batch_id: str | None = None, limit: int = 20) -> list[BatchLine]:
+    """The latest ``limit`` batches (or the one asked for); none when the file does not exist."""
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        return _read(conn, batch_id, limit)
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
+    finally:
+        conn.close()
+
+
+_BATCH_COLUMNS = (
+    "id, status, workflow, owner, source_name, created_at, total, started_at, finished_at, error"
+)
+
+
+def _read(conn: sqlite3.Connection, batch_id: str | None, limit: int) -> list[BatchLine]:
+    if batch_id is None:
+        found = conn.execute(
+            f"SELECT {_BATCH_COLUMNS} FROM batch ORDER BY created_at DESC LIMIT ?", (limit,)
+        ).fetchall()
+    else:
+        found = conn.execute(f"SELECT {_BATCH_COLUMNS} FROM batch WHERE id = ?", (batch_id,)).fetchall()
+    lines = [
+        BatchLine(
+            id=r[0], status=r[1], workflow=r[2], owner=r[3], source_name=r[4] or "",
+            created_at=_when(r[5]) or datetime.now(UTC), total=r[6], started_at=_when(r[7]),
+            finished_at=_when(r[8]), error=r[9],
+        )
+        for r in found
+    ]
+    for line in lines:
+        for kind, n, tokens in conn.execute(
+            'SELECT status, count(*), coalesce(sum(tokens), 0) FROM "row" WHERE batch_id = ? GROUP BY status',
+            (line.id,),
+        ):
+            line.counts(kind, n, int(tokens))
+        for kind, detail in conn.execute(
+            "SELECT kind, detail FROM batch_event WHERE batch_id = ? AND kind IN (?, ?, ?) ORDER BY id",
+            (line.id, OUTPUT_EVENT, OWED_EVENT, WRITTEN_EVENT),
+        ):
+            if kind == OUTPUT_EVENT:
+                line.results = detail
+            else:
+                line.results = detail
+                line.results_owed = kind == OWED_EVENT
+    return lines
+
+
+def _when(value: object) -> datetime | None:
+    """SQLite keeps the store's datetimes as naive UTC text."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
