@@ -8,7 +8,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.cli.report import CliProblem
+from bot.cli.problem import CliProblem
 from bot.config import Config, WorkflowConfig
 from engine.errors import WorkflowError
 
