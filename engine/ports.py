@@ -17,6 +17,7 @@ from engine.models import (
     ChatUpload,
     InputForm,
     JsonDict,
+    PastRow,
     Progress,
     Row,
     RowStatus,
@@ -136,6 +137,11 @@ class Store(Protocol):
         ...
 
     async def progress(self, batch_id: str) -> Progress: ...
+
+    async def past_rows(self, workflow: str, *, batches: int = 5, rows: int = 500) -> list[PastRow]:
+        """The finished (succeeded or failed) rows of ``workflow``'s latest ``batches`` started
+        batches, newest first, at most ``rows`` of them: what an estimate is made from."""
+        ...
 
     # events
     async def add_event(self, batch_id: str, kind: str, detail: str = "") -> None: ...

@@ -31,6 +31,7 @@ from engine.models import (
     Batch,
     BatchEvent,
     BatchStatus,
+    PastRow,
     Progress,
     Row,
     RowStatus,
@@ -221,6 +222,16 @@ class SqlStore(ScheduleAndChatTables):
             cancelled=counts[RowStatus.CANCELLED],
             tokens=int(tokens),
         )
+
+    async def past_rows(self, workflow: str, *, batches: int = 5, rows: int = 500) -> list[PastRow]:
+        found = await self._all(sql.past_rows(workflow, batches=batches, rows=rows))
+        return [
+            PastRow(
+                batch_id=r["batch_id"], succeeded=r["status"] == RowStatus.SUCCEEDED.value,
+                attempts=r["attempts"], elapsed_s=r["elapsed_s"], tokens=r["tokens"],
+            )
+            for r in found
+        ]
 
     # events
 

@@ -117,7 +117,7 @@ def reset_values(to: RowStatus) -> dict[str, Any]:
     }
     if to is RowStatus.PENDING:
         # a fresh start: no old result, attempts or overload clock carried into the re-run
-        values.update(outputs=None, attempts=0, overload_since=None)
+        values.update(outputs=None, attempts=0, overload_since=None, workflow_id=None)
     return values
 
 
@@ -126,6 +126,26 @@ def progress(batch_id: str) -> Select[Any]:
         select(ROW.c.status, func.count().label("n"), func.coalesce(func.sum(ROW.c.tokens), 0).label("t"))
         .where(ROW.c.batch_id == batch_id)
         .group_by(ROW.c.status)
+    )
+
+
+def past_rows(workflow: str, *, batches: int, rows: int) -> Select[Any]:
+    """The newest finished rows of a workflow's latest started batches, for estimates."""
+    recent = (
+        select(BATCH.c.id)
+        .where(
+            BATCH.c.workflow == workflow,
+            BATCH.c.status.not_in([BatchStatus.SCHEDULED.value, BatchStatus.PENDING.value]),
+        )
+        .order_by(BATCH.c.created_at.desc(), BATCH.c.id.desc())
+        .limit(batches)
+    )
+    finished = [RowStatus.SUCCEEDED.value, RowStatus.FAILED.value]
+    return (
+        select(ROW.c.batch_id, ROW.c.status, ROW.c.attempts, ROW.c.elapsed_s, ROW.c.tokens)
+        .where(ROW.c.batch_id.in_(recent.scalar_subquery()), ROW.c.status.in_(finished))
+        .order_by(ROW.c.finished_at.desc(), ROW.c.batch_id, ROW.c.idx)
+        .limit(rows)
     )
 
 

@@ -42,6 +42,7 @@ class BatchTable(SQLModel, table=True):
     schedule_id: str | None = None
     fire_time: datetime | None = _when()
     blank_rows: int = 0
+    sample: bool = False
 
 
 class RowTable(SQLModel, table=True):
@@ -74,6 +75,7 @@ class RowTable(SQLModel, table=True):
     started_at: datetime | None = _when()
     finished_at: datetime | None = _when()
     overload_since: datetime | None = _when()
+    workflow_id: str | None = None  # the app version Dify ran the row on
     # which store instance holds a running row, and until when (multi-replica claiming)
     lease_owner: str | None = None
     lease_until: datetime | None = _when()
