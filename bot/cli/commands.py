@@ -19,6 +19,7 @@ from bot.cli.drive import (
 )
 from bot.cli.terminal import TerminalProgress
 from bot.config import WorkflowConfig
+from engine.context import unknown_variables
 from engine.errors import InputError, WorkflowError
 from engine.models import Batch, BatchStatus
 from engine.sheets.results import write_results
@@ -128,6 +129,11 @@ async def _check_app(name: str, workflow: WorkflowConfig) -> bool:
         return False
     finally:
         await client.aclose()
+    problems = unknown_variables(workflow.settings.context, form)
+    for problem in problems:
+        print(f"  {name}: {problem}", file=sys.stderr)
+    if problems:
+        return False
     labels = ", ".join(f.label for f in form.fields) or "no inputs"
     print(f"  {name}: OK, {form.app_type.value} app; inputs: {labels}")
     return True
