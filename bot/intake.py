@@ -90,13 +90,9 @@ class Intake:
         rows run, as a batch of their own marked as a sample.
         """
         sheet = parsed if parsed is not None else await self.check(workflow, data, filename)
-        if not sheet.ok:
-            raise SheetError(
-                f"{len(sheet.problems)} problem(s) in {filename}; nothing was started.",
-                [f"row {p.row}, column {p.column!r}: {p.message}" for p in sheet.problems],
-            )
-        if not sheet.rows:
-            raise SheetError(f"{filename} has no data rows; nothing was started.")
+        refused = refusal(sheet, filename)
+        if refused is not None:
+            raise refused
         if sample is not None:
             sheet = dataclasses.replace(sheet, rows=sheet.rows[:sample])
         path = self.keep(data, filename)
@@ -113,3 +109,15 @@ class Intake:
             context=context,
             sample=sample is not None,
         )
+
+
+def refusal(sheet: ParsedSheet, filename: str) -> SheetError | None:
+    """Why a checked sheet cannot run, in the words `run` and `check` both use; None if it can."""
+    if not sheet.ok:
+        return SheetError(
+            f"{len(sheet.problems)} problem(s) in {filename}; nothing was started.",
+            [f"row {p.row}, column {p.column!r}: {p.message}" for p in sheet.problems],
+        )
+    if not sheet.rows:
+        return SheetError(f"{filename} has no data rows; nothing was started.")
+    return None

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from engine.context import ContextInput, context_values
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
+from engine.estimate import HISTORY_BATCHES, HISTORY_ROWS, Estimate, estimate_from
 from engine.lanes.lane import Lane
 from engine.lanes.writer import GroupWriter
 from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Row, RowStatus, RowUpdate
@@ -176,6 +177,21 @@ class BatchService:
             lane.add_batch(batch)
         await self._notices.notify(batch.id)
         return batch
+
+    async def estimate(self, workflow: str, rows: int) -> Estimate:
+        """What ``rows`` rows on ``workflow`` should cost, from its latest batches."""
+        settings = self._lane_named(workflow).settings
+        history = await self._store.past_rows(workflow, batches=HISTORY_BATCHES, rows=HISTORY_ROWS)
+        return estimate_from(
+            rows, history, concurrency=settings.concurrency,
+            requests_per_minute=settings.requests_per_minute,
+        )
+
+    def _lane_named(self, workflow: str) -> Lane:
+        lane = self.lanes.get(workflow)
+        if lane is None:
+            raise NotFound(f"there is no workflow named {workflow!r}")
+        return lane
 
     async def pause(self, batch_id: str) -> Batch:
         """Stop dispatching; rows in flight finish and are kept."""

@@ -33,12 +33,18 @@ async def cmd_run(args: argparse.Namespace) -> int:
         if args.concurrency < 1:
             raise InputError("--concurrency must be 1 or more")
         config = with_concurrency(config, args.workflow, args.concurrency)
+    sample: int | None = getattr(args, "sample", None)
+    if sample is not None and sample < 1:
+        raise InputError("--sample must be 1 or more")
     data = read_input(args.sheet)
-    output = args.output or args.sheet.with_name(f"{args.sheet.stem}-results.xlsx")
+    suffix = "sample-results" if sample is not None else "results"
+    output = args.output or args.sheet.with_name(f"{args.sheet.stem}-{suffix}.xlsx")
     progress = TerminalProgress()
     runtime = await open_runtime(config, progress)
     try:
-        return await submit_and_drive(runtime, progress, args.workflow, data, args.sheet, output)
+        return await submit_and_drive(
+            runtime, progress, args.workflow, data, args.sheet, output, sample=sample
+        )
     finally:
         await runtime.aclose()
 

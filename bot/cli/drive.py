@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.app import Runtime
+from bot.cli.costs import estimate_line
+from bot.cli.sample import sample_lines
 from bot.cli.terminal import TerminalProgress, format_duration
 from bot.config import Config
 from bot.config_loader import default_config_path, load_config
@@ -55,11 +57,16 @@ async def submit_and_drive(
     data: bytes,
     sheet: Path,
     output: Path,
+    sample: int | None = None,
 ) -> int:
-    """Check the sheet, start the batch, and see it through to the results file."""
-    batch = await runtime.intake.submit(workflow, cli_owner(), data, sheet.name)
+    """Check the sheet, start the batch, and see it through to the results file.
+
+    With ``sample`` only the sheet's first rows run, as a sample batch of their own."""
+    batch = await runtime.intake.submit(workflow, cli_owner(), data, sheet.name, sample=sample)
     await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output.resolve()))
-    print(f"Batch {batch.id}: {batch.total} rows on {workflow}", file=sys.stderr)
+    print(await estimate_line(runtime, workflow, batch.total), file=sys.stderr)
+    kind = "Sample batch" if batch.sample else "Batch"
+    print(f"{kind} {batch.id}: {batch.total} rows on {workflow}", file=sys.stderr)
     await runtime.service.start()
     return await drive(runtime, progress, batch, output)
 
@@ -80,6 +87,8 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
     rows = await service.rows(batch.id)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_results(output, final, rows)
+    if final.sample:  # what a person tries a sample for: the outputs, right here
+        print("\n".join(sample_lines(rows)))
     counts = await service.progress(batch.id)
     took = ""
     if final.started_at and final.finished_at:

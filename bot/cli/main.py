@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.cli import check as cli_check
 from bot.cli import commands as cli_commands
 from bot.cli import schedule as cli_schedule
 from bot.cli.drive import EXIT_USAGE
@@ -83,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     unschedule = sub.add_parser("unschedule", help="stop a schedule")
     unschedule.add_argument("schedule_id")
     config_arg(unschedule)
+
+    # `check`: its own module, so its arguments and its command live together
+    cli_check.add_check_parser(sub)
+    # `run --sample N` (issue 15): a trial over the first rows, outputs shown in the terminal
+    sub.choices["run"].add_argument(
+        "--sample", type=int, metavar="N", help="run only the first N rows as a sample; show their outputs"
+    )
     return parser
 
 
@@ -95,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     name = "cmd_" + args.command.replace("-", "_")
-    handler = getattr(cli_commands, name, None) or getattr(cli_schedule, name)
+    handler = getattr(cli_commands, name, None) or getattr(cli_schedule, name, None)
+    handler = handler or getattr(cli_check, name)
     try:
         code: int = asyncio.run(handler(args))
     except AppError as exc:
