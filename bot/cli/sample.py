@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import unicodedata
 from collections.abc import Sequence
 
 from engine.models import Row, RowStatus
 
 
 def sample_lines(rows: Sequence[Row], *, width: int | None = None) -> list[str]:
-    """``row 2  ✓  summary: The cup keeps … · length: 42``, one line per row, none wider than the terminal."""
+    """``row 2  ✓  summary: The cup keeps … · length: 42``: a line per row, none wider than the terminal."""
     width = width or shutil.get_terminal_size((100, 24)).columns
     lines = []
     for row in rows:
@@ -28,4 +29,21 @@ def _flat(value: object) -> str:
 
 
 def _fit(line: str, width: int) -> str:
-    return line if len(line) <= width else line[: max(1, width - 1)] + "…"
+    """Cut to ``width`` terminal columns; CJK characters take two."""
+    used = 0
+    for i, char in enumerate(line):
+        used += _columns(char)
+        if used > width:
+            kept = line[:i]
+            while kept and _display(kept) > width - 1:
+                kept = kept[:-1]
+            return kept + "…"
+    return line
+
+
+def _columns(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _display(text: str) -> int:
+    return sum(_columns(c) for c in text)
