@@ -118,7 +118,12 @@ class UploadDesk:
             return [Reply(self.m.out(self.m.stranger))]
         workflow = selected or workflows[0]
         parsed = await self._check(upload, workflow)
-        text = self.m.check_summary(upload.filename, [selected] if selected else workflows, parsed)
+        estimate = None
+        if parsed.ok and parsed.rows:
+            est = await self.intake.service.estimate(workflow, len(parsed.rows))
+            estimate = self.m.estimate_text(est, workflow)
+        names = [selected] if selected else workflows
+        text = self.m.check_summary(upload.filename, names, parsed, estimate=estimate)
         if not parsed.ok:
             return [Reply(text, file=self._annotated(upload, parsed))]
         if not parsed.rows:

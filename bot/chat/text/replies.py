@@ -15,6 +15,7 @@ from engine.errors import (
     SheetError,
     WorkflowError,
 )
+from engine.estimate import Estimate, rough_count, rough_duration
 from engine.models import Batch, ParsedSheet, Progress, Schedule
 
 
@@ -64,9 +65,11 @@ class ReplyMessages(MessageBasics):
     # -- uploads ------------------------------------------------------------------------
 
     def check_summary(
-        self, filename: str, workflow_names: Sequence[str], parsed: ParsedSheet, *, max_listed: int = 10
+        self, filename: str, workflow_names: Sequence[str], parsed: ParsedSheet, *, max_listed: int = 10,
+        estimate: str | None = None,
     ) -> str:
-        """What an upload without a command gets: ready rows, or the first problems."""
+        """What an upload without a command gets: ready rows (and ``estimate``, a line from
+        `estimate_text`), or the first problems."""
         lines = [self.check_file.format(filename=filename, sheet=parsed.sheet_name)]
         if not parsed.ok:
             problems = [self.problem_text(p.row, p.column, p.message) for p in parsed.problems]
@@ -80,12 +83,25 @@ class ReplyMessages(MessageBasics):
         else:
             names = ", ".join(workflow_names)
             lines.append(self.check_ok_many.format(rows=len(parsed.rows), workflows=names))
+        if estimate and parsed.ok and parsed.rows:
+            lines.append(estimate)
         if parsed.blank_rows:
             lines.append(self.check_blank.format(n=parsed.blank_rows))
         if parsed.extra_columns:
             shown = self.listing(list(parsed.extra_columns), max_listed)
             lines.append(self.check_extra.format(columns=", ".join(shown)))
         return self.out("\n".join(lines))
+
+    def estimate_text(self, est: Estimate, workflow: str) -> str:
+        """One line: what the batch should cost, or that there is nothing yet to tell from."""
+        if not est.known or est.duration_s is None:
+            return self.check_estimate_none.format(rows=f"{est.rows:,}", workflow=workflow)
+        amount, unit = rough_duration(est.duration_s)
+        basis = self.check_estimate_basis["one" if est.batches == 1 else "many"].format(n=est.batches)
+        return self.check_estimate.format(
+            rows=f"{est.rows:,}", duration=self.estimate_units[unit].format(n=amount),
+            in_flight=est.in_flight, tokens=rough_count(est.tokens or 0), basis=basis,
+        )
 
     def problem_text(self, row: int, column: str, message: str) -> str:
         """A row of 0 or an empty column means the problem is not tied to one cell."""

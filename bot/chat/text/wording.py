@@ -113,6 +113,12 @@ class EnglishWording:
     check_extra = "Extra columns, carried through unchanged: {columns}"
     check_bad = "✗ {n} problems; nothing runs until they are fixed:"
     check_bad_tail = "The attached copy marks every bad cell."
+    check_estimate = "≈ {rows} rows · ~{duration} at {in_flight} in flight · ~{tokens} tokens ({basis})"
+    check_estimate_basis: ClassVar[dict[str, str]] = {
+        "one": "from 1 earlier batch", "many": "from {n} earlier batches",
+    }
+    check_estimate_none = "≈ {rows} rows · no earlier batches of {workflow} to estimate time and tokens from"
+    estimate_units: ClassVar[dict[str, str]] = {"s": "{n:g} s", "min": "{n:g} min", "h": "{n:g} h"}
     problem_at = "row {row}, column {column!r}: {message}"
     problem_row = "row {row}: {message}"
     problem_col = "column {column!r}: {message}"
