@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from engine.errors import (
     WorkflowError,
 )
 from engine.estimate import Estimate, rough_count, rough_duration
-from engine.models import Batch, ParsedSheet, Progress, Schedule
+from engine.models import Batch, ParsedSheet, Progress, Row, RowStatus, Schedule
 
 
 class ReplyMessages(MessageBasics):
@@ -103,6 +104,21 @@ class ReplyMessages(MessageBasics):
             in_flight=est.in_flight, tokens=rough_count(est.tokens or 0), basis=basis,
         )
 
+    def sample_text(
+        self, filename: str, workflow: str, rows: Sequence[Row], total: int, *, max_chars: int = 300
+    ) -> str:
+        """A sample's rows, each on a line with its outputs (or error) shortened, then the question."""
+        lines = [self.sample_head.format(n=len(rows), filename=filename, workflow=workflow)]
+        for row in rows:
+            if row.status is RowStatus.SUCCEEDED:
+                shown = " · ".join(f"{k}: {_one_line(v)}" for k, v in (row.outputs or {}).items())
+                lines.append(self.sample_ok.format(row=row.sheet_row, outputs=_cut(scrub(shown), max_chars)))
+            else:
+                error = _cut(scrub(_one_line(row.error or "")), max_chars)
+                lines.append(self.sample_bad.format(row=row.sheet_row, status=row.status.value, error=error))
+        lines.append(self.sample_tail.format(total=f"{total:,}"))
+        return self.out("\n".join(lines))
+
     def problem_text(self, row: int, column: str, message: str) -> str:
         """A row of 0 or an empty column means the problem is not tied to one cell."""
         if row > 0 and column:
@@ -186,3 +202,12 @@ class ReplyMessages(MessageBasics):
 
     def not_yours_text(self, batch_id: str) -> str:
         return self.not_yours.format(id=batch_id)
+
+
+def _one_line(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return " ".join(text.split())
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -163,6 +163,12 @@ class EnglishWording:
     stranger = "You may not use this bot; ask an admin to add you."
     not_your_upload = "Only the person who sent the file can use these buttons."
     starting = "Starting {workflow} on {filename}…"
+    trying = "🧪 Tried the first {n} rows of {filename} on {workflow} (sample batch {id})."
+    sample_head = "🧪 The first {n} rows of {filename} on {workflow}:"
+    sample_ok = "row {row} ✓ {outputs}"
+    sample_bad = "row {row} ✗ {status}: {error}"
+    sample_tail = "Run all {total} rows, or discard the file?"
+    sample_slow = "The sample (batch {id}) is still running; {status} {id} shows how far it got."
     missed = (
         "The run of {workflow} on {filename} due {due} was skipped: the bot was offline "
         "past the grace period."
@@ -173,6 +179,8 @@ class EnglishWording:
         "run": "▶️ Run",
         "schedule": "🕒 Schedule…",
         "discard": "🗑 Discard",
+        "try": "🧪 Try 3 rows",
+        "run_all": "▶️ Run all",
         "pause": "⏸ Pause",
         "resume": "▶️ Resume",
         "cancel": "⏹ Cancel",
