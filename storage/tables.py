@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, json_column
@@ -42,7 +42,8 @@ class BatchTable(SQLModel, table=True):
     schedule_id: str | None = None
     fire_time: datetime | None = _when()
     blank_rows: int = 0
-    sample: bool = False
+    # a trial over a sheet's first rows; the server default lets a migration add it to old batches
+    sample: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class RowTable(SQLModel, table=True):

@@ -91,7 +91,7 @@ async def _print_batch(runtime: Runtime, batch: Batch) -> None:
     print(
         f"{batch.id}  {batch.status.value:<9}  {counts.done}/{counts.total}  "
         f"ok {counts.succeeded}  failed {counts.failed}  {batch.workflow}  "
-        f"{batch.source_name}  {batch.owner}  {when} UTC"
+        f"{batch.source_name}  {batch.owner}  {when} UTC" + ("  (sample)" if batch.sample else "")
     )
 
 

@@ -33,6 +33,8 @@ async def test_a_sample_runs_the_first_rows_and_shows_their_outputs(cli: Cli) ->
     assert not (cli.workdir / "products-results.xlsx").exists()
     with sqlite3.connect(cli.workdir / "cli.db") as db:
         assert db.execute("SELECT sample, total FROM batch").fetchall() == [(1, 3)]
+    code, out, _ = await cli.run("status")
+    assert code == 0 and "3/3" in out and out.rstrip().endswith("(sample)")
 
 
 async def test_sample_outputs_are_cut_to_the_terminal(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
