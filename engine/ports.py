@@ -140,7 +140,8 @@ class Store(Protocol):
 
     async def past_rows(self, workflow: str, *, batches: int = 5, rows: int = 500) -> list[PastRow]:
         """The finished (succeeded or failed) rows of ``workflow``'s latest ``batches`` started
-        batches, newest first, at most ``rows`` of them: what an estimate is made from."""
+        batches, newest batch first (any order within one), at most ``rows`` of them: what an
+        estimate is made from."""
         ...
 
     # events

@@ -224,14 +224,18 @@ class SqlStore(ScheduleAndChatTables):
         )
 
     async def past_rows(self, workflow: str, *, batches: int = 5, rows: int = 500) -> list[PastRow]:
-        found = await self._all(sql.past_rows(workflow, batches=batches, rows=rows))
-        return [
-            PastRow(
-                batch_id=r["batch_id"], succeeded=r["status"] == RowStatus.SUCCEEDED.value,
-                attempts=r["attempts"], elapsed_s=r["elapsed_s"], tokens=r["tokens"],
-            )
-            for r in found
-        ]
+        found: list[PastRow] = []
+        for b in await self._all(sql.recent_batches(workflow, limit=batches)):
+            if len(found) >= rows:
+                break
+            found += [
+                PastRow(
+                    batch_id=r["batch_id"], succeeded=r["status"] == RowStatus.SUCCEEDED.value,
+                    attempts=r["attempts"], elapsed_s=r["elapsed_s"], tokens=r["tokens"],
+                )
+                for r in await self._all(sql.finished_rows(b["id"], limit=rows - len(found)))
+            ]
+        return found
 
     # events
 

@@ -168,8 +168,6 @@ class InMemoryStore:
             r for b in recent for r in self.batch_rows[b.id]
             if r.status in (RowStatus.SUCCEEDED, RowStatus.FAILED)
         ]
-        epoch = datetime.min.replace(tzinfo=UTC)
-        finished.sort(key=lambda r: (r.finished_at or epoch), reverse=True)
         return [
             PastRow(r.batch_id, r.status is RowStatus.SUCCEEDED, r.attempts, r.elapsed_s, r.tokens)
             for r in finished[:rows]
