@@ -71,6 +71,10 @@ async def test_a_malformed_version_is_a_config_problem(cli: Cli) -> None:
     code, _, err = await cli.run("check-config", str(cli.config))
     assert code == 2
     assert "workflows.summarize.workflow_id must be a published version's id" in err
+    write_config(cli.config, cli.dify, extra=['app_type = "chat"', f'workflow_id = "{OLD}"'])
+    code, _, err = await cli.run("check-config", str(cli.config))
+    assert code == 2
+    assert "workflows.summarize.workflow_id pins a workflow app's version; this app is a chat app" in err
 
 
 CONTEXT_FORM = (
