@@ -53,6 +53,7 @@ def dify_client(workflow: WorkflowConfig) -> DifyClient:
         response_mode=settings.response_mode,
         timeout_s=settings.timeout_s,
         max_connections=settings.concurrency,
+        workflow_id=settings.workflow_id,
     )
 
 

@@ -19,6 +19,7 @@ from bot.config import (
     TelegramConfig,
     WorkflowConfig,
 )
+from bot.config_pins import PIN_KEYS, context_map, pinned_version
 from bot.config_reader import ConfigReader
 from engine.errors import ConfigError
 from engine.models import AppType, ResponseMode
@@ -255,6 +256,7 @@ _WORKFLOW_KEYS = {
     "overload_give_up_s",
     "retry_failed_runs",
     "allow",
+    *PIN_KEYS,
 }
 
 
@@ -280,9 +282,10 @@ def _workflow(r: ConfigReader, name: str, where: str, t: Mapping[str, Any]) -> W
     rpm = r.value(t, where, "requests_per_minute", int, 0)
     if rpm < 0:
         r.problems.append(f"{where}.requests_per_minute must be 0 (no cap) or more")
+    app_type = AppType(r.choice(t, where, "app_type", tuple(a.value for a in AppType)))
     settings = WorkflowSettings(
         name=name,
-        app_type=AppType(r.choice(t, where, "app_type", tuple(a.value for a in AppType))),
+        app_type=app_type,
         response_mode=ResponseMode(
             r.choice(t, where, "response_mode", tuple(m.value for m in ResponseMode))
         ),
@@ -295,6 +298,8 @@ def _workflow(r: ConfigReader, name: str, where: str, t: Mapping[str, Any]) -> W
         overload_pause_s=r.positive(t, where, "overload_pause_s", float, d.overload_pause_s),
         overload_give_up_s=r.positive(t, where, "overload_give_up_s", float, d.overload_give_up_s),
         retry_failed_runs=r.value(t, where, "retry_failed_runs", bool, d.retry_failed_runs),
+        workflow_id=pinned_version(r, t, where, app_type),
+        context=context_map(r, t, where),
     )
     api_key = r.secret(t, where, "api_key_env", "") if "api_key_env" in t else NO_SECRET
     return WorkflowConfig(

@@ -3,13 +3,15 @@ the data directory, submit it. Shared by the CLI, both chat adapters and the sch
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from engine.errors import NotFound, SheetError
+from engine.context import inputs_to_fill, unknown_variables
+from engine.errors import ConfigError, NotFound, SheetError
 from engine.models import Batch, ChatRef, InputForm, ParsedSheet, SheetLimits
 from engine.ports import Store, WorkflowClient
 from engine.service import BatchService
@@ -41,8 +43,16 @@ class Intake:
         if workflow not in self.clients:
             raise NotFound(f"No workflow named {workflow!r}.")
         if workflow not in self._forms:
-            self._forms[workflow] = await self.clients[workflow].form()
+            form = await self.clients[workflow].form()
+            problems = unknown_variables(self._context(workflow), form)
+            if problems:
+                raise ConfigError([f"workflows.{workflow}: {p}" for p in problems])
+            self._forms[workflow] = form
         return self._forms[workflow]
+
+    def _context(self, workflow: str) -> tuple[tuple[str, str], ...]:
+        lane = self.service.lanes.get(workflow)
+        return lane.settings.context if lane is not None else ()
 
     async def check(self, workflow: str, data: bytes, filename: str) -> ParsedSheet:
         """Read and validate a file; file-level problems raise `SheetError`."""
@@ -71,21 +81,22 @@ class Intake:
         schedule_id: str | None = None,
         fire_time: datetime | None = None,
         chat: ChatRef | None = None,
+        sample: int | None = None,
     ) -> Batch:
         """Check (unless already checked), keep and submit. Rows with problems refuse all.
 
         With ``chat`` the batch is bound to it before it starts, so its very first
-        progress report already knows where to go.
+        progress report already knows where to go. With ``sample`` only the first that many
+        rows run, as a batch of their own marked as a sample.
         """
         sheet = parsed if parsed is not None else await self.check(workflow, data, filename)
-        if not sheet.ok:
-            raise SheetError(
-                f"{len(sheet.problems)} problem(s) in {filename}; nothing was started.",
-                [f"row {p.row}, column {p.column!r}: {p.message}" for p in sheet.problems],
-            )
-        if not sheet.rows:
-            raise SheetError(f"{filename} has no data rows; nothing was started.")
+        refused = refusal(sheet, filename)
+        if refused is not None:
+            raise refused
+        if sample is not None:
+            sheet = dataclasses.replace(sheet, rows=sheet.rows[:sample])
         path = self.keep(data, filename)
+        context = inputs_to_fill(self._context(workflow), await self.form(workflow), sheet)
         return await self.service.submit(
             workflow=workflow,
             owner=owner,
@@ -95,4 +106,18 @@ class Intake:
             schedule_id=schedule_id,
             fire_time=fire_time,
             chat=chat,
+            context=context,
+            sample=sample is not None,
         )
+
+
+def refusal(sheet: ParsedSheet, filename: str) -> SheetError | None:
+    """Why a checked sheet cannot run, in the words `run` and `check` both use; None if it can."""
+    if not sheet.ok:
+        return SheetError(
+            f"{len(sheet.problems)} problem(s) in {filename}; nothing was started.",
+            [f"row {p.row}, column {p.column!r}: {p.message}" for p in sheet.problems],
+        )
+    if not sheet.rows:
+        return SheetError(f"{filename} has no data rows; nothing was started.")
+    return None

@@ -113,6 +113,8 @@ class RunResult:
     task_id: str | None = None
     elapsed_s: float = 0.0
     tokens: int = 0
+    workflow_id: str | None = None
+    """The published app version that ran (Dify's ``workflow_id``); None for plain chat apps."""
 
     @property
     def succeeded(self) -> bool:
@@ -141,6 +143,8 @@ class Batch:
     schedule_id: str | None = None
     fire_time: datetime | None = None
     blank_rows: int = 0
+    sample: bool = False
+    """A trial over the sheet's first rows (``run --sample N``), not the whole sheet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +176,8 @@ class Row:
     """When the current attempt was (about to be) sent; None once its run id is known or it ended."""
     sent_user: str | None = None
     """The ``user`` that attempt was sent with: Dify's run log is searched by it after a crash."""
+    workflow_id: str | None = None
+    """The app version (Dify's ``workflow_id``) that produced the result."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +200,7 @@ class RowUpdate:
     overload_since: datetime | None = None
     sent_at: datetime | None = None
     sent_user: str | None = None
+    workflow_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +212,17 @@ class FoundRun:
     query: str | None = None
     result: RunResult | None = None
     """Its outcome when the record already holds it (a chat message's answer); else poll run_id."""
+
+
+@dataclass(frozen=True, slots=True)
+class PastRow:
+    """A finished row of an earlier batch, as much as an estimate needs of it."""
+
+    batch_id: str
+    succeeded: bool
+    attempts: int
+    elapsed_s: float | None
+    tokens: int
 
 
 @dataclass(frozen=True, slots=True)

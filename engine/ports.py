@@ -18,6 +18,7 @@ from engine.models import (
     FoundRun,
     InputForm,
     JsonDict,
+    PastRow,
     Progress,
     Row,
     RowStatus,
@@ -158,6 +159,12 @@ class Store(Protocol):
         ...
 
     async def progress(self, batch_id: str) -> Progress: ...
+
+    async def past_rows(self, workflow: str, *, batches: int = 5, rows: int = 500) -> list[PastRow]:
+        """The finished (succeeded or failed) rows of ``workflow``'s latest ``batches`` started
+        batches, newest batch first (any order within one), at most ``rows`` of them: what an
+        estimate is made from."""
+        ...
 
     # events
     async def add_event(self, batch_id: str, kind: str, detail: str = "") -> None: ...

@@ -11,7 +11,9 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
+from engine.context import ContextInput, context_values
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
+from engine.estimate import HISTORY_BATCHES, HISTORY_ROWS, Estimate, estimate_from
 from engine.lanes.lane import Lane
 from engine.lanes.writer import GroupWriter
 from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Row, RowStatus, RowUpdate
@@ -134,8 +136,13 @@ class BatchService:
         fire_time: datetime | None = None,
         start: bool = True,
         chat: ChatRef | None = None,
+        context: Sequence[ContextInput] = (),
+        sample: bool = False,
     ) -> Batch:
         """Create a batch from a checked sheet; raises `AlreadyExists` for a duplicate firing.
+
+        ``context`` names inputs each row gets from the batch (its row number, the batch id, …);
+        ``sample`` marks a trial over the sheet's first rows.
 
         With ``chat`` the batch is bound to it before its first notification and before it
         starts, so the first progress report already goes there and already says it runs.
@@ -152,10 +159,20 @@ class BatchService:
             status=B.RUNNING if start else B.PENDING, total=len(sheet.rows), created_at=now,
             columns=sheet.columns, source_name=source_name, source_path=source_path,
             started_at=now if start else None, schedule_id=schedule_id, fire_time=fire_time,
-            blank_rows=sheet.blank_rows,
+            blank_rows=sheet.blank_rows, sample=sample,
         )
+
+        def inputs(sheet_row: int, given: dict[str, object]) -> dict[str, object]:
+            if not context:
+                return given
+            extra = context_values(
+                context, sheet_row=sheet_row, batch_id=batch.id, file=source_name, owner=owner
+            )
+            return {**given, **extra}
+
         rows = [
-            Row(batch.id, i, r.sheet_row, r.cells, r.inputs, query=r.query) for i, r in enumerate(sheet.rows)
+            Row(batch.id, i, r.sheet_row, r.cells, inputs(r.sheet_row, r.inputs), query=r.query)
+            for i, r in enumerate(sheet.rows)
         ]
         await self._store.create_batch(batch, rows)
         await self._store.add_event(batch.id, "created", f"{len(rows)} rows, {workflow}, by {owner}")
@@ -166,6 +183,21 @@ class BatchService:
             lane.add_batch(batch)
         await self._notices.notify(batch.id)
         return batch
+
+    async def estimate(self, workflow: str, rows: int) -> Estimate:
+        """What ``rows`` rows on ``workflow`` should cost, from its latest batches."""
+        settings = self._lane_named(workflow).settings
+        history = await self._store.past_rows(workflow, batches=HISTORY_BATCHES, rows=HISTORY_ROWS)
+        return estimate_from(
+            rows, history, concurrency=settings.concurrency,
+            requests_per_minute=settings.requests_per_minute,
+        )
+
+    def _lane_named(self, workflow: str) -> Lane:
+        lane = self.lanes.get(workflow)
+        if lane is None:
+            raise NotFound(f"there is no workflow named {workflow!r}")
+        return lane
 
     async def pause(self, batch_id: str) -> Batch:
         """Stop dispatching; rows in flight finish and are kept."""

@@ -24,3 +24,7 @@ class WorkflowSettings:
     overload_give_up_s: float = 900.0
     retry_failed_runs: bool = False
     """Retry a run that Dify finished with ``status: failed`` (off: fail the row at once)."""
+    workflow_id: str | None = None
+    """The published version every row runs on (``POST /workflows/{id}/run``); None = the latest."""
+    context: tuple[tuple[str, str], ...] = ()
+    """``(app variable, source)`` pairs filled from the batch (see `engine.context`)."""

@@ -38,6 +38,7 @@ def batch_to_record(b: Batch) -> dict[str, Any]:
         "schedule_id": b.schedule_id,
         "fire_time": b.fire_time,
         "blank_rows": b.blank_rows,
+        "sample": b.sample,
     }
 
 
@@ -58,6 +59,7 @@ def batch_from_record(r: Record) -> Batch:
         schedule_id=r["schedule_id"],
         fire_time=r["fire_time"],
         blank_rows=r["blank_rows"],
+        sample=bool(r["sample"]),
     )
 
 
@@ -129,6 +131,7 @@ def row_from_record(r: Record) -> Row:
         overload_since=r["overload_since"],
         sent_at=r["sent_at"],
         sent_user=r["sent_user"],
+        workflow_id=r["workflow_id"],
     )
 
 

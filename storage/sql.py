@@ -30,6 +30,7 @@ from engine.models import (
     Batch,
     BatchEvent,
     BatchStatus,
+    PastRow,
     Progress,
     Row,
     RowStatus,
@@ -276,6 +277,20 @@ class SqlStore(ScheduleAndChatTables):
             cancelled=counts[RowStatus.CANCELLED],
             tokens=int(tokens),
         )
+
+    async def past_rows(self, workflow: str, *, batches: int = 5, rows: int = 500) -> list[PastRow]:
+        found: list[PastRow] = []
+        for b in await self._all(sql.recent_batches(workflow, limit=batches)):
+            if len(found) >= rows:
+                break
+            found += [
+                PastRow(
+                    batch_id=r["batch_id"], succeeded=r["status"] == RowStatus.SUCCEEDED.value,
+                    attempts=r["attempts"], elapsed_s=r["elapsed_s"], tokens=r["tokens"],
+                )
+                for r in await self._all(sql.finished_rows(b["id"], limit=rows - len(found)))
+            ]
+        return found
 
     # events
 

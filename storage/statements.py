@@ -120,7 +120,7 @@ def reset_values(to: RowStatus) -> dict[str, Any]:
     }
     if to is RowStatus.PENDING:
         # a fresh start: no old result, attempts or overload clock carried into the re-run
-        values.update(outputs=None, attempts=0, overload_since=None)
+        values.update(outputs=None, attempts=0, overload_since=None, workflow_id=None)
     return values
 
 
@@ -129,6 +129,30 @@ def progress(batch_id: str) -> Select[Any]:
         select(ROW.c.status, func.count().label("n"), func.coalesce(func.sum(ROW.c.tokens), 0).label("t"))
         .where(ROW.c.batch_id == batch_id)
         .group_by(ROW.c.status)
+    )
+
+
+def recent_batches(workflow: str, *, limit: int) -> Select[Any]:
+    """A workflow's latest batches that have started, newest first, for estimates."""
+    return (
+        select(BATCH.c.id)
+        .where(
+            BATCH.c.workflow == workflow,
+            BATCH.c.status.not_in([BatchStatus.SCHEDULED.value, BatchStatus.PENDING.value]),
+        )
+        .order_by(BATCH.c.created_at.desc(), BATCH.c.id.desc())
+        .limit(limit)
+    )
+
+
+def finished_rows(batch_id: str, *, limit: int) -> Select[Any]:
+    """Up to ``limit`` finished rows of one batch. Unordered: a LIMIT without ORDER BY stops
+    early on the claim index, where sorting a 100,000-row batch would not."""
+    finished = [RowStatus.SUCCEEDED.value, RowStatus.FAILED.value]
+    return (
+        select(ROW.c.batch_id, ROW.c.status, ROW.c.attempts, ROW.c.elapsed_s, ROW.c.tokens)
+        .where(ROW.c.batch_id == batch_id, ROW.c.status.in_(finished))
+        .limit(limit)
     )
 
 

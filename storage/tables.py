@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, json_column
@@ -43,6 +43,8 @@ class BatchTable(SQLModel, table=True):
     schedule_id: str | None = None
     fire_time: datetime | None = _when()
     blank_rows: int = 0
+    # a trial over a sheet's first rows; the server default lets a migration add it to old batches
+    sample: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class RowTable(SQLModel, table=True):
@@ -78,6 +80,7 @@ class RowTable(SQLModel, table=True):
     # the attempt in flight was sent at, as user: looked up in Dify's run log after a crash
     sent_at: datetime | None = _when()
     sent_user: str | None = None
+    workflow_id: str | None = None  # the app version Dify ran the row on
     # which store instance holds a running row, and until when (multi-replica claiming)
     lease_owner: str | None = None
     lease_until: datetime | None = _when()

@@ -36,6 +36,8 @@ class Action(StrEnum):
     RESUME = "resume"
     CANCEL = "cancel"
     RESULT = "result"
+    TRY = "try"
+    """Run the upload's first rows as a sample and show their outputs."""
 
 
 _CODES: dict[Action, str] = {
@@ -48,9 +50,10 @@ _CODES: dict[Action, str] = {
     Action.RESUME: "u",
     Action.CANCEL: "c",
     Action.RESULT: "f",
+    Action.TRY: "t",
 }
 _ACTIONS = {code: action for action, code in _CODES.items()}
-_NEEDS_WORKFLOW = frozenset({Action.RUN, Action.SCHEDULE, Action.SCHEDULE_AT, Action.PICK})
+_NEEDS_WORKFLOW = frozenset({Action.RUN, Action.SCHEDULE, Action.SCHEDULE_AT, Action.PICK, Action.TRY})
 
 SCHEDULE_CHOICES: dict[str, str] = {
     "tonight": "tonight 02:00",
@@ -148,8 +151,12 @@ def check_buttons(
     *,
     selected: str | None = None,
     messages: Messages = EN,
+    can_try: bool = False,
 ) -> list[list[Button]]:
     """Rows under a check summary: [Run] [Schedule…] [Discard], then a workflow picker.
+
+    With ``can_try`` (a sheet longer than a sample) the first row is [Run] [🧪 Try 3 rows]
+    and [Schedule…] [Discard] go below it.
 
     With several workflows and none picked yet only the picker and Discard are shown, so
     nobody runs the wrong app by a stray tap; the handler re-renders with ``selected``.
@@ -158,13 +165,13 @@ def check_buttons(
     discard = Button(messages.label("discard"), Action.DISCARD, upload_id)
     rows: list[list[Button]] = []
     if chosen is not None:
-        rows.append(
-            [
-                Button(messages.label("run"), Action.RUN, upload_id, chosen),
-                Button(messages.label("schedule"), Action.SCHEDULE, upload_id, chosen),
-                discard,
-            ]
-        )
+        run = Button(messages.label("run"), Action.RUN, upload_id, chosen)
+        schedule = Button(messages.label("schedule"), Action.SCHEDULE, upload_id, chosen)
+        if can_try:
+            rows.append([run, Button(messages.label("try"), Action.TRY, upload_id, chosen)])
+            rows.append([schedule, discard])
+        else:
+            rows.append([run, schedule, discard])
     if len(workflows) > 1:
         picker = [
             Button(messages.picked.format(workflow=w) if w == chosen else w, Action.PICK, upload_id, w)
@@ -185,3 +192,11 @@ def schedule_choice_buttons(
         for choice in SCHEDULE_CHOICES
     ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def after_sample_buttons(upload_id: str, workflow: str, *, messages: Messages = EN) -> list[list[Button]]:
+    """Under a sample's outputs: [Run all] [Discard], on the same upload."""
+    return [[
+        Button(messages.label("run_all"), Action.RUN, upload_id, workflow),
+        Button(messages.label("discard"), Action.DISCARD, upload_id),
+    ]]

@@ -6,6 +6,7 @@ restart."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import secrets
 from collections import OrderedDict
@@ -18,6 +19,7 @@ from bot.chat.access import Access
 from bot.chat.buttons import (
     Action,
     Callback,
+    after_sample_buttons,
     check_buttons,
     resolve_workflow,
     schedule_choice_buttons,
@@ -34,6 +36,8 @@ from engine.sheets.template import annotated_copy
 KEEP_UPLOADS = timedelta(days=7)
 """How long an upload's buttons keep working."""
 MAX_CHECKS_CACHED = 200
+SAMPLE_ROWS = 3
+"""How many rows the 🧪 Try button runs (its label says so)."""
 _CAPTION_WORDS = frozenset({"run", "schedule"})
 
 
@@ -90,6 +94,7 @@ class UploadDesk:
         self.scheduling = scheduling
         self.store = intake.store
         self._checked: OrderedDict[str, dict[str, ParsedSheet]] = OrderedDict()
+        self._trying: set[str] = set()  # uploads whose sample is running, so a double tap runs one
 
     async def receive(
         self, actor: Actor, where: ChatRef, data: bytes, filename: str,
@@ -118,12 +123,19 @@ class UploadDesk:
             return [Reply(self.m.out(self.m.stranger))]
         workflow = selected or workflows[0]
         parsed = await self._check(upload, workflow)
-        text = self.m.check_summary(upload.filename, [selected] if selected else workflows, parsed)
+        estimate = None
+        if parsed.ok and parsed.rows:
+            est = await self.intake.service.estimate(workflow, len(parsed.rows))
+            estimate = self.m.estimate_text(est, workflow)
+        names = [selected] if selected else workflows
+        text = self.m.check_summary(upload.filename, names, parsed, estimate=estimate)
         if not parsed.ok:
             return [Reply(text, file=self._annotated(upload, parsed))]
         if not parsed.rows:
             return [Reply(text)]  # a Run button would only lead to "no data rows"
-        keyboard = check_buttons(upload.id, workflows, selected=selected, messages=self.m)
+        keyboard = check_buttons(
+            upload.id, workflows, selected=selected, messages=self.m, can_try=len(parsed.rows) > SAMPLE_ROWS
+        )
         return [Reply(text, keyboard=tuple(tuple(row) for row in keyboard))]
 
     async def start(self, upload: PendingUpload, workflow: str) -> list[Reply]:
@@ -138,6 +150,37 @@ class UploadDesk:
         )
         await self._forget(upload)
         return []  # the progress message, posted by the reporter, is the answer
+
+    async def sample(self, upload: PendingUpload, workflow: str) -> ButtonOutcome:
+        """Run the first rows as a sample batch, wait for it, and show their outputs with
+        [Run all] [Discard] for the same upload. The upload stays for the full run."""
+        self.access.check_use(workflow, upload.actor.user, upload.actor.chat, messages=self.m)
+        parsed = await self._check(upload, workflow)
+        if not parsed.ok or upload.id in self._trying:
+            return ButtonOutcome()  # its summary never offered Try, or a double tap
+        self._trying.add(upload.id)
+        try:
+            service = self.intake.service
+            batch = await self.intake.submit(
+                workflow, upload.actor.user, upload.path.read_bytes(), upload.filename,
+                parsed=parsed, sample=SAMPLE_ROWS,
+            )
+            settings = service.lanes[workflow].settings
+            try:  # each row may take its timeout per attempt; the press must end some time
+                async with asyncio.timeout(settings.timeout_s * settings.max_attempts + 30):
+                    await service.wait(batch.id)
+            except TimeoutError:
+                slow = self.m.sample_slow.format(id=batch.id, status=self.m.cmd("status"))
+                return ButtonOutcome(replies=(Reply(self.m.out(slow)),))
+            rows = await service.rows(batch.id)
+        finally:
+            self._trying.discard(upload.id)
+        text = self.m.sample_text(upload.filename, workflow, rows, len(parsed.rows))
+        keyboard = after_sample_buttons(upload.id, workflow, messages=self.m)
+        tried = self.m.trying.format(n=len(rows), filename=upload.filename, workflow=workflow, id=batch.id)
+        return ButtonOutcome(
+            edit=Reply(self.m.out(tried)), replies=(Reply(text, keyboard=tuple(tuple(r) for r in keyboard)),)
+        )
 
     async def schedule(self, upload: PendingUpload, workflow: str, when_text: str) -> list[Reply]:
         if self.scheduling is None:
@@ -172,6 +215,8 @@ class UploadDesk:
             case Action.RUN if workflow:
                 return ButtonOutcome(edit=Reply(self.m.starting_text(upload.filename, workflow)),
                                      replies=tuple(await self.start(upload, workflow)))
+            case Action.TRY if workflow:
+                return await self.sample(upload, workflow)
             case Action.SCHEDULE if workflow:
                 keyboard = schedule_choice_buttons(upload.id, workflow, messages=self.m)
                 return ButtonOutcome(edit=Reply(self.m.schedule_prompt_text(workflow),

@@ -36,6 +36,9 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     run.add_argument("--workflow", required=True, help="workflow name from the config")
     run.add_argument("--output", type=Path, help=".xlsx or .csv results file (default: <sheet>-results.xlsx)")
     run.add_argument("--concurrency", type=int, help="rows in flight at once for this run")
+    run.add_argument(
+        "--sample", type=int, metavar="N", help="run only the first N rows as a sample; show their outputs"
+    )
     run.set_defaults(handler=cmd_run)
 
     resume = sub.add_parser("resume", parents=[common], help="continue an interrupted or paused batch")
@@ -63,25 +66,34 @@ async def cmd_run(args: argparse.Namespace) -> int:
     need_concurrency(args.concurrency)
     if args.concurrency is not None:
         config = with_concurrency(config, args.workflow, args.concurrency)
-    output = check_output(args.output or args.sheet.with_name(f"{args.sheet.stem}-results.xlsx"))
+    if args.sample is not None and args.sample < 1:
+        raise InputError("--sample must be 1 or more")
+    suffix = "results" if args.sample is None else "sample-results"
+    output = check_output(args.output or args.sheet.with_name(f"{args.sheet.stem}-{suffix}.xlsx"))
     data = read_input(args.sheet)
     progress = TerminalProgress()
     runtime = await open_cli_runtime(config, progress)
     try:
         await fetch_form(runtime, args.workflow)
-        parsed = await _checked(runtime, args.workflow, data, args.sheet)
-        batch = await runtime.intake.submit(args.workflow, cli_owner(), data, args.sheet.name, parsed=parsed)
+        parsed = await checked_sheet(runtime, args.workflow, data, args.sheet)
+        batch = await runtime.intake.submit(
+            args.workflow, cli_owner(), data, args.sheet.name, parsed=parsed, sample=args.sample
+        )
         await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output))
         concurrency = config.workflows[args.workflow].settings.concurrency
         await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
-        print(f"Batch {batch.id}: {batch.total} rows on {args.workflow}", file=sys.stderr)
+        from bot.cli.costs import estimate_line
+
+        print(await estimate_line(runtime, args.workflow, batch.total), file=sys.stderr)
+        kind = "Sample batch" if batch.sample else "Batch"
+        print(f"{kind} {batch.id}: {batch.total} rows on {args.workflow}", file=sys.stderr)
         await runtime.service.start()
         return await drive(runtime, progress, batch, output)
     finally:
         await runtime.aclose()
 
 
-async def _checked(runtime: Runtime, workflow: str, data: bytes, sheet: Path) -> ParsedSheet:
+async def checked_sheet(runtime: Runtime, workflow: str, data: bytes, sheet: Path) -> ParsedSheet:
     """The checked sheet; with bad rows, a marked-up copy beside it and every problem listed."""
     from engine.sheets.template import annotated_copy
 

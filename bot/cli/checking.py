@@ -86,6 +86,13 @@ async def _check_app(name: str, workflow: WorkflowConfig) -> bool:
         return False
     finally:
         await client.aclose()
+    from engine.context import unknown_variables
+
+    problems = unknown_variables(workflow.settings.context, form)
+    for problem in problems:
+        print(f"  {name}: {problem}", file=sys.stderr)
+    if problems:
+        return False
     labels = ", ".join(f.label for f in form.fields) or "no inputs"
     print(f"  {name}: OK, {form.app_type.value} app; inputs: {labels}")
     return True

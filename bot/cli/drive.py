@@ -162,6 +162,10 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
             f"batch {batch.id} finished but its results file {output} could not be written "
             f"({exc.strerror or exc}); fix that and run: dify-batch resume {batch.id}"
         ) from exc
+    if final.sample:  # what a person tries a sample for: the outputs, right here
+        from bot.cli.sample import sample_lines
+
+        print("\n".join(sample_lines(await runtime.service.rows(batch.id))))
     print(str(output))
     return await print_summary(runtime, final)
 

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.cli import batches, checking, commands, control
+from bot.cli import batches, check, checking, commands, control
 from bot.cli import schedule as scheduling
 from bot.cli.report import Subcommands, report_error
 from engine.errors import AppError
@@ -30,6 +30,7 @@ REGISTRATIONS: tuple[Register, ...] = (
     commands.register,
     scheduling.register,
     checking.register,
+    check.register,
 )
 """One function per command module, each adding its subcommands; a new module adds its own."""
 

@@ -62,8 +62,14 @@ class DifyClient:
         max_connections: int = 8,
         connect_timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        workflow_id: str | None = None,
     ) -> None:
+        """``workflow_id`` pins a workflow app to one published version
+        (``POST /workflows/{workflow_id}/run``); without it Dify runs the latest."""
         self.base_url = base_url.rstrip("/")
+        self._run_path = _RUN_PATHS[app_type]
+        if workflow_id and app_type is AppType.WORKFLOW:
+            self._run_path = f"workflows/{quote(workflow_id, safe='')}/run"
         self.app_type = app_type
         self.response_mode = response_mode
         self.timeout_s = timeout_s
@@ -190,7 +196,7 @@ class DifyClient:
     async def _run_streaming(
         self, payload: JsonDict, trace_id: str, tracker: RunTracker, on_started: RunStarted | None
     ) -> None:
-        path = _RUN_PATHS[self.app_type]
+        path = self._run_path
         headers = {"X-Trace-Id": trace_id, "Accept": "text/event-stream"}
         async with self._http.stream("POST", path, json=payload, headers=headers) as response:
             if response.status_code >= 300:
@@ -213,7 +219,7 @@ class DifyClient:
     async def _run_blocking(
         self, payload: JsonDict, trace_id: str, tracker: RunTracker, on_started: RunStarted | None
     ) -> None:
-        path = _RUN_PATHS[self.app_type]
+        path = self._run_path
         response = await self._http.post(path, json=payload, headers={"X-Trace-Id": trace_id})
         if response.status_code >= 300:
             raise error_from_response(response.status_code, response.content, response.headers, self._redact)

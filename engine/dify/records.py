@@ -33,6 +33,7 @@ def run_from_detail(detail: Mapping[str, Any]) -> RunResult | None:
     error = detail.get("error")
     elapsed = detail.get("elapsed_time")
     tokens = detail.get("total_tokens")
+    version = detail.get("workflow_id")
     return RunResult(
         status=status,
         outputs=outputs if isinstance(outputs, dict) else {},
@@ -40,6 +41,7 @@ def run_from_detail(detail: Mapping[str, Any]) -> RunResult | None:
         run_id=run_id,
         elapsed_s=float(elapsed) if isinstance(elapsed, int | float) else 0.0,
         tokens=tokens if isinstance(tokens, int) else 0,
+        workflow_id=version if isinstance(version, str) and version else None,
     )
 
 

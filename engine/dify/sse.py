@@ -70,6 +70,7 @@ class RunTracker:
         "_redact",
         "run_id",
         "task_id",
+        "workflow_id",
     )
 
     def __init__(self, app_type: AppType, redact: Redactor) -> None:
@@ -77,6 +78,7 @@ class RunTracker:
         self._redact = redact
         self.run_id: str | None = None
         self.task_id: str | None = None
+        self.workflow_id: str | None = None
         self._answer: list[str] = []
         self._finished: JsonDict | None = None
         self._message_end: JsonDict | None = None
@@ -92,6 +94,8 @@ class RunTracker:
         if not was_started:
             self._learn_ids(event)
         kind = event.get("event")
+        if kind in ("workflow_started", "workflow_finished"):
+            self._learn_version(event.get("data"))
         if kind in ("message", "agent_message"):
             chunk = event.get("answer")
             if isinstance(chunk, str):
@@ -121,6 +125,11 @@ class RunTracker:
                     self.run_id = value
                     break
 
+    def _learn_version(self, data: Any) -> None:
+        version = data.get("workflow_id") if isinstance(data, dict) else None
+        if isinstance(version, str) and version:
+            self.workflow_id = version
+
     def feed_blocking(self, body: JsonDict) -> bool:
         """Take a blocking answer by replaying it as the events a stream would have sent."""
         if "answer" not in body:
@@ -145,6 +154,7 @@ class RunTracker:
                 task_id=self.task_id,
                 elapsed_s=elapsed_s,
                 tokens=_usage_tokens(self._message_end),
+                workflow_id=self.workflow_id,
             )
         return None
 
@@ -170,6 +180,7 @@ class RunTracker:
             task_id=self.task_id,
             elapsed_s=elapsed_s,
             tokens=tokens,
+            workflow_id=self.workflow_id,
         )
 
 

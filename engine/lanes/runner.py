@@ -250,6 +250,7 @@ class RowRunner:
             tokens=result.tokens if result is not None else 0,
             started_at=at.began,
             finished_at=now,
+            workflow_id=result.workflow_id if result is not None else None,
         )
 
     def _update(

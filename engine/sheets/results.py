@@ -45,6 +45,7 @@ def write_results(
     counts: dict[str, int] = {}
     tokens = 0
     elapsed: list[float] = []
+    versions: dict[str, None] = {}  # the app versions that produced these rows, first seen first
     for row in rows:
         cells = list(row.cells[:width]) + [None] * (width - len(row.cells))
         outputs = row.outputs or {}
@@ -63,14 +64,18 @@ def write_results(
         tokens += row.tokens
         if row.elapsed_s is not None:
             elapsed.append(row.elapsed_s)
-    _summary(wb.create_sheet("Summary"), batch, counts, tokens, elapsed)
+        if row.workflow_id:
+            versions[row.workflow_id] = None
+    _summary(wb.create_sheet("Summary"), batch, counts, tokens, elapsed, list(versions))
     if isinstance(target, pathlib.Path):
         wb.save(str(target))
     else:
         wb.save(target)
 
 
-def _summary(ws: Any, batch: Batch, counts: dict[str, int], tokens: int, elapsed: list[float]) -> None:
+def _summary(
+    ws: Any, batch: Batch, counts: dict[str, int], tokens: int, elapsed: list[float], versions: list[str]
+) -> None:
     wall = (
         (batch.finished_at - batch.started_at).total_seconds()
         if batch.finished_at and batch.started_at
@@ -78,6 +83,7 @@ def _summary(ws: Any, batch: Batch, counts: dict[str, int], tokens: int, elapsed
     )
     lines: list[tuple[str, Any]] = [
         ("workflow", batch.workflow),
+        ("app version (workflow_id)", ", ".join(versions) or None),
         ("batch", batch.id),
         ("owner", batch.owner),
         ("source file", batch.source_name),

@@ -22,6 +22,7 @@ from aiohttp import BodyPartReader, web
 
 from tests.fakes.dify_bodies import (
     RUN_ENDPOINTS,
+    WORKFLOW_ID,
     FakeRun,
     answer_text,
     blocking_answer,
@@ -73,6 +74,7 @@ class FakeDify:
         stream_idle_timeout_s: float = 300.0,
         api_key: str | None = None,
         record_requests: bool = True,
+        versions: Sequence[str] = (WORKFLOW_ID,),
     ) -> None:
         self.app_mode = app_mode
         self.form = list(form)
@@ -85,6 +87,8 @@ class FakeDify:
         self.stream_idle_timeout_s = stream_idle_timeout_s
         self.api_key = api_key or "app-" + secrets.token_urlsafe(18)[:24]
         self.record_requests = record_requests
+        self.versions = list(versions)
+        """The app's published workflow ids; ``/workflows/run`` runs the last one."""
         self.counters = Counters()
         self.requests: list[JsonDict] = []
         """Every run request: ``{"endpoint", "body", "headers"}``, header names in lower case."""
@@ -115,6 +119,7 @@ class FakeDify:
         app.router.add_get("/v1/info", self._info)
         for endpoint in RUN_ENDPOINTS:
             app.router.add_post(f"/v1/{endpoint}", self._run)
+        app.router.add_post("/v1/workflows/{workflow_id}/run", self._run_version)
         app.router.add_post("/v1/workflows/tasks/{task_id}/stop", self._stop)
         app.router.add_post("/v1/completion-messages/{task_id}/stop", self._stop)
         app.router.add_post("/v1/chat-messages/{task_id}/stop", self._stop)
@@ -180,8 +185,19 @@ class FakeDify:
 
     # -- runs ---------------------------------------------------------------------
 
-    async def _run(self, request: web.Request) -> web.StreamResponse:
-        endpoint = request.path.removeprefix("/v1/")
+    async def _run_version(self, request: web.Request) -> web.StreamResponse:
+        """``POST /workflows/{workflow_id}/run``: one published version (dify-api.md §11.1)."""
+        version = request.match_info["workflow_id"]
+        try:
+            uuid.UUID(version)
+        except ValueError:
+            return error(400, "bad_request", f"Invalid workflow_id format: '{version}'. ")
+        if version not in self.versions:
+            return error(404, "not_found", f"Workflow not found with id: {version}")
+        return await self._run(request, version)
+
+    async def _run(self, request: web.Request, version: str | None = None) -> web.StreamResponse:
+        endpoint = "workflows/run" if version else request.path.removeprefix("/v1/")
         try:
             body = await request.json()
         except ValueError:
@@ -195,7 +211,8 @@ class FakeDify:
         key = str(inputs.get(self.key_variable, query if self.key_variable == "query" else ""))
         if self.record_requests:
             headers = {name.lower(): value for name, value in request.headers.items()}
-            self.requests.append({"endpoint": endpoint, "body": body, "headers": headers})
+            path = request.path.removeprefix("/v1/")  # a pinned version's own path
+            self.requests.append({"endpoint": path, "body": body, "headers": headers})
         counters = self.counters
         bump(counters.users, user)
         if trace_id:
@@ -204,7 +221,7 @@ class FakeDify:
         if self.max_active_requests and counters.in_flight >= self.max_active_requests:
             counters.rejected_busy += 1
             return error(400, "invalid_param", too_many_requests_message(self.max_active_requests))
-        call = RunCall(endpoint, inputs, query, user, trace_id, mode, key, attempt)
+        call = RunCall(endpoint, inputs, query, user, trace_id, mode, key, attempt, version)
         counters.in_flight += 1
         counters.peak_in_flight = max(counters.peak_in_flight, counters.in_flight)
         try:
@@ -266,6 +283,7 @@ class FakeDify:
             conversation_id=str(uuid.uuid4()) if self.app_mode in ("chat", "advanced-chat") else "",
             log_id=new_log_id(),
             sequence=len(self.runs),
+            workflow_id=call.workflow_id or self.versions[-1],
         )
         self.runs[run.run_id] = run
         self._runs_by_task[run.task_id] = run

@@ -62,6 +62,8 @@ class FakeRun:
     sequence: int = 0
     done: asyncio.Event = field(default_factory=asyncio.Event)
     timer: asyncio.TimerHandle | None = None
+    workflow_id: str = WORKFLOW_ID
+    """The published version that ran it."""
 
     @property
     def tokens(self) -> int:
@@ -134,7 +136,7 @@ def answer_text(outputs: JsonDict, fallback: str) -> str:
 def run_data(run: FakeRun) -> JsonDict:
     return {
         "id": run.run_id,
-        "workflow_id": WORKFLOW_ID,
+        "workflow_id": run.workflow_id,
         "status": run.status,
         "outputs": run.outputs,
         "error": run.error,
@@ -177,7 +179,7 @@ def run_detail_body(run: FakeRun) -> JsonDict:
     running = run.detail_status == "running"
     return {
         "id": run.run_id,
-        "workflow_id": WORKFLOW_ID,
+        "workflow_id": run.workflow_id,
         "status": run.detail_status,
         "inputs": json.dumps(run.inputs, ensure_ascii=False),
         "outputs": {} if running else run.outputs,

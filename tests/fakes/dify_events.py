@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from tests.fakes.dify_bodies import WORKFLOW_ID, FakeRun
+from tests.fakes.dify_bodies import FakeRun
 from tests.fakes.dify_script import FaultKind, JsonDict
 
 _PING = b"event: ping\n\n"
@@ -55,7 +55,9 @@ def start_frames(mode: str, run: FakeRun) -> bytes:
         half = run.text[: len(run.text) // 2]
         return _frame({**_envelope(mode, run, "message"), "id": run.message_id, "answer": half})
     inputs = {**run.inputs, "sys.files": [], "sys.workflow_run_id": run.run_id}
-    started = {"id": run.run_id, "workflow_id": WORKFLOW_ID, "inputs": inputs, "created_at": run.created_at}
+    started = {
+        "id": run.run_id, "workflow_id": run.workflow_id, "inputs": inputs, "created_at": run.created_at
+    }
     frames = [
         _frame({**_envelope(mode, run, "workflow_started"), "data": {**started, "reason": "initial"}}),
         _node(mode, run, "node_started", "start", extras={}),
@@ -91,7 +93,7 @@ def finish_frames(mode: str, run: FakeRun) -> bytes:
         frames.append(_node(mode, run, "node_finished", "llm", outputs={}, status="failed", error=run.error))
     finished: JsonDict = {
         "id": run.run_id,
-        "workflow_id": WORKFLOW_ID,
+        "workflow_id": run.workflow_id,
         "status": run.status,
         "outputs": run.outputs if mode == "workflow" else {"answer": run.text, "files": []},
         "error": run.error,

@@ -56,6 +56,8 @@ class RunCall:
     key: str
     attempt: int
     """1 for the first request for this row key, 2 for the second, …"""
+    workflow_id: str | None = None
+    """The version asked for by ``POST /workflows/{workflow_id}/run``; None for the latest."""
 
 
 Script = Callable[[RunCall], Plan | None] | Mapping[str, Plan | Sequence[Plan]]

@@ -16,6 +16,7 @@ from engine.models import (
     BatchStatus,
     ChatRef,
     ChatUpload,
+    PastRow,
     Progress,
     Row,
     RowStatus,
@@ -148,6 +149,7 @@ class InMemoryStore:
                     attempts=0 if to is RowStatus.PENDING else row.attempts,
                     # an old overload clock would make the re-run give up at its first 429
                     overload_since=None if to is RowStatus.PENDING else row.overload_since,
+                    workflow_id=None if to is RowStatus.PENDING else row.workflow_id,
                 )
                 moved += 1
         return moved
@@ -166,6 +168,21 @@ class InMemoryStore:
             cancelled=counts[RowStatus.CANCELLED],
             tokens=sum(r.tokens for r in rows),
         )
+
+    async def past_rows(self, workflow: str, *, batches: int = 5, rows: int = 500) -> list[PastRow]:
+        unstarted = (BatchStatus.SCHEDULED, BatchStatus.PENDING)
+        recent = sorted(
+            (b for b in self.batches.values() if b.workflow == workflow and b.status not in unstarted),
+            key=lambda b: (b.created_at, b.id), reverse=True,
+        )[:batches]
+        finished = [
+            r for b in recent for r in self.batch_rows[b.id]
+            if r.status in (RowStatus.SUCCEEDED, RowStatus.FAILED)
+        ]
+        return [
+            PastRow(r.batch_id, r.status is RowStatus.SUCCEEDED, r.attempts, r.elapsed_s, r.tokens)
+            for r in finished[:rows]
+        ]
 
     async def add_event(self, batch_id: str, kind: str, detail: str = "") -> None:
         self.batch_events.append(BatchEvent(batch_id, kind, detail, datetime.now(UTC)))

@@ -30,6 +30,7 @@ async def test_batch_round_trips_every_field(store: Store) -> None:
         schedule_id="s1",
         fire_time=datetime(2026, 5, 2, 9, 0, tzinfo=SHANGHAI),
         blank_rows=4,
+        sample=True,
     )
     await store.create_batch(b, rows("b1"))
     got = await store.get_batch("b1")
@@ -153,6 +154,7 @@ async def test_update_rows_applies_a_group_across_batches(store: Store) -> None:
         "b1", 0, R.SUCCEEDED, attempts=1, run_id="run-1", task_id="task-1",
         outputs={"summary": "一切正常 ✓", "n": 3, "nested": {"ok": True, "l": [1.5, None]}},
         elapsed_s=1.25, tokens=120, started_at=T0, finished_at=T0 + timedelta(seconds=2),
+        workflow_id="a6fada68-0ae8-4f8a-8c8c-eccaa51b5d96",
     )
     retry = RowUpdate(
         "b1", 2, R.PENDING, attempts=2, not_before=T0 + minutes(1), error="HTTP 503",
@@ -168,6 +170,7 @@ async def test_update_rows_applies_a_group_across_batches(store: Store) -> None:
     assert (b1[0].elapsed_s, b1[0].tokens, b1[0].started_at, b1[0].finished_at) == (
         1.25, 120, T0, T0 + timedelta(seconds=2)
     )
+    assert b1[0].workflow_id == done.workflow_id
     assert b1[1] == rows("b1")[1]
     assert (b1[2].status, b1[2].attempts, b1[2].not_before, b1[2].error, b1[2].overload_since) == (
         R.PENDING, 2, T0 + minutes(1), "HTTP 503", T0
@@ -279,3 +282,35 @@ async def test_rows_round_trip_unicode_json_and_datetimes(store: Store) -> None:
     # 17:00 in Shanghai is 09:00 UTC: due at 09:00 UTC, not a second before
     assert await store.claim_rows("b1", limit=1, now=datetime(2026, 5, 1, 8, 59, 59, tzinfo=UTC)) == []
     assert len(await store.claim_rows("b1", limit=1, now=datetime(2026, 5, 1, 9, 0, tzinfo=UTC))) == 1
+
+
+async def test_past_rows_are_the_latest_finished_rows_of_the_workflows_latest_batches(store: Store) -> None:
+    def finish(batch_id: str, index: int, status: R, at: int) -> RowUpdate:
+        return RowUpdate(
+            batch_id, index, status, attempts=1 + index, elapsed_s=float(at), tokens=10 * at,
+            finished_at=T0 + minutes(at),
+        )
+
+    for i in range(4):  # old0 … old3, newest last
+        await store.create_batch(running_batch(f"old{i}", created_at=T0 + minutes(i)), rows(f"old{i}"))
+    other = running_batch("other", workflow="translate", created_at=T0 + minutes(9))
+    await store.create_batch(other, rows("other"))
+    await store.create_batch(batch("sched", status=B.SCHEDULED, created_at=T0 + minutes(9)), rows("sched"))
+    await store.update_rows([
+        finish("old0", 0, R.SUCCEEDED, 1),
+        finish("old2", 0, R.SUCCEEDED, 2),
+        finish("old3", 0, R.FAILED, 3),
+        finish("old3", 1, R.SUCCEEDED, 4),
+        RowUpdate("old3", 2, R.CANCELLED, attempts=0, finished_at=T0 + minutes(5)),
+        finish("other", 0, R.SUCCEEDED, 6),
+        finish("sched", 0, R.SUCCEEDED, 7),  # a scheduled batch never ran: not history
+    ])
+    past = await store.past_rows("summarize", batches=2)
+    # old3 and old2 are the two latest; cancelled and unfinished rows are left out; newest
+    # batch first, rows within a batch in any order
+    got = [(p.batch_id, p.succeeded, p.attempts, p.elapsed_s, p.tokens) for p in past]
+    assert sorted(got[:2]) == [("old3", False, 1, 3.0, 30), ("old3", True, 2, 4.0, 40)]
+    assert got[2:] == [("old2", True, 1, 2.0, 20)]
+    assert [p.batch_id for p in await store.past_rows("summarize", rows=2)] == ["old3", "old3"]
+    assert len(await store.past_rows("summarize")) == 4
+    assert await store.past_rows("nothing") == []

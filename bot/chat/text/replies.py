@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -15,7 +16,8 @@ from engine.errors import (
     SheetError,
     WorkflowError,
 )
-from engine.models import Batch, ParsedSheet, Progress, Schedule
+from engine.estimate import Estimate, rough_count, rough_duration
+from engine.models import Batch, ParsedSheet, Progress, Row, RowStatus, Schedule
 
 
 class ReplyMessages(MessageBasics):
@@ -64,9 +66,11 @@ class ReplyMessages(MessageBasics):
     # -- uploads ------------------------------------------------------------------------
 
     def check_summary(
-        self, filename: str, workflow_names: Sequence[str], parsed: ParsedSheet, *, max_listed: int = 10
+        self, filename: str, workflow_names: Sequence[str], parsed: ParsedSheet, *, max_listed: int = 10,
+        estimate: str | None = None,
     ) -> str:
-        """What an upload without a command gets: ready rows, or the first problems."""
+        """What an upload without a command gets: ready rows (and ``estimate``, a line from
+        `estimate_text`), or the first problems."""
         lines = [self.check_file.format(filename=filename, sheet=parsed.sheet_name)]
         if not parsed.ok:
             problems = [self.problem_text(p.row, p.column, p.message) for p in parsed.problems]
@@ -80,11 +84,39 @@ class ReplyMessages(MessageBasics):
         else:
             names = ", ".join(workflow_names)
             lines.append(self.check_ok_many.format(rows=len(parsed.rows), workflows=names))
+        if estimate and parsed.ok and parsed.rows:
+            lines.append(estimate)
         if parsed.blank_rows:
             lines.append(self.check_blank.format(n=parsed.blank_rows))
         if parsed.extra_columns:
             shown = self.listing(list(parsed.extra_columns), max_listed)
             lines.append(self.check_extra.format(columns=", ".join(shown)))
+        return self.out("\n".join(lines))
+
+    def estimate_text(self, est: Estimate, workflow: str) -> str:
+        """One line: what the batch should cost, or that there is nothing yet to tell from."""
+        if not est.known or est.duration_s is None:
+            return self.check_estimate_none.format(rows=f"{est.rows:,}", workflow=workflow)
+        amount, unit = rough_duration(est.duration_s)
+        basis = self.check_estimate_basis["one" if est.batches == 1 else "many"].format(n=est.batches)
+        return self.check_estimate.format(
+            rows=f"{est.rows:,}", duration=self.estimate_units[unit].format(n=amount),
+            in_flight=est.in_flight, tokens=rough_count(est.tokens or 0), basis=basis,
+        )
+
+    def sample_text(
+        self, filename: str, workflow: str, rows: Sequence[Row], total: int, *, max_chars: int = 300
+    ) -> str:
+        """A sample's rows, each on a line with its outputs (or error) shortened, then the question."""
+        lines = [self.sample_head.format(n=len(rows), filename=filename, workflow=workflow)]
+        for row in rows:
+            if row.status is RowStatus.SUCCEEDED:
+                shown = " · ".join(f"{k}: {_one_line(v)}" for k, v in (row.outputs or {}).items())
+                lines.append(self.sample_ok.format(row=row.sheet_row, outputs=_cut(scrub(shown), max_chars)))
+            else:
+                error = _cut(scrub(_one_line(row.error or "")), max_chars)
+                lines.append(self.sample_bad.format(row=row.sheet_row, status=row.status.value, error=error))
+        lines.append(self.sample_tail.format(total=f"{total:,}"))
         return self.out("\n".join(lines))
 
     def problem_text(self, row: int, column: str, message: str) -> str:
@@ -170,3 +202,12 @@ class ReplyMessages(MessageBasics):
 
     def not_yours_text(self, batch_id: str) -> str:
         return self.not_yours.format(id=batch_id)
+
+
+def _one_line(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return " ".join(text.split())
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

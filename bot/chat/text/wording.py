@@ -113,6 +113,12 @@ class EnglishWording:
     check_extra = "Extra columns, carried through unchanged: {columns}"
     check_bad = "✗ {n} problems; nothing runs until they are fixed:"
     check_bad_tail = "The attached copy marks every bad cell."
+    check_estimate = "≈ {rows} rows · ~{duration} at {in_flight} in flight · ~{tokens} tokens ({basis})"
+    check_estimate_basis: ClassVar[dict[str, str]] = {
+        "one": "from 1 earlier batch", "many": "from {n} earlier batches",
+    }
+    check_estimate_none = "≈ {rows} rows · no earlier batches of {workflow} to estimate time and tokens from"
+    estimate_units: ClassVar[dict[str, str]] = {"s": "{n:g} s", "min": "{n:g} min", "h": "{n:g} h"}
     problem_at = "row {row}, column {column!r}: {message}"
     problem_row = "row {row}: {message}"
     problem_col = "column {column!r}: {message}"
@@ -157,6 +163,12 @@ class EnglishWording:
     stranger = "You may not use this bot; ask an admin to add you."
     not_your_upload = "Only the person who sent the file can use these buttons."
     starting = "Starting {workflow} on {filename}…"
+    trying = "🧪 Tried the first {n} rows of {filename} on {workflow} (sample batch {id})."
+    sample_head = "🧪 The first {n} rows of {filename} on {workflow}:"
+    sample_ok = "row {row} ✓ {outputs}"
+    sample_bad = "row {row} ✗ {status}: {error}"
+    sample_tail = "Run all {total} rows, or discard the file?"
+    sample_slow = "The sample (batch {id}) is still running; {status} {id} shows how far it got."
     missed = (
         "The run of {workflow} on {filename} due {due} was skipped: the bot was offline "
         "past the grace period."
@@ -167,6 +179,8 @@ class EnglishWording:
         "run": "▶️ Run",
         "schedule": "🕒 Schedule…",
         "discard": "🗑 Discard",
+        "try": "🧪 Try 3 rows",
+        "run_all": "▶️ Run all",
         "pause": "⏸ Pause",
         "resume": "▶️ Resume",
         "cancel": "⏹ Cancel",

@@ -26,7 +26,7 @@ from engine.models import Batch, BatchStatus
 
 LONGEST_TARGET = "Z" * MAX_TARGET_CHARS
 LONG_NAME = "长长的工作流名称" * 4  # 96 UTF-8 bytes
-WORKFLOW_NEEDED = {Action.RUN, Action.SCHEDULE, Action.SCHEDULE_AT, Action.PICK}
+WORKFLOW_NEEDED = {Action.RUN, Action.SCHEDULE, Action.SCHEDULE_AT, Action.PICK, Action.TRY}
 
 
 def _batch(status: BatchStatus) -> Batch:

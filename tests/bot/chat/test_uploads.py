@@ -4,7 +4,7 @@ caption means, and what the check summary offers."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,18 @@ from bot.chat.text.renderer import messages_for
 from bot.chat.uploads import UploadDesk
 from bot.intake import Intake
 from engine.errors import CommandError
-from engine.models import ChatRef, FieldType, FormField, InputForm, SheetLimits
+from engine.models import (
+    Batch,
+    BatchStatus,
+    ChatRef,
+    FieldType,
+    FormField,
+    InputForm,
+    Row,
+    RowStatus,
+    RowUpdate,
+    SheetLimits,
+)
 from engine.service import BatchService
 from tests.fakes.memory_store import InMemoryStore
 from tests.fakes.scripted_workflow import RecordingNotifier, ScriptedWorkflow, fast_settings
@@ -108,3 +119,19 @@ async def test_a_pressed_run_button_runs_once(desk: UploadDesk) -> None:
     again = await desk.press(ALICE, press)
     assert first.toast == "" and again.toast.startswith("That upload is gone")
     assert len(await desk.intake.service.list("telegram:1")) == 1
+
+
+async def test_the_check_summary_carries_the_estimate(desk: UploadDesk) -> None:
+    (first,) = await desk.receive(ALICE, WHERE, GOOD, "list.xlsx", None, "10")
+    assert "≈ 2 rows · no earlier batches of wf to estimate time and tokens from" in first.text
+    # an earlier batch of wf: 4 rows of 3 s and 120 tokens each
+    store = desk.store
+    earlier = Batch("e1", "wf", "telegram:1", BatchStatus.COMPLETED, 4, datetime.now(UTC))
+    await store.create_batch(earlier, [Row("e1", i, i + 2, ("x",), {"text": "x"}) for i in range(4)])
+    await store.update_rows(
+        [RowUpdate("e1", i, RowStatus.SUCCEEDED, 1, elapsed_s=3.0, tokens=120) for i in range(4)]
+    )
+    big = sheet_bytes(["Text"], [[f"r{i}"] for i in range(1240)])
+    (second,) = await desk.receive(ALICE, WHERE, big, "big.xlsx", None, "11")
+    # 1,240 rows in waves of 4 at 3 s: 930 s; 1,240 × 120 tokens
+    assert "≈ 1,240 rows · ~16 min at 4 in flight · ~149k tokens (from 1 earlier batch)" in second.text

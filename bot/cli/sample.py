@@ -1,0 +1,49 @@
+"""A sample run's rows as the terminal shows them: each row's outputs on one line, cut to fit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import unicodedata
+from collections.abc import Sequence
+
+from engine.models import Row, RowStatus
+
+
+def sample_lines(rows: Sequence[Row], *, width: int | None = None) -> list[str]:
+    """``row 2  ✓  summary: The cup keeps … · length: 42``: a line per row, none wider than the terminal."""
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    lines = []
+    for row in rows:
+        if row.status is RowStatus.SUCCEEDED:
+            mark, text = "✓", " · ".join(f"{k}: {_flat(v)}" for k, v in (row.outputs or {}).items())
+        else:
+            mark, text = "✗", f"{row.status.value}: {_flat(row.error or '')}"
+        lines.append(_fit(f"row {row.sheet_row}  {mark}  {text or '(no outputs)'}", width))
+    return lines
+
+
+def _flat(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return " ".join(text.split())  # one line: newlines and runs of spaces become one space
+
+
+def _fit(line: str, width: int) -> str:
+    """Cut to ``width`` terminal columns; CJK characters take two."""
+    used = 0
+    for i, char in enumerate(line):
+        used += _columns(char)
+        if used > width:
+            kept = line[:i]
+            while kept and _display(kept) > width - 1:
+                kept = kept[:-1]
+            return kept + "…"
+    return line
+
+
+def _columns(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _display(text: str) -> int:
+    return sum(_columns(c) for c in text)
