@@ -84,9 +84,9 @@ async def cmd_run(args: argparse.Namespace) -> int:
         await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
         from bot.cli.costs import estimate_line
 
-        print(await estimate_line(runtime, args.workflow, batch.total), file=sys.stderr)
         kind = "Sample batch" if batch.sample else "Batch"
         print(f"{kind} {batch.id}: {batch.total} rows on {args.workflow}", file=sys.stderr)
+        print(await estimate_line(runtime, args.workflow, batch.total), file=sys.stderr)
         await runtime.service.start()
         return await drive(runtime, progress, batch, output)
     finally:

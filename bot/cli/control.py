@@ -82,6 +82,7 @@ async def _from_store(config: Config, batch_id: str | None) -> list[BatchLine]:
                 source_name=b.source_name, created_at=b.created_at, total=b.total, pending=p.pending,
                 running=p.running, succeeded=p.succeeded, failed=p.failed, cancelled=p.cancelled,
                 tokens=p.tokens, started_at=b.started_at, finished_at=b.finished_at, error=b.error,
+                sample=b.sample,
             )
             for e in await runtime.store.events(b.id):
                 if e.kind in (OUTPUT_EVENT, OWED_EVENT, WRITTEN_EVENT):
@@ -100,7 +101,8 @@ def _table(lines: list[BatchLine], style: Style) -> str:
     rows = [
         (
             b.id, b.status, f"{b.done}/{b.total}", str(b.succeeded), str(b.failed), b.workflow,
-            b.source_name, b.owner, b.created_at.strftime("%Y-%m-%d %H:%M"),
+            b.source_name, b.owner,
+            b.created_at.strftime("%Y-%m-%d %H:%M") + ("  (sample)" if b.sample else ""),
         )
         for b in lines
     ]

@@ -39,6 +39,7 @@ class BatchLine:
     error: str | None = None
     results: str | None = None
     results_owed: bool = False
+    sample: bool = False
 
     @property
     def done(self) -> int:
@@ -74,26 +75,24 @@ def read_sqlite(path: Path, batch_id: str | None = None, limit: int = 20) -> lis
         conn.close()
 
 
-_BATCH_COLUMNS = (
-    "id, status, workflow, owner, source_name, created_at, total, started_at, finished_at, error"
-)
-
-
 def _read(conn: sqlite3.Connection, batch_id: str | None, limit: int) -> list[BatchLine]:
+    # SELECT * and names, not a column list: a database from an older release (not yet
+    # migrated, since this look never writes) may lack the newer columns
+    conn.row_factory = sqlite3.Row
     if batch_id is None:
-        found = conn.execute(
-            f"SELECT {_BATCH_COLUMNS} FROM batch ORDER BY created_at DESC LIMIT ?", (limit,)
-        ).fetchall()
+        found = conn.execute("SELECT * FROM batch ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
     else:
-        found = conn.execute(f"SELECT {_BATCH_COLUMNS} FROM batch WHERE id = ?", (batch_id,)).fetchall()
+        found = conn.execute("SELECT * FROM batch WHERE id = ?", (batch_id,)).fetchall()
     lines = [
         BatchLine(
-            id=r[0], status=r[1], workflow=r[2], owner=r[3], source_name=r[4] or "",
-            created_at=_when(r[5]) or datetime.now(UTC), total=r[6], started_at=_when(r[7]),
-            finished_at=_when(r[8]), error=r[9],
+            id=r["id"], status=r["status"], workflow=r["workflow"], owner=r["owner"],
+            source_name=r["source_name"] or "", created_at=_when(r["created_at"]) or datetime.now(UTC),
+            total=r["total"], started_at=_when(r["started_at"]), finished_at=_when(r["finished_at"]),
+            error=r["error"], sample="sample" in r.keys() and bool(r["sample"]),  # noqa: SIM118 (Row: in looks at values)
         )
         for r in found
     ]
+    conn.row_factory = None
     for line in lines:
         for kind, n, tokens in conn.execute(
             'SELECT status, count(*), coalesce(sum(tokens), 0) FROM "row" WHERE batch_id = ? GROUP BY status',

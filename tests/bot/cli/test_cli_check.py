@@ -36,7 +36,7 @@ async def test_check_a_bad_sheet_says_what_run_says_and_marks_the_cells(cli: Cli
     assert refusal and all(line in err.splitlines() for line in refusal)
     assert "row 3" in err and "256" in err
     marked = cli.workdir / "in-problems.xlsx"
-    assert f"Bad cells are marked in {marked}" in err
+    assert f"The bad cells are marked in {marked}" in err
     book = load_workbook(marked)
     assert book["Problems"].cell(2, 2).value == 3
     assert book.worksheets[0].cell(3, 1).comment is not None
