@@ -14,6 +14,7 @@ from engine.models import Batch, ChatRef, InputForm, ParsedSheet, SheetLimits
 from engine.ports import Store, WorkflowClient
 from engine.service import BatchService
 from engine.sheets.reading import read_sheet
+from engine.sheets.sentences import problem_line, sheet_phrase
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 
@@ -80,11 +81,11 @@ class Intake:
         sheet = parsed if parsed is not None else await self.check(workflow, data, filename)
         if not sheet.ok:
             raise SheetError(
-                f"{len(sheet.problems)} problem(s) in {filename}; nothing was started.",
-                [f"row {p.row}, column {p.column!r}: {p.message}" for p in sheet.problems],
+                sheet_phrase("rows_bad", n=len(sheet.problems), filename=filename),
+                [problem_line(p) for p in sheet.problems],
             )
         if not sheet.rows:
-            raise SheetError(f"{filename} has no data rows; nothing was started.")
+            raise SheetError(sheet_phrase("no_rows", filename=filename))
         path = self.keep(data, filename)
         return await self.service.submit(
             workflow=workflow,

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeAlias
 
+from engine.phrases import Phrase
+
 JsonDict: TypeAlias = dict[str, Any]
 
 
@@ -297,6 +299,8 @@ class SheetProblem:
     row: int
     column: str
     message: str
+    """In English; ``phrase`` keeps its code so a front end can say it in the reader's language."""
+    phrase: Phrase | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from engine.notices import Notices
 from engine.ports import Notifier, Store, WorkflowClient
 from engine.recovery import recover_batches
 from engine.settings import WorkflowSettings
+from engine.sheets.sentences import problem_line, sheet_phrase
 from engine.states import check_batch
 from engine.upkeep import Upkeep, checked_lease
 
@@ -138,8 +139,8 @@ class BatchService:
         if lane is None:
             raise NotFound(f"there is no workflow named {workflow!r}")
         if not sheet.ok:
-            problems = [f"row {p.row}, {p.column}: {p.message}" for p in sheet.problems]
-            raise SheetError("the sheet does not match the app's form", problems)
+            problems = [problem_line(p) for p in sheet.problems]
+            raise SheetError(sheet_phrase("form_mismatch"), problems)
         now = self._clock()
         batch = Batch(
             id=await self._free_id(), workflow=workflow, owner=owner,
