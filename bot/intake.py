@@ -72,11 +72,13 @@ class Intake:
         schedule_id: str | None = None,
         fire_time: datetime | None = None,
         chat: ChatRef | None = None,
+        locale: str = "en",
     ) -> Batch:
         """Check (unless already checked), keep and submit. Rows with problems refuse all.
 
         With ``chat`` the batch is bound to it before it starts, so its very first
-        progress report already knows where to go.
+        progress report already knows where to go. ``locale`` is the language of the person
+        who starts it; the batch keeps it for its messages and files.
         """
         sheet = parsed if parsed is not None else await self.check(workflow, data, filename)
         if not sheet.ok:
@@ -96,4 +98,5 @@ class Intake:
             schedule_id=schedule_id,
             fire_time=fire_time,
             chat=chat,
+            locale=locale,
         )

@@ -38,6 +38,7 @@ class ScheduledStarter:
         return await self.intake.submit(
             schedule.workflow, schedule.owner, data, schedule.source_name,
             schedule_id=schedule.id, fire_time=fire_time, chat=schedule.chat,
+            locale=schedule.locale,
         )
 
 
@@ -74,11 +75,11 @@ class SchedulingBridge:
 
     async def add(
         self, owner: str, workflow: str, when_text: str, source_name: str, source_path: str,
-        chat: ChatRef | None,
+        chat: ChatRef | None, locale: str = "en",
     ) -> tuple[Schedule, datetime | None]:
         when = parse_when(when_text, now=datetime.now(UTC), tz=self.tz)
         schedule = await self.service.add(
-            owner, workflow, when, when_text, source_name, source_path, chat
+            owner, workflow, when, when_text, source_name, source_path, chat, locale=locale
         )
         return schedule, self.next_fire(schedule)
 

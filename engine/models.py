@@ -143,6 +143,8 @@ class Batch:
     schedule_id: str | None = None
     fire_time: datetime | None = None
     blank_rows: int = 0
+    locale: str = "en"
+    """The language of the person who started it: its messages and files use it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +272,8 @@ class Schedule:
     chat: ChatRef | None = None
     active: bool = True
     last_fire_time: datetime | None = None
+    locale: str = "en"
+    """The language of the person who made it, passed on to the batches it starts."""
 
 
 @dataclass(frozen=True, slots=True)

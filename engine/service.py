@@ -129,6 +129,7 @@ class BatchService:
         fire_time: datetime | None = None,
         start: bool = True,
         chat: ChatRef | None = None,
+        locale: str = "en",
     ) -> Batch:
         """Create a batch from a checked sheet; raises `AlreadyExists` for a duplicate firing.
 
@@ -147,7 +148,7 @@ class BatchService:
             status=B.RUNNING if start else B.PENDING, total=len(sheet.rows), created_at=now,
             columns=sheet.columns, source_name=source_name, source_path=source_path,
             started_at=now if start else None, schedule_id=schedule_id, fire_time=fire_time,
-            blank_rows=sheet.blank_rows,
+            blank_rows=sheet.blank_rows, locale=locale,
         )
         rows = [
             Row(batch.id, i, r.sheet_row, r.cells, r.inputs, query=r.query) for i, r in enumerate(sheet.rows)

@@ -95,6 +95,7 @@ class ScheduleService:
         source_name: str,
         source_path: str,
         chat: ChatRef | None = None,
+        locale: str = "en",
     ) -> Schedule:
         """Store a new schedule (short id) and, when started, arm its trigger."""
         now = self._clock()
@@ -115,6 +116,7 @@ class ScheduleService:
                 run_at=when.run_at,
                 cron=when.cron,
                 chat=chat,
+                locale=locale,
             )
             try:
                 await self._store.add_schedule(schedule)

@@ -38,6 +38,7 @@ def batch_to_record(b: Batch) -> dict[str, Any]:
         "schedule_id": b.schedule_id,
         "fire_time": b.fire_time,
         "blank_rows": b.blank_rows,
+        "locale": b.locale,
     }
 
 
@@ -58,6 +59,7 @@ def batch_from_record(r: Record) -> Batch:
         schedule_id=r["schedule_id"],
         fire_time=r["fire_time"],
         blank_rows=r["blank_rows"],
+        locale=r["locale"],
     )
 
 
@@ -181,6 +183,7 @@ def schedule_to_record(s: Schedule) -> dict[str, Any]:
         "chat": None if s.chat is None else chat_to_record(s.chat),
         "active": s.active,
         "last_fire_time": s.last_fire_time,
+        "locale": s.locale,
     }
 
 
@@ -200,6 +203,7 @@ def schedule_from_record(r: Record) -> Schedule:
         chat=None if r["chat"] is None else chat_from_record(r["chat"]),
         active=r["active"],
         last_fire_time=r["last_fire_time"],
+        locale=r["locale"],
     )
 
 

@@ -42,6 +42,7 @@ class BatchTable(SQLModel, table=True):
     schedule_id: str | None = None
     fire_time: datetime | None = _when()
     blank_rows: int = 0
+    locale: str = Field(default="en", sa_column_kwargs={"server_default": "en"})
 
 
 class RowTable(SQLModel, table=True):
@@ -110,6 +111,7 @@ class ScheduleTable(SQLModel, table=True):
     chat: dict[str, Any] | None = _json()
     active: bool = True
     last_fire_time: datetime | None = _when()
+    locale: str = Field(default="en", sa_column_kwargs={"server_default": "en"})
 
 
 class ChatBindingTable(SQLModel, table=True):
