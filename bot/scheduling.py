@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import Runtime
 from bot.chat.surface import ChatSurface
-from bot.chat.text.renderer import Messages
+from bot.chat.text.renderer import MessageBook
 from bot.intake import Intake
 from engine.errors import NotFound
 from engine.models import Batch, ChatRef, Schedule
@@ -48,7 +48,7 @@ class MissedNotice:
     def __init__(
         self,
         surfaces: Mapping[str, ChatSurface],
-        messages: Mapping[str, Messages],
+        messages: Mapping[str, MessageBook],
         next_fire: Callable[[Schedule], datetime | None],
     ) -> None:
         self.surfaces = surfaces
@@ -61,7 +61,7 @@ class MissedNotice:
         log.warning("schedule %s: firing due %s was skipped", schedule.id, fire_time.isoformat())
         if chat is None or surface is None:
             return
-        m = self.messages[chat.platform]
+        m = self.messages[chat.platform].for_locale(schedule.locale)
         text = m.missed_firing_text(schedule, fire_time, self.next_fire(schedule))
         await surface.post(_fresh(chat), text)
 
@@ -101,7 +101,7 @@ def _fresh(chat: ChatRef) -> ChatRef:
 def schedule_service(
     runtime: Runtime,
     surfaces: Mapping[str, ChatSurface] | None = None,
-    messages: Mapping[str, Messages] | None = None,
+    messages: Mapping[str, MessageBook] | None = None,
 ) -> tuple[ScheduleService, SchedulingBridge]:
     """The scheduler over the runtime's store and intake, and its port for commands."""
     daemon = runtime.config.daemon

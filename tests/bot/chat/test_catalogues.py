@@ -55,8 +55,9 @@ def _compare(name: str, english: Any, mine: Any) -> list[str]:
             return [f"{name}: {len(mine)} entries instead of {len(english)}"]
         problems = []
         for i, ((usage, what), (my_usage, my_what)) in enumerate(zip(english, mine, strict=True)):
-            if usage.split()[0] != my_usage.split()[0]:
-                problems.append(f"{name}[{i}]: command {my_usage.split()[0]!r} instead of {usage.split()[0]!r}")
+            command, mine_command = usage.split()[0], my_usage.split()[0]
+            if command != mine_command:
+                problems.append(f"{name}[{i}]: command {mine_command!r} instead of {command!r}")
             problems += _compare(f"{name}[{i}]", what, my_what)
         return problems
     return []
@@ -99,7 +100,8 @@ def test_both_languages_are_found_without_being_listed_anywhere() -> None:
         ("zh", "zh-CN"), ("zh-hans", "zh-CN"), ("zh-CN", "zh-CN"), ("zh-cn", "zh-CN"),
         ("zh-Hant", "zh-CN"), ("zh-TW", "zh-CN"), ("zh_CN.UTF-8", "zh-CN"), ("zh_CN.GB18030", "zh-CN"),
         ("en", "en"), ("en-US", "en"), ("en_GB.UTF-8", "en"),
-        ("fr", None), ("pt-br", None), ("C", None), ("C.UTF-8", None), ("POSIX", None), ("", None), (None, None),
+        ("fr", None), ("pt-br", None), ("C", None), ("C.UTF-8", None), ("POSIX", None),
+        ("", None), (None, None),
     ],
 )
 def test_language_tags_as_platforms_spell_them(tag: str | None, locale: str | None) -> None:
