@@ -8,6 +8,7 @@ from datetime import UTC
 from pathlib import Path
 
 from bot.app import Runtime, dify_client, open_runtime, with_concurrency
+from bot.chat.text.catalogues import wording_for
 from bot.cli.drive import (
     EXIT_USAGE,
     cli_config,
@@ -17,7 +18,7 @@ from bot.cli.drive import (
     recorded_output,
     submit_and_drive,
 )
-from bot.cli.terminal import TerminalProgress
+from bot.cli.terminal import TerminalProgress, cli_wording
 from bot.config import WorkflowConfig
 from engine.errors import InputError, WorkflowError
 from engine.models import Batch, BatchStatus
@@ -97,7 +98,7 @@ async def cmd_template(args: argparse.Namespace) -> int:
     finally:
         await runtime.aclose()
     output = args.output or Path(f"{args.workflow}-template.xlsx")
-    output.write_bytes(template_workbook(args.workflow, form))
+    output.write_bytes(template_workbook(args.workflow, form, labels=cli_wording().template_labels))
     print(str(output))
     return 0
 
@@ -148,7 +149,8 @@ async def cmd_result(args: argparse.Namespace) -> int:
     try:
         batch = await runtime.service.get(args.batch_id)
         output = args.output or Path(f"{Path(batch.source_name).stem or batch.id}-results-{batch.id}.xlsx")
-        write_results(output, batch, await runtime.service.rows(batch.id))
+        rows = await runtime.service.rows(batch.id)
+        write_results(output, batch, rows, labels=wording_for(batch.locale).summary_labels)
     finally:
         await runtime.aclose()
     print(str(output))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.app import Runtime
+from bot.chat.text.catalogues import wording_for
 from bot.cli.terminal import TerminalProgress, format_duration
 from bot.config import Config
 from bot.config_loader import default_config_path, load_config
@@ -57,7 +58,9 @@ async def submit_and_drive(
     output: Path,
 ) -> int:
     """Check the sheet, start the batch, and see it through to the results file."""
-    batch = await runtime.intake.submit(workflow, cli_owner(), data, sheet.name)
+    batch = await runtime.intake.submit(
+        workflow, cli_owner(), data, sheet.name, locale=progress.words.locale
+    )
     await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output.resolve()))
     print(f"Batch {batch.id}: {batch.total} rows on {workflow}", file=sys.stderr)
     await runtime.service.start()
@@ -79,7 +82,7 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
         return 130
     rows = await service.rows(batch.id)
     output.parent.mkdir(parents=True, exist_ok=True)
-    write_results(output, final, rows)
+    write_results(output, final, rows, labels=wording_for(final.locale).summary_labels)
     counts = await service.progress(batch.id)
     took = ""
     if final.started_at and final.finished_at:

@@ -14,7 +14,8 @@ from pathlib import Path
 from bot.cli import commands as cli_commands
 from bot.cli import schedule as cli_schedule
 from bot.cli.drive import EXIT_USAGE
-from engine.errors import AppError
+from engine.errors import AppError, SheetError
+from engine.phrases import say
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(cli_commands, name, None) or getattr(cli_schedule, name)
     try:
         code: int = asyncio.run(handler(args))
+    except SheetError as exc:
+        print(sheet_error_text(exc), file=sys.stderr)
+        return EXIT_USAGE
     except AppError as exc:
         print(f"dify-batch: {exc}", file=sys.stderr)
         for problem in getattr(exc, "problems", ())[:20]:
@@ -106,3 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return code
+
+
+def sheet_error_text(exc: SheetError, *, max_listed: int = 20) -> str:
+    """A broken sheet explained in the terminal's language, with its first problems."""
+    from bot.cli.terminal import cli_wording
+
+    words = cli_wording()
+    lines = [words.cli_error.format(message=say(exc.phrase, words.sheet))]
+    lines += [words.cli_problem.format(problem=say(p, words.sheet)) for p in exc.problem_phrases[:max_listed]]
+    return "\n".join(lines)
