@@ -72,3 +72,14 @@ async def test_a_chinese_run_reports_progress_and_writes_a_chinese_summary(cli: 
     assert summary["任务状态"] == "已完成"
     assert summary["总行数"] == 5
     assert summary["成功行数"] == 5
+
+
+async def test_check_config_refuses_an_unknown_locale_and_names_the_known_ones(cli: Cli) -> None:
+    text = cli.config.read_text(encoding="utf-8")
+    cli.config.write_text(text.replace("[daemon]\n", '[daemon]\nlocale = "fr"\n'), encoding="utf-8")
+    code, _, err = await cli.run("check-config", str(cli.config))
+    assert code == 2
+    assert "daemon.locale: unknown locale 'fr'; known: auto, en, zh-CN" in err
+    cli.config.write_text(text.replace("[daemon]\n", '[daemon]\nlocale = "zh"\n'), encoding="utf-8")
+    code, out, err = await cli.run("check-config", str(cli.config))
+    assert code == 0, err
