@@ -43,7 +43,7 @@ def write_results(
         output_keys = list(dict.fromkeys(k for r in rows for k in (r.outputs or {})))
     outs = output_columns(batch.columns, output_keys)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Results")
+    ws = wb.create_sheet(labels["results_sheet"])
     width = len(batch.columns)
     ws.append([write_only_cell(ws, c) for c in (*batch.columns, *(h for _, h in outs), *META_COLUMNS)])
     counts: dict[str, int] = {}

@@ -141,6 +141,7 @@ TEMPLATE_LABELS: dict[str, str] = {
 """The template workbook's About sheet and the annotated copy's Problems sheet."""
 
 SUMMARY_LABELS: dict[str, str] = {
+    "results_sheet": "Results",
     "sheet": "Summary",
     "workflow": "workflow",
     "batch": "batch",

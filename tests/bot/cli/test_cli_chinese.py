@@ -83,3 +83,4 @@ async def test_check_config_refuses_an_unknown_locale_and_names_the_known_ones(c
     cli.config.write_text(text.replace("[daemon]\n", '[daemon]\nlocale = "zh"\n'), encoding="utf-8")
     code, out, err = await cli.run("check-config", str(cli.config))
     assert code == 0, err
+    assert "OK" in out

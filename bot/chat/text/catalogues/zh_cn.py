@@ -298,6 +298,7 @@ class ChineseWording(EnglishWording):
         "problems_head_problem": "问题",
     }
     summary_labels: ClassVar[dict[str, str]] = {
+        "results_sheet": "结果",
         "sheet": "汇总",
         "workflow": "工作流",
         "batch": "任务",
