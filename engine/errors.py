@@ -49,7 +49,11 @@ class CommandError(InputError):
 
 
 class WhenError(InputError):
-    """A schedule time that cannot be understood or is already past."""
+    """A schedule time that cannot be understood or is already past (``phrase``: its code)."""
+
+    def __init__(self, message: str | Phrase) -> None:
+        super().__init__(str(message))
+        self.phrase = message
 
 
 class StateError(AppError):
@@ -62,6 +66,10 @@ class NotFound(StateError):
 
 class InvalidTransition(StateError):
     """A state change the state machine forbids (e.g. resuming a finished batch)."""
+
+    def __init__(self, message: str | Phrase) -> None:
+        super().__init__(str(message))
+        self.phrase = message
 
 
 class AlreadyExists(StateError):

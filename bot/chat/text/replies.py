@@ -13,6 +13,7 @@ from engine.errors import (
     InvalidTransition,
     NotFound,
     SheetError,
+    WhenError,
     WorkflowError,
 )
 from engine.models import Batch, ParsedSheet, Progress, Schedule, SheetProblem
@@ -34,10 +35,13 @@ class ReplyMessages(MessageBasics):
             text = self.no_schedule.format(id=schedule_id)
         elif isinstance(exc, SheetError):
             return self.sheet_error_text(exc)
+        elif isinstance(exc, WhenError):
+            text = scrub(say(exc.phrase, self.when_sentences))
         elif isinstance(exc, InputError | NotFound):
             text = scrub(str(exc))
         elif isinstance(exc, InvalidTransition):
-            text = self.cannot_now.format(why=scrub(str(exc)).rstrip("."))
+            why = say(exc.phrase, self.state_sentences)
+            text = self.cannot_now.format(why=scrub(why).rstrip(".。"))
         elif isinstance(exc, WorkflowError):
             text = self.dify_error.format(why=scrub(str(exc)))
         elif isinstance(exc, ConfigError):

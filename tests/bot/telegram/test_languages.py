@@ -72,6 +72,12 @@ async def test_chinese_and_english_speakers_each_read_their_own_language(tmp_pat
         assert summary["工作流"] == "summarize" and summary["任务状态"] == "已完成"
         assert summary["成功行数"] == 6
 
+        # refusals that come from the engine's state machine, in the person's words
+        tg.send_text(li, "/pause")
+        await tg.wait_for_message(li.id, "现在无法执行此操作：任务当前为“已完成”，无法变为“已暂停”。")
+        tg.send_text(alice, "/pause")
+        await tg.wait_for_message(alice.id, "That cannot be done now: batch is completed; it cannot become")
+
         progress_en = await w.progress_of(alice)
         assert "completed" in (progress_en.text or "") and "6 rows: 6 ok" in (progress_en.text or "")
         assert (results_en.caption or "").startswith("@alice results of summarize")
@@ -109,6 +115,12 @@ async def test_a_bad_sheet_and_its_buttons_in_chinese(tmp_path: Path) -> None:
         assert [b.text for b in ready.buttons] == ["▶️ 运行", "🕒 定时…", "🗑 丢弃"]
         tg.press_button(li, ready, text="🗑 丢弃")
         await tg.wait_for(lambda: ready.text == "已丢弃 好表.xlsx。")
+
+        tg.upload_document(li, texts(2), "月底.xlsx", caption="/schedule 2026-02-30 09:00 summarize")
+        await tg.wait_for_message(li.id, "“2026-02-30 09:00”：2026 年 2 月只有 28 天。")
+        tg.upload_document(li, texts(2), "某时.xlsx", caption="/schedule whenever summarize")
+        told = await tg.wait_for_message(li.id, "无法识别时间“whenever”。可用写法：2026-12-01 09:00、in 2h")
+        assert "Use one of" not in (told.text or "")
         assert not w.dify.counters.requests_by_key
 
 

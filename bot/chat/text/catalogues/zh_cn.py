@@ -256,6 +256,68 @@ class ChineseWording(EnglishWording):
         "problem_at": "第 {row} 行“{column}”列：{message}",
         "problem_row": "第 {row} 行：{message}",
     }
+    when_sentences: ClassVar[dict[str, str]] = {
+        "accepted": (
+            "可用写法：2026-12-01 09:00、in 2h、in 1h30m、in 90 minutes、today 18:00、tonight 02:00、"
+            'tomorrow 09:00、every day 09:00、every weekday 09:00、every monday 08:30、cron "0 9 * * 1-5"。'
+        ),
+        "no_time": "没有写时间。{accepted}",
+        "not_understood": "无法识别时间“{text}”。{accepted}",
+        "past_now": "{at} 已经过去了（现在是 {now}）。",
+        "past": "{at} 已经过去了。",
+        "not_clock": "“{token}”不是有效的钟点，请写成 09:00 或 9am。",
+        "clock_seconds": "“{token}”：请只写小时和分钟，不要带秒。",
+        "minute_digits": "“{token}”：分钟请写两位数，例如 09:05。",
+        "ampm_hour": "“{token}”：使用 am/pm 时，小时须在 1–12 之间。",
+        "hour_range": "“{token}”：小时须在 0–23 之间。",
+        "minute_range": "“{token}”：分钟须在 0–59 之间。",
+        "second_range": "“{token}”：秒须在 0–59 之间。",
+        "dst_gap": "{at} 在 {zone} 时区不存在：夏令时切换会跳过这段时间。",
+        "needs_clock": "“{word}”后面需要写钟点，例如 {word} 09:00。",
+        "not_duration": "“in {rest}”不是有效的时长，请写成 in 2h、in 1h30m 或 in 90 minutes。",
+        "not_unit": "“{unit}”不是时间单位，请用 d、h、m（天、小时、分钟）。",
+        "too_far": "“in {rest}”太远了（最多 {days} 天）。",
+        "not_future": "“in {rest}”就是现在，不是将来的时间。",
+        "not_iso": "无法识别日期时间“{text}”，请写成 2026-12-01 09:00。",
+        "no_clock_in_date": "“{text}”没有写钟点，请写成 {date} 09:00。",
+        "month_range": "“{text}”：月份须在 1–12 之间。",
+        "month_days": "“{text}”：{year} 年 {month}只有 {last} 天。",
+        "bad_offset": "“{text}”：{offset} 不是有效的 UTC 时差。",
+        "every_needs": (
+            "“every {rest}”需要写明哪几天和钟点，例如 every day 09:00、every weekday 09:00 "
+            "或 every monday 08:30（其他情况请用 cron）。"
+        ),
+        "not_day": (
+            "“every {rest}”：“{word}”不是星期，请用 day、weekday 或星期名称"
+            "（monday … sunday、mon … sun），例如 every mon,wed 08:30。"
+        ),
+        "cron_empty": 'cron 后面需要写 crontab 表达式，例如 cron "0 9 * * 1-5"。',
+        "cron_dow_range": 'cron "{expr}"：星期值 {value} 超出范围（0–7，0 和 7 都表示星期日）',
+        "cron_not_dow": 'cron "{expr}"：“{token}”不是星期（请用 0–7 或 sun、mon … sat）',
+        "cron_dow_part": 'cron "{expr}"：无法识别星期部分“{item}”',
+        "cron_zero_step": 'cron "{expr}"：“{item}”的步长为 0，永远不会前进',
+        "cron_backwards": 'cron "{expr}"：范围“{item}”首尾颠倒了',
+        "cron_fields": (
+            'cron "{expr}" 有 {n} 个字段；crontab 需要 5 个：分 时 日 月 星期，例如 cron "0 9 * * 1-5"'
+        ),
+        "cron_both_days": 'cron "{expr}" 同时限定了日期和星期；请只限定其中一个（另一个写 *）',
+        "cron_invalid": 'cron "{expr}"：{error}',
+        "cron_never": 'cron "{expr}" 永远不会触发（没有符合的日期）',
+        **{f"month_{n}": f"{n} 月" for n in range(1, 13)},
+    }
+    state_sentences: ClassVar[dict[str, str]] = {
+        "cannot_become": "任务当前为“{state}”，无法变为“{target}”",
+        "retry_not_final": "任务 {id} 已是“{state}”状态；如需重跑失败的行，请用重试",
+        "no_failed_rows": "任务 {id} 没有需要重试的失败行",
+        "changed_meanwhile": "任务 {id} 刚刚有了变化，请再试一次",
+        "state_scheduled": "已定时",
+        "state_pending": "排队中",
+        "state_running": "运行中",
+        "state_paused": "已暂停",
+        "state_completed": "已完成",
+        "state_failed": "失败",
+        "state_cancelled": "已取消",
+    }
     template_labels: ClassVar[dict[str, str]] = {
         "about_sheet": "说明",
         "title": "工作流“{workflow}”的输入模板",
