@@ -110,6 +110,19 @@ async def test_a_bad_sheet_and_its_buttons_in_chinese(tmp_path: Path) -> None:
         assert problems[0] == ("工作表", "行", "列", "问题")
         assert problems[1][1:] == (3, "Text", "必填，但单元格为空")
 
+        tg.send_text(li, "/template summarize")
+        template = await tg.wait_for_message(li.id, "填好后发回，并附上说明 /run summarize", document=True)
+        assert template.document is not None
+        book = load_workbook(io.BytesIO(template.document.data), read_only=True)
+        about = [r for r in book["说明"].iter_rows(values_only=True) if any(r)]
+        inputs_header = next(book["Inputs"].iter_rows(values_only=True))
+        book.close()
+        assert about[0][0] == "工作流“summarize”的输入模板"
+        assert about[1][0].startswith("在 Inputs 工作表中每行填写一次运行的输入。")
+        assert about[2][:4] == ("列名", "变量名", "类型", "是否必填")
+        assert about[3][:4] == ("Text", "text", "文本", "是")
+        assert inputs_header == ("Text",), "the form's labels stay as the app names them"
+
         tg.upload_document(li, texts(2), "好表.xlsx")
         ready = await tg.wait_for_message(li.id, "2 行已就绪，可以运行 summarize。")
         assert [b.text for b in ready.buttons] == ["▶️ 运行", "🕒 定时…", "🗑 丢弃"]
