@@ -14,22 +14,26 @@ from bot.cli.terminal import TerminalProgress
 from bot.config import Config
 from bot.scheduling import schedule_service
 from engine.errors import SheetError
+from engine.sheets.sentences import problem_line, sheet_phrase
 
 
 async def cmd_schedule(args: argparse.Namespace) -> int:
     config = cli_config(args.config)
     need_workflow(config, args.workflow)
     data = read_input(args.sheet)
-    runtime = await open_runtime(config, TerminalProgress())
+    progress = TerminalProgress()
+    runtime = await open_runtime(config, progress)
     try:
         parsed = await runtime.intake.check(args.workflow, data, args.sheet.name)
         if not parsed.ok:
-            problems = [f"row {p.row}, column {p.column!r}: {p.message}" for p in parsed.problems]
-            raise SheetError(f"{len(problems)} problem(s) in {args.sheet.name}; nothing scheduled.", problems)
+            problems = [problem_line(p) for p in parsed.problems]
+            said = sheet_phrase("rows_not_scheduled", n=len(problems), filename=args.sheet.name)
+            raise SheetError(said, problems)
         path = runtime.intake.keep(data, args.sheet.name)
         _, bridge = schedule_service(runtime)
         schedule, next_fire = await bridge.add(
-            cli_owner(), args.workflow, args.when, args.sheet.name, str(path), None
+            cli_owner(), args.workflow, args.when, args.sheet.name, str(path), None,
+            progress.words.locale,
         )
     finally:
         await runtime.aclose()

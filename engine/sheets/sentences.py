@@ -91,6 +91,7 @@ SHEET_SENTENCES: dict[str, str] = {
     # a whole sheet refused at submit
     "rows_bad": "{n} problem(s) in {filename}; nothing was started.",
     "no_rows": "{filename} has no data rows; nothing was started.",
+    "rows_not_scheduled": "{n} problem(s) in {filename}; nothing scheduled.",
     "form_mismatch": "the sheet does not match the app's form",
     "problem_at": "row {row}, column '{column}': {message}",
     "problem_row": "row {row}: {message}",

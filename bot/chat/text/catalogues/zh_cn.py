@@ -252,6 +252,7 @@ class ChineseWording(EnglishWording):
         # a whole sheet refused at submit
         "rows_bad": "{filename} 中有 {n} 个问题，未开始运行。",
         "no_rows": "{filename} 中没有数据行，未开始运行。",
+        "rows_not_scheduled": "{filename} 中有 {n} 个问题，未设置定时。",
         "form_mismatch": "表格与应用的输入表单不符",
         "problem_at": "第 {row} 行“{column}”列：{message}",
         "problem_row": "第 {row} 行：{message}",
