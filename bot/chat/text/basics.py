@@ -81,7 +81,7 @@ class MessageBasics(EnglishWording):
         except (ZoneInfoNotFoundError, ValueError):
             zone = None
         local = moment.astimezone(zone) if zone is not None and moment.tzinfo else moment
-        return f"{local:%Y-%m-%d %H:%M} ({timezone})"
+        return self.moment.format(time=f"{local:%Y-%m-%d %H:%M}", zone=timezone)
 
     def listing(self, lines: Sequence[str], limit: int) -> list[str]:
         shown = list(lines[:limit])

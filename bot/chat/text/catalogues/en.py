@@ -200,6 +200,7 @@ class EnglishWording:
     }
     """Menu descriptions (Telegram's setMyCommands) of commands `help_lines` leaves out."""
     # units
+    moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"
     duration_m = "{m}m {s:02d}s"
     duration_s = "{s}s"

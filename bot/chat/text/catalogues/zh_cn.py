@@ -178,6 +178,7 @@ class ChineseWording(EnglishWording):
         "help": "全部命令",
     }
     # units
+    moment = "{time}（{zone}）"
     duration_h = "{h} 小时 {m} 分"
     duration_m = "{m} 分 {s} 秒"
     duration_s = "{s} 秒"
