@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.languages import KEEP_S, PersonLanguages
 from tests.bot.slack import daemon_on, ephemeral, fakes, files_named, find, results_rows, say, sheet
+from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_state import FileObj
 from tests.support import make_config
 
@@ -85,3 +88,18 @@ async def test_without_the_users_read_scope_people_get_english(tmp_path: Path) -
         await say(slack, "lilei", chan, "status", "You have no batches yet.")
         await say(slack, "lilei", chan, "help", "I run a Dify app")
         assert len(slack.calls("users.info")) == 1, "a failed look-up is not repeated at once"
+
+
+async def test_a_persons_language_is_remembered_then_asked_again_once_it_expires() -> None:
+    async with FakeSlack.running() as slack:
+        li = slack.user("lilei", locale="zh-CN")
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_base)
+        now = [0.0]
+        languages = PersonLanguages(client, clock=lambda: now[0])
+        assert await languages.of(li) == "zh-CN"
+        slack.user("lilei", locale="en-GB")  # they switch their Slack to English
+        now[0] += KEEP_S - 1
+        assert await languages.of(li) == "zh-CN"
+        now[0] += 2
+        assert await languages.of(li) == "en-GB"
+        assert slack.world.locale_lookups == 2
