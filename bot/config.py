@@ -33,7 +33,8 @@ class DaemonConfig:
     timezone: str = "UTC"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
-    locale: str = "en"
+    locale: str = "auto"
+    """"auto": each person in their platform's language, else English; or one locale for all."""
     shutdown_grace_s: float = 30.0
     misfire_grace_s: float = 3600.0
     schedule_sync_s: float = 30.0

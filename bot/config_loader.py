@@ -85,16 +85,6 @@ def _check_database_url(r: ConfigReader, url: str) -> None:
         )
 
 
-def _check_locale(r: ConfigReader, locale: str) -> None:
-    from bot.chat.text.renderer import LOCALES
-
-    known = {name.lower() for name in LOCALES}
-    if locale.lower() not in known and locale.split("-")[0].lower() not in known:
-        r.problems.append(
-            f"daemon.locale: unknown language {locale!r} (available: {', '.join(sorted(LOCALES))})"
-        )
-
-
 def parse_config(
     raw: Mapping[str, Any], environ: Mapping[str, str], *, source: Path | None = None
 ) -> Config:
@@ -140,21 +130,33 @@ def _daemon(r: ConfigReader, t: Mapping[str, Any]) -> DaemonConfig:
         _check_timezone(r, timezone)
         database_url = r.value(t, "daemon", "database_url", str, d.database_url)
         _check_database_url(r, database_url)
-        locale = r.value(t, "daemon", "locale", str, d.locale)
-        _check_locale(r, locale)
         return DaemonConfig(
             database_url=database_url,
             data_dir=Path(r.value(t, "daemon", "data_dir", str, str(d.data_dir))),
             timezone=timezone,
             http_host=r.value(t, "daemon", "http_host", str, d.http_host),
             http_port=r.value(t, "daemon", "http_port", int, d.http_port),
-            locale=locale,
+            locale=_locale(r, r.value(t, "daemon", "locale", str, d.locale)),
             shutdown_grace_s=r.positive(t, "daemon", "shutdown_grace_s", float, d.shutdown_grace_s),
             misfire_grace_s=r.positive(t, "daemon", "misfire_grace_s", float, d.misfire_grace_s),
             schedule_sync_s=r.positive(t, "daemon", "schedule_sync_s", float, d.schedule_sync_s),
         )
 
     return _checked(r, t, "daemon", build, DaemonConfig)
+
+
+def _locale(r: ConfigReader, setting: str) -> str:
+    """"auto", or a language there is a catalogue for (as its catalogue spells it)."""
+    from bot.chat.text.catalogues import AUTO, known_locales, match_locale
+
+    if setting.casefold() == AUTO:
+        return AUTO
+    found = match_locale(setting)
+    if found is None:
+        known = ", ".join([AUTO, *known_locales()])
+        r.problems.append(f"daemon.locale: unknown locale {setting!r}; known: {known}")
+        return AUTO
+    return found
 
 
 def _check_timezone(r: ConfigReader, name: str) -> None:

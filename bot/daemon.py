@@ -12,11 +12,12 @@ from collections.abc import Mapping
 
 from bot.app import Runtime, open_runtime
 from bot.chat.access import Access
-from bot.chat.desk import ChatAdapter, ChatDesk
+from bot.chat.desk import ChatAdapter, ChatDesk, Speaking
 from bot.chat.handlers import CommandHandlers
 from bot.chat.progress import ProgressReporter
 from bot.chat.surface import ChatSurface
-from bot.chat.text.renderer import messages_for, slack_escape
+from bot.chat.text.catalogues import known_locales
+from bot.chat.text.renderer import MessageBook, slack_escape
 from bot.chat.uploads import UploadDesk
 from bot.config import Config
 from bot.http import HttpServer, build_app
@@ -47,11 +48,10 @@ class Daemon:
         self.http_port = config.daemon.http_port
         self.surfaces: dict[str, ChatSurface] = {}
         self.reporter: ProgressReporter | None = None
+        locale = config.daemon.locale
         self.messages = {
-            "telegram": messages_for(config.daemon.locale, prefix="/"),
-            "slack": messages_for(
-                config.daemon.locale, prefix=f"{config.slack.command} ", escape=slack_escape
-            ),
+            "telegram": MessageBook(locale, prefix="/"),
+            "slack": MessageBook(locale, prefix=f"{config.slack.command} ", escape=slack_escape),
         }
 
     def _reporter(self, store: Store) -> ProgressReporter:
@@ -121,12 +121,16 @@ class Daemon:
         adapters: list[ChatAdapter] = []
 
         def desk(platform: str) -> ChatDesk:
-            m = self.messages[platform]
-            return ChatDesk(
-                CommandHandlers(runtime.service, runtime.intake, access, m, scheduling),
-                UploadDesk(runtime.intake, access, m, scheduling),
-                access, m, max_bytes,
-            )
+            book = self.messages[platform]
+            by_locale = {}
+            for locale in known_locales():
+                m = book.for_locale(locale)
+                by_locale[locale] = Speaking(
+                    CommandHandlers(runtime.service, runtime.intake, access, m, scheduling),
+                    UploadDesk(runtime.intake, access, m, scheduling),
+                    m,
+                )
+            return ChatDesk(book, by_locale, access, max_bytes)
 
         if self.config.telegram.enabled:
             from bot.telegram.adapter import TelegramAdapter

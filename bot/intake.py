@@ -16,6 +16,7 @@ from engine.models import Batch, ChatRef, InputForm, ParsedSheet, SheetLimits
 from engine.ports import Store, WorkflowClient
 from engine.service import BatchService
 from engine.sheets.reading import read_sheet
+from engine.sheets.sentences import problem_line, sheet_phrase
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 
@@ -82,12 +83,14 @@ class Intake:
         fire_time: datetime | None = None,
         chat: ChatRef | None = None,
         sample: int | None = None,
+        locale: str = "en",
     ) -> Batch:
         """Check (unless already checked), keep and submit. Rows with problems refuse all.
 
         With ``chat`` the batch is bound to it before it starts, so its very first
         progress report already knows where to go. With ``sample`` only the first that many
-        rows run, as a batch of their own marked as a sample.
+        rows run, as a batch of their own marked as a sample. ``locale`` is the language of
+        the person who starts it; the batch keeps it for its messages and files.
         """
         sheet = parsed if parsed is not None else await self.check(workflow, data, filename)
         refused = refusal(sheet, filename)
@@ -108,6 +111,7 @@ class Intake:
             chat=chat,
             context=context,
             sample=sample is not None,
+            locale=locale,
         )
 
 
@@ -115,9 +119,9 @@ def refusal(sheet: ParsedSheet, filename: str) -> SheetError | None:
     """Why a checked sheet cannot run, in the words `run` and `check` both use; None if it can."""
     if not sheet.ok:
         return SheetError(
-            f"{len(sheet.problems)} problem(s) in {filename}; nothing was started.",
-            [f"row {p.row}, column {p.column!r}: {p.message}" for p in sheet.problems],
+            sheet_phrase("rows_bad", n=len(sheet.problems), filename=filename),
+            [problem_line(p) for p in sheet.problems],
         )
     if not sheet.rows:
-        return SheetError(f"{filename} has no data rows; nothing was started.")
+        return SheetError(sheet_phrase("no_rows", filename=filename))
     return None

@@ -47,9 +47,10 @@ def write_file(target: Path, batch: Batch, rows: Sequence[Row]) -> None:
             if target.suffix.lower() == ".csv":
                 write_csv(handle, batch, rows)
             else:
+                from bot.chat.text.catalogues import wording_for
                 from engine.sheets.results import write_results
 
-                write_results(handle, batch, rows)
+                write_results(handle, batch, rows, labels=wording_for(batch.locale).summary_labels)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import Runtime
 from bot.chat.surface import ChatSurface
-from bot.chat.text.renderer import Messages
+from bot.chat.text.renderer import MessageBook
 from bot.intake import Intake
 from engine.errors import NotFound
 from engine.models import Batch, ChatRef, Schedule
@@ -38,6 +38,7 @@ class ScheduledStarter:
         return await self.intake.submit(
             schedule.workflow, schedule.owner, data, schedule.source_name,
             schedule_id=schedule.id, fire_time=fire_time, chat=schedule.chat,
+            locale=schedule.locale,
         )
 
 
@@ -47,7 +48,7 @@ class MissedNotice:
     def __init__(
         self,
         surfaces: Mapping[str, ChatSurface],
-        messages: Mapping[str, Messages],
+        messages: Mapping[str, MessageBook],
         next_fire: Callable[[Schedule], datetime | None],
     ) -> None:
         self.surfaces = surfaces
@@ -60,7 +61,7 @@ class MissedNotice:
         log.warning("schedule %s: firing due %s was skipped", schedule.id, fire_time.isoformat())
         if chat is None or surface is None:
             return
-        m = self.messages[chat.platform]
+        m = self.messages[chat.platform].for_locale(schedule.locale)
         text = m.missed_firing_text(schedule, fire_time, self.next_fire(schedule))
         await surface.post(_fresh(chat), text)
 
@@ -74,11 +75,11 @@ class SchedulingBridge:
 
     async def add(
         self, owner: str, workflow: str, when_text: str, source_name: str, source_path: str,
-        chat: ChatRef | None,
+        chat: ChatRef | None, locale: str = "en",
     ) -> tuple[Schedule, datetime | None]:
         when = parse_when(when_text, now=datetime.now(UTC), tz=self.tz)
         schedule = await self.service.add(
-            owner, workflow, when, when_text, source_name, source_path, chat
+            owner, workflow, when, when_text, source_name, source_path, chat, locale=locale
         )
         return schedule, self.next_fire(schedule)
 
@@ -100,7 +101,7 @@ def _fresh(chat: ChatRef) -> ChatRef:
 def schedule_service(
     runtime: Runtime,
     surfaces: Mapping[str, ChatSurface] | None = None,
-    messages: Mapping[str, Messages] | None = None,
+    messages: Mapping[str, MessageBook] | None = None,
 ) -> tuple[ScheduleService, SchedulingBridge]:
     """The scheduler over the runtime's store and intake, and its port for commands."""
     daemon = runtime.config.daemon

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.phrases import Phrase
+
 
 class AppError(Exception):
     """Base of every error this project raises on purpose."""
@@ -29,11 +31,17 @@ class InputError(AppError):
 
 
 class SheetError(InputError):
-    """A file that cannot be used as a sheet. ``problems`` holds one line per reason."""
+    """A file that cannot be used as a sheet. ``problems`` holds one line per reason.
 
-    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.problems = tuple(problems)
+    Given as `Phrase`s, the message and the lines keep their codes (``phrase``,
+    ``problem_phrases``) so a front end can say them in the reader's language; ``str()``
+    and ``problems`` are the English."""
+
+    def __init__(self, message: str | Phrase, problems: Sequence[str | Phrase] = ()) -> None:
+        super().__init__(str(message))
+        self.phrase = message
+        self.problems = tuple(str(p) for p in problems)
+        self.problem_phrases = tuple(problems)
 
 
 class CommandError(InputError):
@@ -41,7 +49,11 @@ class CommandError(InputError):
 
 
 class WhenError(InputError):
-    """A schedule time that cannot be understood or is already past."""
+    """A schedule time that cannot be understood or is already past (``phrase``: its code)."""
+
+    def __init__(self, message: str | Phrase) -> None:
+        super().__init__(str(message))
+        self.phrase = message
 
 
 class StateError(AppError):
@@ -54,6 +66,10 @@ class NotFound(StateError):
 
 class InvalidTransition(StateError):
     """A state change the state machine forbids (e.g. resuming a finished batch)."""
+
+    def __init__(self, message: str | Phrase) -> None:
+        super().__init__(str(message))
+        self.phrase = message
 
 
 class AlreadyExists(StateError):

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeAlias
 
+from engine.phrases import Phrase
+
 JsonDict: TypeAlias = dict[str, Any]
 
 
@@ -145,6 +147,8 @@ class Batch:
     blank_rows: int = 0
     sample: bool = False
     """A trial over the sheet's first rows (``run --sample N``), not the whole sheet."""
+    locale: str = "en"
+    """The language of the person who started it: its messages and files use it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +307,8 @@ class Schedule:
     chat: ChatRef | None = None
     active: bool = True
     last_fire_time: datetime | None = None
+    locale: str = "en"
+    """The language of the person who made it, passed on to the batches it starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +338,8 @@ class SheetProblem:
     row: int
     column: str
     message: str
+    """In English; ``phrase`` keeps its code so a front end can say it in the reader's language."""
+    phrase: Phrase | None = None
 
 
 @dataclass(frozen=True, slots=True)

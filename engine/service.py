@@ -20,7 +20,9 @@ from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Ro
 from engine.notices import Notices
 from engine.ports import Notifier, Store, WorkflowClient
 from engine.recovery import recover_batches
+from engine.sentences import state_phrase
 from engine.settings import WorkflowSettings
+from engine.sheets.sentences import problem_line, sheet_phrase
 from engine.states import check_batch
 from engine.upkeep import Upkeep, checked_lease
 
@@ -138,6 +140,7 @@ class BatchService:
         chat: ChatRef | None = None,
         context: Sequence[ContextInput] = (),
         sample: bool = False,
+        locale: str = "en",
     ) -> Batch:
         """Create a batch from a checked sheet; raises `AlreadyExists` for a duplicate firing.
 
@@ -151,15 +154,15 @@ class BatchService:
         if lane is None:
             raise NotFound(f"there is no workflow named {workflow!r}")
         if not sheet.ok:
-            problems = [f"row {p.row}, {p.column}: {p.message}" for p in sheet.problems]
-            raise SheetError("the sheet does not match the app's form", problems)
+            problems = [problem_line(p) for p in sheet.problems]
+            raise SheetError(sheet_phrase("form_mismatch"), problems)
         now = self._clock()
         batch = Batch(
             id=await self._free_id(), workflow=workflow, owner=owner,
             status=B.RUNNING if start else B.PENDING, total=len(sheet.rows), created_at=now,
             columns=sheet.columns, source_name=source_name, source_path=source_path,
             started_at=now if start else None, schedule_id=schedule_id, fire_time=fire_time,
-            blank_rows=sheet.blank_rows, sample=sample,
+            blank_rows=sheet.blank_rows, sample=sample, locale=locale,
         )
 
         def inputs(sheet_row: int, given: dict[str, object]) -> dict[str, object]:
@@ -213,7 +216,7 @@ class BatchService:
             batch = await self.get(batch_id)
             if batch.status.is_final:
                 state = batch.status.value
-                raise InvalidTransition(f"batch {batch_id} is {state}; retry runs its failed rows")
+                raise InvalidTransition(state_phrase("retry_not_final", id=batch_id, state=state))
             await self._move(batch, B.RUNNING, started_at=batch.started_at or self._clock())
             self._lane(batch).add_batch(await self.get(batch_id))
         return await self._changed_to(batch_id, "resumed")
@@ -241,7 +244,7 @@ class BatchService:
         async with self._locks[batch_id]:
             batch = await self.get(batch_id)
             if (await self._store.progress(batch_id)).failed == 0:
-                raise InvalidTransition(f"batch {batch_id} has no failed rows to retry")
+                raise InvalidTransition(state_phrase("no_failed_rows", id=batch_id))
             if batch.status.is_final:
                 await self._move(batch, B.RUNNING)
             await self._store.reset_rows(batch_id, from_statuses=[RowStatus.FAILED], to=RowStatus.PENDING)
@@ -315,7 +318,7 @@ class BatchService:
         if not await self._store.update_batch(
             batch.id, status=target, expected=[batch.status], started_at=started_at, finished_at=finished_at
         ):
-            raise InvalidTransition(f"batch {batch.id} changed meanwhile; try again")
+            raise InvalidTransition(state_phrase("changed_meanwhile", id=batch.id))
 
     async def _changed_to(self, batch_id: str, kind: str) -> Batch:
         await self._store.add_event(batch_id, kind)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.errors import InvalidTransition
 from engine.models import BatchStatus as B
 from engine.models import RowStatus as R
+from engine.sentences import state_phrase
 
 BATCH_TRANSITIONS: dict[B, frozenset[B]] = {
     B.SCHEDULED: frozenset({B.PENDING, B.RUNNING, B.CANCELLED}),
@@ -34,7 +35,7 @@ def batch_can(current: B, target: B) -> bool:
 def check_batch(current: B, target: B) -> None:
     """Raise `InvalidTransition` with a readable message unless the move is allowed."""
     if not batch_can(current, target):
-        raise InvalidTransition(f"batch is {current.value}; it cannot become {target.value}")
+        raise InvalidTransition(state_phrase("cannot_become", state=current, target=target))
 
 
 def row_can(current: R, target: R) -> bool:

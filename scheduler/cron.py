@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from engine.errors import WhenError
+from engine.sentences import when_phrase
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 """Index = standard crontab weekday number (0 and 7 are Sunday)."""
@@ -23,11 +24,11 @@ def _weekday_number(token: str, expr: str) -> int:
     if token.isdigit():
         value = int(token)
         if value > 7:
-            raise WhenError(f'cron "{expr}": day of week {value} is out of range (0–7, 0 and 7 = Sunday)')
+            raise WhenError(when_phrase("cron_dow_range", expr=expr, value=value))
         return value % 7
     if token in _DAY_NAMES:
         return _DAY_NAMES.index(token)
-    raise WhenError(f'cron "{expr}": "{token}" is not a day of week (use 0–7 or sun, mon, … sat)')
+    raise WhenError(when_phrase("cron_not_dow", expr=expr, token=token))
 
 
 def _weekday_set(field: str, expr: str) -> set[int]:
@@ -35,14 +36,14 @@ def _weekday_set(field: str, expr: str) -> set[int]:
     for item in field.split(","):
         match = _DOW_ITEM.match(item)
         if match is None:
-            raise WhenError(f'cron "{expr}": cannot read the day-of-week part "{item}"')
+            raise WhenError(when_phrase("cron_dow_part", expr=expr, item=item))
         first, last, step_text = match.groups()
         step = int(step_text) if step_text else 1
         if step < 1:
-            raise WhenError(f'cron "{expr}": a step of 0 in "{item}" never advances')
+            raise WhenError(when_phrase("cron_zero_step", expr=expr, item=item))
         if first == "*":
             if last is not None:
-                raise WhenError(f'cron "{expr}": cannot read the day-of-week part "{item}"')
+                raise WhenError(when_phrase("cron_dow_part", expr=expr, item=item))
             start, end = 0, 6
         else:
             start = _weekday_number(first, expr)
@@ -51,7 +52,7 @@ def _weekday_set(field: str, expr: str) -> set[int]:
             if last is not None and last == "7":
                 end = 7
             if end < start:
-                raise WhenError(f'cron "{expr}": the range "{item}" runs backwards')
+                raise WhenError(when_phrase("cron_backwards", expr=expr, item=item))
             if last is None and step_text:
                 end = 6
         days.update(d % 7 for d in range(start, end + 1, step))
@@ -67,18 +68,12 @@ def to_apscheduler_crontab(expr: str) -> str:
     """
     fields = expr.lower().split()
     if len(fields) != 5:
-        raise WhenError(
-            f'cron "{expr}" has {len(fields)} fields; a crontab has 5: minute hour day-of-month month '
-            'day-of-week, e.g. cron "0 9 * * 1-5"'
-        )
+        raise WhenError(when_phrase("cron_fields", expr=expr, n=len(fields)))
     dow = fields[4]
     if dow not in _NO_LIMIT_MONTH_DAY and fields[2] not in _NO_LIMIT_MONTH_DAY:
         # Classic cron runs when EITHER field matches, APScheduler when BOTH do: refuse the
         # ambiguous form rather than run at times the person did not mean.
-        raise WhenError(
-            f'cron "{expr}" limits both the day of month and the day of week; '
-            "limit only one of them (put * in the other)"
-        )
+        raise WhenError(when_phrase("cron_both_days", expr=expr))
     if dow in _NO_LIMIT_MONTH_DAY:
         fields[4] = "*"
     else:
@@ -98,9 +93,9 @@ def cron_trigger(expr: str, tz: ZoneInfo, *, now: datetime | None = None) -> Any
     try:
         trigger = CronTrigger.from_crontab(to_apscheduler_crontab(expr), timezone=tz)
     except ValueError as exc:
-        raise WhenError(f'cron "{expr}": {exc}') from None
+        raise WhenError(when_phrase("cron_invalid", expr=expr, error=str(exc))) from None
     if now is not None and trigger.get_next_fire_time(None, now) is None:
-        raise WhenError(f'cron "{expr}" never fires (no date matches it)')
+        raise WhenError(when_phrase("cron_never", expr=expr))
     return trigger
 
 

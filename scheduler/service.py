@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from engine.errors import AlreadyExists, AppError, CommandError, NotFound, WhenError
 from engine.models import ChatRef, Schedule, ScheduleKind
 from engine.ports import Store
+from engine.sentences import when_phrase
 from scheduler.cron import latest_fire_time
 from scheduler.jobs import ScheduleJobs
 from scheduler.ports import BatchStarter, Clock, MissedFiring, TriggerFactory, default_trigger, utcnow
@@ -95,12 +96,13 @@ class ScheduleService:
         source_name: str,
         source_path: str,
         chat: ChatRef | None = None,
+        locale: str = "en",
     ) -> Schedule:
         """Store a new schedule (short id) and, when started, arm its trigger."""
         now = self._clock()
         if when.run_at is not None and when.run_at.astimezone(UTC) <= now.astimezone(UTC):
             # Parsing and saving are separate steps; the time may have passed in between.
-            raise WhenError(f"{describe_instant(when.run_at, self._tz)} is in the past.")
+            raise WhenError(when_phrase("past", at=describe_instant(when.run_at, self._tz)))
         for _ in range(8):
             schedule = Schedule(
                 id=secrets.token_hex(3),
@@ -115,6 +117,7 @@ class ScheduleService:
                 run_at=when.run_at,
                 cron=when.cron,
                 chat=chat,
+                locale=locale,
             )
             try:
                 await self._store.add_schedule(schedule)

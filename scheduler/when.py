@@ -10,12 +10,10 @@ from zoneinfo import ZoneInfo
 
 from engine.errors import WhenError
 from engine.models import ScheduleKind
+from engine.sentences import WHEN_SENTENCES, when_phrase
 from scheduler.cron import cron_trigger
 
-ACCEPTED = (
-    "Use one of: 2026-12-01 09:00, in 2h, in 1h30m, in 90 minutes, today 18:00, tonight 02:00, "
-    'tomorrow 09:00, every day 09:00, every weekday 09:00, every monday 08:30, cron "0 9 * * 1-5".'
-)
+ACCEPTED = WHEN_SENTENCES["accepted"]
 
 MAX_AHEAD = timedelta(days=3660)
 """A relative time further out than this is a typo, and would overflow `datetime` soon after."""
@@ -47,7 +45,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> When:
     clean = " ".join(text.split())
     low = clean.lower()
     if not low:
-        raise WhenError("No time given. " + ACCEPTED)
+        raise WhenError(when_phrase("no_time", accepted=when_phrase("accepted")))
     head, _, rest = low.partition(" ")
     if head == "cron":
         return _parse_cron(clean[5:], now=now, tz=tz)
@@ -59,7 +57,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> When:
         return _once(_parse_day_time(head, rest, now=now, tz=tz), now=now, tz=tz)
     if re.match(r"^\d{4}-", low):
         return _once(_parse_iso(low, tz=tz), now=now, tz=tz)
-    raise WhenError(f'"{clean}" is not a time I understand. ' + ACCEPTED)
+    raise WhenError(when_phrase("not_understood", text=clean, accepted=when_phrase("accepted")))
 
 
 def describe_instant(at: datetime, tz: ZoneInfo) -> str:
@@ -70,7 +68,7 @@ def describe_instant(at: datetime, tz: ZoneInfo) -> str:
 def _once(at: datetime, *, now: datetime, tz: ZoneInfo) -> When:
     # Aware datetimes sharing one tzinfo compare by wall time; UTC makes the fold hour safe.
     if at.astimezone(UTC) <= now.astimezone(UTC):
-        raise WhenError(f"{describe_instant(at, tz)} is in the past (it is now {describe_instant(now, tz)}).")
+        raise WhenError(when_phrase("past_now", at=describe_instant(at, tz), now=describe_instant(now, tz)))
     return When(description=f"once at {describe_instant(at, tz)}", run_at=at.astimezone(tz))
 
 
@@ -83,21 +81,21 @@ def _parse_clock(token: str) -> tuple[int, int]:
     """``09:00``, ``9:30``, ``9am``, ``9:30pm`` → (hour, minute)."""
     match = _CLOCK.match(token.strip())
     if match is None or (match.group(2) is None and match.group(4) is None):
-        raise WhenError(f'"{token}" is not a time of day; write it like 09:00 or 9am.')
+        raise WhenError(when_phrase("not_clock", token=token))
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     if match.group(3) is not None:
-        raise WhenError(f'"{token}": give the time as hours:minutes, without seconds.')
+        raise WhenError(when_phrase("clock_seconds", token=token))
     if len(match.group(2) or "00") != 2:
-        raise WhenError(f'"{token}": write the minutes with two digits, like 09:05.')
+        raise WhenError(when_phrase("minute_digits", token=token))
     suffix = (match.group(4) or "").replace(".", "")
     if suffix:
         if not 1 <= hour <= 12:
-            raise WhenError(f'"{token}": with am/pm the hour must be 1–12.')
+            raise WhenError(when_phrase("ampm_hour", token=token))
         hour = hour % 12 + (12 if suffix == "pm" else 0)
     elif hour > 23:
-        raise WhenError(f'"{token}": the hour must be 0–23.')
+        raise WhenError(when_phrase("hour_range", token=token))
     if minute > 59:
-        raise WhenError(f'"{token}": the minute must be 0–59.')
+        raise WhenError(when_phrase("minute_range", token=token))
     return hour, minute
 
 
@@ -106,9 +104,7 @@ def _local(day: date, hour: int, minute: int, tz: ZoneInfo, second: int = 0) -> 
     at = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=tz)
     back = at.astimezone(UTC).astimezone(tz)
     if back.replace(tzinfo=None) != at.replace(tzinfo=None):
-        raise WhenError(
-            f"{at:%Y-%m-%d %H:%M} does not exist in {tz.key}: the clocks skip it for daylight saving time."
-        )
+        raise WhenError(when_phrase("dst_gap", at=f"{at:%Y-%m-%d %H:%M}", zone=tz.key))
     return at
 
 
@@ -119,7 +115,7 @@ def _strip_at(rest: str) -> str:
 def _parse_day_time(word: str, rest: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     rest = _strip_at(rest)
     if not rest:
-        raise WhenError(f'"{word}" needs a time of day, e.g. {word} 09:00.')
+        raise WhenError(when_phrase("needs_clock", word=word))
     hour, minute = _parse_clock(rest)
     today = now.astimezone(tz).date()
     if word == "tomorrow":
@@ -146,21 +142,21 @@ _RELATIVE = re.compile(r"^(?:\d+\s*[a-z]+(?:\s*,\s*|\s+and\s+|\s*))+$")
 
 def _parse_relative(rest: str, *, now: datetime) -> datetime:
     if not rest or _RELATIVE.match(rest) is None:
-        raise WhenError(f'"in {rest}" is not a duration; write it like in 2h, in 1h30m or in 90 minutes.')
+        raise WhenError(when_phrase("not_duration", rest=rest))
     total = timedelta()
     for amount, unit in _AMOUNT.findall(rest):
         if unit == "and":
             continue
         step = _UNITS.get(unit)
         if step is None:
-            raise WhenError(f'"{unit}" is not a unit of time; use d, h, m (days, hours, minutes).')
+            raise WhenError(when_phrase("not_unit", unit=unit))
         if len(amount) > 9:
-            raise WhenError(f'"in {rest}" is too far ahead (at most {MAX_AHEAD.days} days).')
+            raise WhenError(when_phrase("too_far", rest=rest, days=MAX_AHEAD.days))
         total += int(amount) * step
     if total <= timedelta():
-        raise WhenError(f'"in {rest}" is now, not in the future.')
+        raise WhenError(when_phrase("not_future", rest=rest))
     if total > MAX_AHEAD:
-        raise WhenError(f'"in {rest}" is too far ahead (at most {MAX_AHEAD.days} days).')
+        raise WhenError(when_phrase("too_far", rest=rest, days=MAX_AHEAD.days))
     # Added in UTC: adding to a zoned datetime moves the wall clock, so "in 2h" across a DST
     # change would be one or three hours.
     return now.astimezone(UTC) + total
@@ -178,22 +174,23 @@ _ISO = re.compile(
 def _parse_iso(low: str, *, tz: ZoneInfo) -> datetime:
     match = _ISO.match(low)
     if match is None:
-        raise WhenError(f'"{low}" is not a date-time I can read; write it like 2026-12-01 09:00.')
+        raise WhenError(when_phrase("not_iso", text=low))
     year, month, day = (int(g) for g in match.group(1, 2, 3))
     if match.group(4) is None:
-        raise WhenError(f'"{low}" has no time of day; write it like {year:04d}-{month:02d}-{day:02d} 09:00.')
+        raise WhenError(when_phrase("no_clock_in_date", text=low, date=f"{year:04d}-{month:02d}-{day:02d}"))
     if not 1 <= month <= 12:
-        raise WhenError(f'"{low}": the month must be 1–12.')
+        raise WhenError(when_phrase("month_range", text=low))
     if day < 1 or day > calendar.monthrange(year, month)[1]:
         last = calendar.monthrange(year, month)[1]
-        raise WhenError(f'"{low}": {calendar.month_name[month]} {year} has {last} days.')
+        raise WhenError(when_phrase("month_days", text=low, month=when_phrase(f"month_{month}"),
+                                    year=year, last=last))
     hour, minute, second = int(match.group(4)), int(match.group(5)), int(match.group(6) or 0)
     if hour > 23:
-        raise WhenError(f'"{low}": the hour must be 0–23.')
+        raise WhenError(when_phrase("hour_range", token=low))
     if minute > 59:
-        raise WhenError(f'"{low}": the minute must be 0–59.')
+        raise WhenError(when_phrase("minute_range", token=low))
     if second > 59:
-        raise WhenError(f'"{low}": the second must be 0–59.')
+        raise WhenError(when_phrase("second_range", token=low))
     offset = match.group(7)
     if offset is None:
         return _local(date(year, month, day), hour, minute, tz, second)
@@ -206,7 +203,7 @@ def _offset_zone(offset: str, low: str) -> timezone:
     digits = offset[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if hours > 14 or minutes > 59:
-        raise WhenError(f'"{low}": the offset {offset} is not a real UTC offset.')
+        raise WhenError(when_phrase("bad_offset", text=low, offset=offset))
     delta = timedelta(hours=hours, minutes=minutes)
     return timezone(-delta if offset[0] == "-" else delta)
 
@@ -232,10 +229,7 @@ _FULL = {
 def _parse_every(rest: str, *, now: datetime, tz: ZoneInfo) -> When:
     match = re.match(r"^(.*?)\s*(?:\bat\s+)?(\d{1,2}(?::\d{1,2})*\s*(?:am|pm|a\.m\.|p\.m\.)?)$", rest)
     if not rest or match is None or not match.group(1):
-        raise WhenError(
-            f'"every {rest}" needs days and a time of day, like every day 09:00, every weekday 09:00 '
-            "or every monday 08:30 (for anything else use cron)."
-        )
+        raise WhenError(when_phrase("every_needs", rest=rest))
     days_text, clock = match.group(1), match.group(2)
     hour, minute = _parse_clock(clock)
     if days_text in ("day", "days"):
@@ -260,10 +254,7 @@ def _day_list(days_text: str, rest: str) -> list[str]:
         # Plurals ("mondays") read naturally after "every".
         day = _DAYS.get(word) or (_DAYS.get(word[:-1]) if word.endswith("s") else None)
         if day is None:
-            raise WhenError(
-                f'"every {rest}": "{word}" is not a day; use day, weekday, or day names '
-                "(monday … sunday, mon … sun), e.g. every mon,wed 08:30."
-            )
+            raise WhenError(when_phrase("not_day", rest=rest, word=word))
         found.add(day)
     return [d for d in _WEEK if d in found]
 
@@ -271,7 +262,7 @@ def _day_list(days_text: str, rest: str) -> list[str]:
 def _parse_cron(body: str, *, now: datetime, tz: ZoneInfo) -> When:
     expr = body.strip().strip("\"'“”‘’`").strip()
     if not expr:
-        raise WhenError('cron needs a crontab string, e.g. cron "0 9 * * 1-5".')
+        raise WhenError(when_phrase("cron_empty"))
     cron = " ".join(expr.split())
     cron_trigger(cron, tz, now=now)
     return When(description=f'cron "{cron}" ({tz.key})', cron=cron)

@@ -39,6 +39,7 @@ def batch_to_record(b: Batch) -> dict[str, Any]:
         "fire_time": b.fire_time,
         "blank_rows": b.blank_rows,
         "sample": b.sample,
+        "locale": b.locale,
     }
 
 
@@ -60,6 +61,7 @@ def batch_from_record(r: Record) -> Batch:
         fire_time=r["fire_time"],
         blank_rows=r["blank_rows"],
         sample=bool(r["sample"]),
+        locale=r["locale"],
     )
 
 
@@ -186,6 +188,7 @@ def schedule_to_record(s: Schedule) -> dict[str, Any]:
         "chat": None if s.chat is None else chat_to_record(s.chat),
         "active": s.active,
         "last_fire_time": s.last_fire_time,
+        "locale": s.locale,
     }
 
 
@@ -205,6 +208,7 @@ def schedule_from_record(r: Record) -> Schedule:
         chat=None if r["chat"] is None else chat_from_record(r["chat"]),
         active=r["active"],
         last_fire_time=r["last_fire_time"],
+        locale=r["locale"],
     )
 
 

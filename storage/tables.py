@@ -45,6 +45,7 @@ class BatchTable(SQLModel, table=True):
     blank_rows: int = 0
     # a trial over a sheet's first rows; the server default lets a migration add it to old batches
     sample: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    locale: str = Field(default="en", sa_column_kwargs={"server_default": "en"})
 
 
 class RowTable(SQLModel, table=True):
@@ -117,6 +118,7 @@ class ScheduleTable(SQLModel, table=True):
     chat: dict[str, Any] | None = _json()
     active: bool = True
     last_fire_time: datetime | None = _when()
+    locale: str = Field(default="en", sa_column_kwargs={"server_default": "en"})
 
 
 class ChatBindingTable(SQLModel, table=True):

@@ -3,7 +3,7 @@ this module, never the daemon, so they stay free of the composition root's wirin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -12,19 +12,37 @@ from aiohttp import web
 from bot.chat.access import Access
 from bot.chat.handlers import CommandHandlers
 from bot.chat.surface import ChatSurface
-from bot.chat.text.renderer import Messages
+from bot.chat.text.renderer import MessageBook, Messages
 from bot.chat.uploads import UploadDesk
 
 
 @dataclass(frozen=True)
-class ChatDesk:
-    """Everything an adapter needs to answer people, in the platform's own wording."""
+class Speaking:
+    """What answers one person: the handlers and the wording of their language."""
 
     commands: CommandHandlers
     uploads: UploadDesk
-    access: Access
     messages: Messages
+
+
+@dataclass(frozen=True)
+class ChatDesk:
+    """Everything an adapter needs to answer people, in the platform's own wording and in
+    each person's language (``[daemon] locale``, see `MessageBook`)."""
+
+    book: MessageBook
+    by_locale: Mapping[str, Speaking]
+    access: Access
     max_file_bytes: int
+
+    def speaking(self, said: str | None) -> Speaking:
+        """For a person whose platform reports language ``said`` (None: not known)."""
+        return self.by_locale[self.book.for_person(said).locale]
+
+    @property
+    def messages(self) -> Messages:
+        """For words not meant for one person (a command menu's default)."""
+        return self.book.default
 
 
 class ChatAdapter(Protocol):

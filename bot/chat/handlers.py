@@ -70,7 +70,7 @@ class CommandHandlers:
     async def _template(self, workflow: str, actor: Actor) -> Reply:
         self.access.check_use(workflow, actor.user, actor.chat, messages=self.m)
         form = await self.intake.form(workflow)
-        data = template_workbook(workflow, form)
+        data = template_workbook(workflow, form, labels=self.m.template_labels)
         return Reply(
             self.m.out(self.m.template_caption.format(workflow=workflow, run=self.m.cmd("run"))),
             file=OutFile(f"{workflow}-template.xlsx", data),

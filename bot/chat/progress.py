@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.chat.buttons import Button, progress_buttons
 from bot.chat.surface import ChatSurface, FileTooLarge, RetryLater
-from bot.chat.text.renderer import Messages
+from bot.chat.text.catalogues import wording_for
+from bot.chat.text.renderer import MessageBook
 from engine.models import FINAL_BATCH_STATUSES, Batch, BatchEvent, ChatRef, Progress, Row
 from engine.ports import Store
 from engine.sheets.results import write_results
@@ -39,7 +40,7 @@ class ProgressReporter:
         self,
         store: Store,
         surfaces: Mapping[str, ChatSurface],
-        messages: Mapping[str, Messages],
+        messages: Mapping[str, MessageBook],
         *,
         interval_s: float,
         reporter_id: str,
@@ -138,7 +139,7 @@ class ProgressReporter:
         surface = self.surfaces.get(chat.platform) if chat else None
         if chat is None or surface is None or not await self._holds(batch.id):
             return False
-        m = self.messages[chat.platform]
+        m = self.messages[chat.platform].for_locale(batch.locale)
         now = datetime.now(UTC)
         final = batch.status.is_final
         render = m.final_text if final else m.progress_text
@@ -185,7 +186,7 @@ class ProgressReporter:
     ) -> None:
         if not results_owed(await self.store.events(batch.id)):
             return
-        m = self.messages[chat.platform]
+        m = self.messages[chat.platform].for_locale(batch.locale)
         data = await results_bytes(batch, await self.store.rows(batch.id))
         caption = m.results_caption(batch, progress, chat.owner_display)
         try:
@@ -218,9 +219,11 @@ def results_owed(events: Sequence[BatchEvent]) -> bool:
 
 
 async def results_bytes(batch: Batch, rows: Sequence[Row]) -> bytes:
+    """The results workbook, in the language of whoever started the batch."""
     buffer = io.BytesIO()
+    labels = wording_for(batch.locale).summary_labels
     # workbook writing is CPU-bound; keep the loop (and every other chat) responsive
-    await asyncio.to_thread(write_results, buffer, batch, rows)
+    await asyncio.to_thread(write_results, buffer, batch, rows, labels=labels)
     return buffer.getvalue()
 
 

@@ -88,9 +88,11 @@ class Scheduling(Protocol):
 
     async def add(
         self, owner: str, workflow: str, when_text: str, source_name: str, source_path: str,
-        chat: ChatRef | None,
+        chat: ChatRef | None, locale: str = "en",
     ) -> tuple[Schedule, datetime | None]:
-        """Parse ``when_text`` (raising `WhenError`) and keep the schedule; returns next fire."""
+        """Parse ``when_text`` (raising `WhenError`) and keep the schedule; returns next fire.
+
+        ``locale`` is its maker's language, which the batches it starts keep."""
         ...
 
     async def list(self, owner: str | None) -> list[tuple[Schedule, datetime | None]]: ...

@@ -147,6 +147,7 @@ class UploadDesk:
         await self.intake.submit(
             workflow, upload.actor.user, upload.path.read_bytes(), upload.filename,
             parsed=parsed, chat=chat_for(upload.where, upload.actor, upload.message_id),
+            locale=self.m.locale,
         )
         await self._forget(upload)
         return []  # the progress message, posted by the reporter, is the answer
@@ -192,7 +193,7 @@ class UploadDesk:
             return [Reply(text, file=self._annotated(upload, parsed))]
         schedule, next_fire = await self.scheduling.add(
             upload.actor.user, workflow, when_text, upload.filename, str(upload.path),
-            chat_for(upload.where, upload.actor, upload.message_id),
+            chat_for(upload.where, upload.actor, upload.message_id), self.m.locale,
         )
         return [Reply(self.m.scheduled_text(schedule, next_fire))]
 
@@ -278,7 +279,10 @@ class UploadDesk:
 
     def _annotated(self, upload: PendingUpload, parsed: ParsedSheet) -> OutFile:
         stem = upload.filename.rsplit(".", 1)[0]
-        data = annotated_copy(upload.path.read_bytes(), upload.filename, parsed)
+        data = annotated_copy(
+            upload.path.read_bytes(), upload.filename, parsed,
+            labels=self.m.template_labels, describe=self.m.problem_message,
+        )
         return OutFile(f"{stem}-problems.xlsx", data)
 
 

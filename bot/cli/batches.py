@@ -77,7 +77,8 @@ async def cmd_run(args: argparse.Namespace) -> int:
         await fetch_form(runtime, args.workflow)
         parsed = await checked_sheet(runtime, args.workflow, data, args.sheet)
         batch = await runtime.intake.submit(
-            args.workflow, cli_owner(), data, args.sheet.name, parsed=parsed, sample=args.sample
+            args.workflow, cli_owner(), data, args.sheet.name, parsed=parsed, sample=args.sample,
+            locale=progress.words.locale,
         )
         await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output))
         concurrency = config.workflows[args.workflow].settings.concurrency
@@ -95,23 +96,28 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
 async def checked_sheet(runtime: Runtime, workflow: str, data: bytes, sheet: Path) -> ParsedSheet:
     """The checked sheet; with bad rows, a marked-up copy beside it and every problem listed."""
+    from bot.cli.terminal import cli_wording
+    from engine.sheets.sentences import problem_line, sheet_phrase
     from engine.sheets.template import annotated_copy
 
     parsed = await runtime.intake.check(workflow, data, sheet.name)
     if parsed.ok:
         if not parsed.rows:
-            raise SheetError(f"{sheet.name} has no data rows; nothing was started.")
+            raise SheetError(sheet_phrase("no_rows", filename=sheet.name))
         return parsed
-    problems = [f"row {p.row}, column {p.column!r}: {p.message}" for p in parsed.problems]
+    words = cli_wording()
     marked = sheet.with_name(f"{sheet.stem}-problems.xlsx")
     try:
-        marked.write_bytes(annotated_copy(data, sheet.name, parsed))
-        where = f" The bad cells are marked in {marked}."
+        marked.write_bytes(annotated_copy(data, sheet.name, parsed, labels=words.template_labels))
+        where = words.cli_marked.format(path=marked)
     except OSError as exc:
-        where = f" (The marked-up copy could not be written to {marked}: {exc.strerror}.)"
-    raise SheetError(
-        f"{len(problems)} problem(s) in {sheet.name}; nothing was started.{where}", problems
+        where = words.cli_marked_failed.format(path=marked, reason=exc.strerror)
+    refused = SheetError(
+        sheet_phrase("rows_bad", n=len(parsed.problems), filename=sheet.name),
+        [problem_line(p) for p in parsed.problems],
     )
+    refused.add_note(where)
+    raise refused
 
 
 async def cmd_resume(args: argparse.Namespace) -> int:

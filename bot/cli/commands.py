@@ -25,6 +25,7 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 
 async def cmd_template(args: argparse.Namespace) -> int:
+    from bot.cli.terminal import cli_wording
     from engine.sheets.template import template_workbook
 
     config = cli_config(args.config)
@@ -35,7 +36,7 @@ async def cmd_template(args: argparse.Namespace) -> int:
     finally:
         await runtime.aclose()
     output = args.output or Path(f"{args.workflow}-template.xlsx")
-    output.write_bytes(template_workbook(args.workflow, form))
+    output.write_bytes(template_workbook(args.workflow, form, labels=cli_wording().template_labels))
     print(str(output))
     return 0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO, TypeAlias
 
-from engine.errors import AppError, ConfigError
+from engine.errors import AppError, ConfigError, SheetError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -23,6 +23,9 @@ def report_error(exc: BaseException, args: argparse.Namespace, stream: TextIO) -
         print(f"dify-batch: the configuration{where} has {_count(exc.problems, 'problem')}:", file=stream)
         _list(exc.problems, stream)
         return EXIT_USAGE
+    if isinstance(exc, SheetError):
+        _sheet_error(exc, args, stream)
+        return EXIT_USAGE
     if isinstance(exc, AppError):
         print(f"dify-batch: {_cli_wording(str(exc), args)}", file=stream)
         _list(getattr(exc, "problems", ()), stream)
@@ -38,6 +41,21 @@ def report_error(exc: BaseException, args: argparse.Namespace, stream: TextIO) -
     hint = "" if getattr(args, "verbose", False) else " (run again with -v for the details)"
     print(f"dify-batch: unexpected error: {detail}{hint}", file=stream)
     return EXIT_FAILED
+
+
+def _sheet_error(exc: SheetError, args: argparse.Namespace, stream: TextIO) -> None:
+    """A broken sheet explained in the terminal's language (LC_ALL, LC_MESSAGES, LANG)."""
+    from bot.cli.terminal import cli_wording
+    from engine.phrases import say
+
+    words = cli_wording()
+    print(words.cli_error.format(message=_cli_wording(say(exc.phrase, words.sheet), args)), file=stream)
+    for problem in exc.problem_phrases[:SHOWN_PROBLEMS]:
+        print(words.cli_problem.format(problem=_cli_wording(say(problem, words.sheet), args)), file=stream)
+    if len(exc.problem_phrases) > SHOWN_PROBLEMS:
+        print(words.cli_more_problems.format(n=len(exc.problem_phrases) - SHOWN_PROBLEMS), file=stream)
+    for note in getattr(exc, "__notes__", ()):
+        print(note, file=stream)
 
 
 def _list(problems: tuple[str, ...] | list[str], stream: TextIO) -> None:

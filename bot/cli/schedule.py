@@ -41,14 +41,19 @@ async def cmd_schedule(args: argparse.Namespace) -> int:
         await fetch_form(runtime, args.workflow)
         parsed = await runtime.intake.check(args.workflow, data, args.sheet.name)
         if not parsed.ok:
-            problems = [f"row {p.row}, column {p.column!r}: {p.message}" for p in parsed.problems]
-            raise SheetError(f"{len(problems)} problem(s) in {args.sheet.name}; nothing scheduled.", problems)
+            from engine.sheets.sentences import problem_line, sheet_phrase
+
+            problems = [problem_line(p) for p in parsed.problems]
+            said = sheet_phrase("rows_not_scheduled", n=len(problems), filename=args.sheet.name)
+            raise SheetError(said, problems)
         path = runtime.intake.keep(data, args.sheet.name)
+        from bot.cli.terminal import cli_wording
         from bot.scheduling import schedule_service
 
         _, bridge = schedule_service(runtime)
         schedule, next_fire = await bridge.add(
-            cli_owner(), args.workflow, args.when, args.sheet.name, str(path), None
+            cli_owner(), args.workflow, args.when, args.sheet.name, str(path), None,
+            cli_wording().locale,
         )
     finally:
         await runtime.aclose()

@@ -3,52 +3,66 @@ every few seconds otherwise (so CI logs and pipes stay readable)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import UTC, datetime
 from typing import TextIO
 
+from bot.chat.text.catalogues import locale_from_environment, wording_for
+from bot.chat.text.catalogues.en import EnglishWording
 from engine.models import Batch, Progress
 
+Wording = type[EnglishWording]
 
-def format_duration(seconds: float) -> str:
+
+def cli_wording() -> Wording:
+    """The catalogue of the terminal's language (LC_ALL, LC_MESSAGES, LANG)."""
+    return wording_for(locale_from_environment(os.environ))
+
+
+def format_duration(seconds: float, words: Wording = EnglishWording) -> str:
     seconds = max(0, int(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours}h{minutes:02d}m"
+        return words.cli_duration_h.format(h=hours, m=minutes)
     if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+        return words.cli_duration_m.format(m=minutes, s=secs)
+    return words.cli_duration_s.format(s=secs)
 
 
-def progress_line(batch: Batch, progress: Progress, now: datetime, width: int = 24) -> str:
+def progress_line(
+    batch: Batch, progress: Progress, now: datetime, width: int = 24, words: Wording = EnglishWording
+) -> str:
     """``[#########.......] 120/300 ok 118 failed 2 | 41.2 rows/min | ETA 4m22s``."""
     total = max(progress.total, 1)
     filled = round(width * progress.done / total)
     bar = "#" * filled + "." * (width - filled)
-    line = (
-        f"[{bar}] {progress.done}/{progress.total} ok {progress.succeeded} "
-        f"failed {progress.failed}"
+    line = words.cli_progress.format(
+        bar=bar, done=progress.done, total=progress.total, ok=progress.succeeded, failed=progress.failed
     )
     if progress.cancelled:
-        line += f" cancelled {progress.cancelled}"
+        line += words.cli_cancelled.format(cancelled=progress.cancelled)
     started = batch.started_at
     if started is not None and progress.done:
         elapsed = max((now - started).total_seconds(), 1e-6)
         rate = progress.done / elapsed
         remaining = progress.total - progress.done
-        line += f" | {rate * 60:.1f} rows/min"
+        line += words.cli_rate.format(rate=f"{rate * 60:.1f}")
         if remaining and rate > 0:
-            line += f" | ETA {format_duration(remaining / rate)}"
+            line += words.cli_eta.format(eta=format_duration(remaining / rate, words))
     return line
 
 
 class TerminalProgress:
     """The CLI's `Notifier`: draws the progress of the batches it is told about."""
 
-    def __init__(self, stream: TextIO | None = None, *, interval_s: float = 0.1) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, *, interval_s: float = 0.1, words: Wording | None = None
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
+        self.words = words if words is not None else cli_wording()
         self.tty = self.stream.isatty()
         # off a TTY every redraw is a new line, so draw far less often
         self.interval_s = interval_s if self.tty else 5.0
@@ -66,7 +80,7 @@ class TerminalProgress:
             return
         if final:
             self._finished.add(batch.id)
-        line = progress_line(batch, progress, datetime.now(UTC))
+        line = progress_line(batch, progress, datetime.now(UTC), words=self.words)
         if line == self._last_line:
             return
         self._last_draw, self._last_line = now, line

@@ -18,7 +18,9 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.surface import ChatSurface
+from bot.chat.text.catalogues import AUTO
 from bot.config import SlackConfig
+from bot.slack.languages import PersonLanguages
 from bot.slack.listeners import Inbound
 from bot.slack.surface import SlackSurface
 
@@ -62,7 +64,9 @@ class SlackAdapter:
         self._tasks: set[asyncio.Task[None]] = set()
         self._socket: AsyncSocketModeHandler | None = None
         self.app.middleware(self._once)
-        self.inbound = Inbound(desk, self.slack_surface, str(config.bot_token), self._spawn)
+        # under locale = "auto" each person's language is asked of Slack (users:read scope)
+        languages = PersonLanguages(oneoff) if desk.book.setting.casefold() == AUTO else None
+        self.inbound = Inbound(desk, self.slack_surface, str(config.bot_token), self._spawn, languages)
         self.inbound.register(self.app, config.command)
 
     def routes(self) -> Sequence[web.RouteDef]:

@@ -21,7 +21,8 @@ from engine.errors import AppError
 from engine.models import ChatRef
 
 if TYPE_CHECKING:
-    from bot.chat.desk import ChatDesk
+    from bot.chat.desk import ChatDesk, Speaking
+    from bot.slack.languages import PersonLanguages
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,13 @@ def actor_for(user: str, channel: str) -> Actor:
 class Inbound:
     """The bolt listeners; they translate Slack payloads for the neutral chat layer."""
 
-    def __init__(self, desk: ChatDesk, surface: SlackSurface, bot_token: str, spawn: Spawn) -> None:
+    def __init__(
+        self, desk: ChatDesk, surface: SlackSurface, bot_token: str, spawn: Spawn,
+        languages: PersonLanguages | None = None,
+    ) -> None:
         self.desk = desk
-        self.m = desk.messages
+        self.m = desk.messages  # only for what is the same in every language (the command)
+        self.languages = languages
         self.surface = surface
         self._token = bot_token
         self._spawn = spawn
@@ -58,6 +63,11 @@ class Inbound:
         app.event("file_shared")(self.on_ignored)
         app.event("file_created")(self.on_ignored)
         app.action(re.compile(rf"^{re.escape(ACTION_PREFIX)}"))(self.on_action)
+
+    async def speaking(self, user: str) -> Speaking:
+        """The handlers and wording for this person's language (asked of Slack under "auto")."""
+        said = await self.languages.of(user) if self.languages is not None else None
+        return self.desk.speaking(said)
 
     # listeners ----------------------------------------------------------------------------
 
@@ -92,7 +102,8 @@ class Inbound:
     # commands -----------------------------------------------------------------------------
 
     async def _slash(self, text: str, user: str, channel: str, respond: Ack) -> None:
-        replies = await self.text_command(text, actor_for(user, channel), ChatRef("slack", channel))
+        d = await self.speaking(user)
+        replies = await self.text_command(d, text, actor_for(user, channel), ChatRef("slack", channel))
         for reply in replies:
             try:
                 await self.surface.reply(channel, None, reply)
@@ -103,7 +114,7 @@ class Inbound:
                 # but carries text only, so say where the file can be had instead
                 text = reply.text
                 if reply.file is not None:
-                    text += "\n" + self.m.file_needs_membership.format(filename=reply.file.filename)
+                    text += "\n" + d.messages.file_needs_membership.format(filename=reply.file.filename)
                 await respond(text=text, response_type="ephemeral")
 
     async def _text(self, event: dict[str, Any]) -> None:
@@ -111,21 +122,23 @@ class Inbound:
         thread = event.get("thread_ts") or (None if event.get("channel_type") == "im" else ts)
         where = ChatRef("slack", channel, thread_id=thread, reply_to_message_id=ts)
         text = command_text(str(event.get("text") or ""), self.m.cmd("").strip())
-        for reply in await self.text_command(text, actor_for(user, channel), where):
+        d = await self.speaking(user)
+        for reply in await self.text_command(d, text, actor_for(user, channel), where):
             await self.surface.reply(channel, thread, reply)
 
-    async def text_command(self, text: str, actor: Actor, where: ChatRef) -> list[Reply]:
+    async def text_command(self, d: Speaking, text: str, actor: Actor, where: ChatRef) -> list[Reply]:
         """Like `CommandHandlers.handle_text`, but ``run``/``schedule`` use the latest upload."""
+        m = d.messages
         try:
-            command = c.parse_command(text, messages=self.m)
+            command = c.parse_command(text, messages=m)
         except AppError:
             command = None  # handle_text words the parse error
         if not isinstance(command, c.Run | c.Schedule):
-            return await self.desk.commands.handle_text(text, actor, where)
-        uploads = self.desk.uploads
+            return await d.commands.handle_text(text, actor, where)
+        uploads = d.uploads
         upload = await uploads.latest(actor, where)
         if upload is None:
-            return [Reply(self.m.out(self.m.no_upload.format(cmd=self.m.cmd("run"))))]
+            return [Reply(m.out(m.no_upload.format(cmd=m.cmd("run"))))]
         try:
             if isinstance(command, c.Schedule):
                 return await uploads.schedule(upload, command.workflow, command.when_text)
@@ -133,7 +146,7 @@ class Inbound:
                 return await uploads.start(upload, command.workflow)
             return await uploads.summary(upload)
         except AppError as exc:
-            return [Reply(self.m.error_text(exc))]
+            return [Reply(m.error_text(exc))]
 
     # files --------------------------------------------------------------------------------
 
@@ -143,17 +156,19 @@ class Inbound:
         where = ChatRef("slack", channel, thread_id=thread, reply_to_message_id=ts)
         actor = actor_for(user, channel)
         caption = _file_command(str(event.get("text") or ""), self.m.cmd("").strip())
+        d = await self.speaking(user)
         for obj in event.get("files") or []:
             shared = SharedFile.from_event(obj)
             if caption is None and event.get("channel_type") != "im" and not SHEET_NAME.search(shared.name):
                 continue  # a photo in a busy channel is not for us; in a DM every file is
-            for reply in await self._one_file(shared, actor, where, caption, ts):
+            for reply in await self._one_file(d, shared, actor, where, caption, ts):
                 await self.surface.reply(channel, thread, reply)
 
     async def _one_file(
-        self, shared: SharedFile, actor: Actor, where: ChatRef, caption: str | None, ts: str
+        self, d: Speaking, shared: SharedFile, actor: Actor, where: ChatRef, caption: str | None,
+        ts: str,
     ) -> list[Reply]:
-        m, limit = self.m, self.desk.max_file_bytes
+        m, limit = d.messages, self.desk.max_file_bytes
         try:
             if not shared.complete:
                 info = await self.surface.oneoff.files_info(file=shared.id)
@@ -161,16 +176,16 @@ class Inbound:
             if shared.size is not None and shared.size > limit:
                 raise DownloadError("too_big")
             data = await download(shared.url, self._token, limit)
-            return await self.desk.uploads.receive(actor, where, data, shared.name, caption, ts)
+            return await d.uploads.receive(actor, where, data, shared.name, caption, ts)
         except DownloadError as exc:
-            return [Reply(self._download_text(exc.kind, shared))]
+            return [Reply(self._download_text(d, exc.kind, shared))]
         except SlackApiError:
             return [Reply(m.out(m.download_failed.format(filename=shared.name)))]
         except AppError as exc:
             return [Reply(m.error_text(exc))]
 
-    def _download_text(self, kind: str, shared: SharedFile) -> str:
-        m, limit = self.m, self.desk.max_file_bytes
+    def _download_text(self, d: Speaking, kind: str, shared: SharedFile) -> str:
+        m, limit = d.messages, self.desk.max_file_bytes
         if kind == "too_big":
             size = shared.size if shared.size is not None and shared.size > limit else limit + 1
             text = m.file_too_big.format(
@@ -191,25 +206,26 @@ class Inbound:
         message_ts = str(container.get("message_ts") or "")
         thread = str(container.get("thread_ts") or message_ts)
         actor = actor_for(user, channel)
+        d = await self.speaking(user)
         try:
-            callback = decode(str(action.get("value") or ""), messages=self.m)
+            callback = decode(str(action.get("value") or ""), messages=d.messages)
         except AppError as exc:
-            await self.surface.ephemeral(channel, user, self.m.error_text(exc), thread)
+            await self.surface.ephemeral(channel, user, d.messages.error_text(exc), thread)
             return
         if callback.action in _PROGRESS_ACTIONS:
             # the same path as typing the command, so the same permission checks apply
             where = ChatRef("slack", channel, thread_id=thread, reply_to_message_id=message_ts)
             text = f"{callback.action.value} {callback.target_id}"
-            for reply in await self.desk.commands.handle_text(text, actor, where):
+            for reply in await d.commands.handle_text(text, actor, where):
                 if reply.file is not None:
                     await self.surface.reply(channel, thread, reply)
                 else:
                     await self.surface.ephemeral(channel, user, reply.text, thread)
             return
         try:
-            outcome = await self.desk.uploads.press(actor, callback)
+            outcome = await d.uploads.press(actor, callback)
         except AppError as exc:
-            await self.surface.ephemeral(channel, user, self.m.error_text(exc), thread)
+            await self.surface.ephemeral(channel, user, d.messages.error_text(exc), thread)
             return
         if outcome.toast:
             await self.surface.ephemeral(channel, user, outcome.toast, thread)

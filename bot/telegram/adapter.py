@@ -18,6 +18,8 @@ from pydantic import ValidationError
 
 from bot.chat.commands import COMMAND_NAMES
 from bot.chat.surface import ChatSurface
+from bot.chat.text.catalogues import AUTO, DEFAULT_LOCALE, known_locales
+from bot.chat.text.renderer import Messages
 from bot.config import TelegramConfig
 from bot.telegram.routing import Inbound
 from bot.telegram.surface import TelegramSurface
@@ -82,10 +84,15 @@ class TelegramAdapter:
     async def _prepare(self) -> None:
         me = await self._retrying("getMe", self.bot.get_me)
         self.inbound.username = me.username or ""
-        m = self.desk.messages
-        commands = [BotCommand(command=n, description=m.command_description(n)) for n in COMMAND_NAMES]
         try:
-            await self.bot.set_my_commands(commands)
+            await self.bot.set_my_commands(_menu(self.desk.messages))
+            if self.desk.book.setting.casefold() == AUTO:
+                # Telegram shows each person the menu of their app's language, by ISO 639-1 code
+                for locale in known_locales():
+                    language = locale.split("-")[0].lower()
+                    if language != DEFAULT_LOCALE:
+                        menu = _menu(self.desk.book.for_locale(locale))
+                        await self.bot.set_my_commands(menu, language_code=language)
         except TelegramAPIError as exc:
             # the menu is a convenience; the bot works without it
             log.warning("setMyCommands failed: %s", self.inbound.redact(exc.message))
@@ -166,3 +173,7 @@ class TelegramAdapter:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _menu(m: Messages) -> list[BotCommand]:
+    return [BotCommand(command=n, description=m.command_description(n)) for n in COMMAND_NAMES]

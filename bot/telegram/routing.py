@@ -24,7 +24,7 @@ from engine.errors import AppError
 from engine.models import ChatRef
 
 if TYPE_CHECKING:
-    from bot.chat.desk import ChatDesk
+    from bot.chat.desk import ChatDesk, Speaking
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,6 @@ class Inbound:
         self.bot = bot
         self.surface = surface
         self.desk = desk
-        self.m = desk.messages
         self.cloud = cloud
         self.token = token
         self.username = ""
@@ -93,11 +92,13 @@ class Inbound:
         if user is None or user.is_bot:
             return
         actor, where = actor_of(user, message.chat.id), where_of(message)
+        # each person in their language: Telegram reports the one their app is set to
+        d = self.desk.speaking(user.language_code)
         document = message.document
         if document is not None:
-            await self._guarded(where, lambda: self._document(message, document, actor, where))
+            await self._guarded(d, where, lambda: self._document(d, message, document, actor, where))
         elif message.text and self._for_us(message):
-            await self._guarded(where, lambda: self._text(message, message.text or "", actor, where))
+            await self._guarded(d, where, lambda: self._text(d, message, message.text or "", actor, where))
 
     def _for_us(self, message: Message) -> bool:
         """Private chats: everything. Groups: only our commands (``/cmd`` or ``/cmd@ourbot``)."""
@@ -110,29 +111,31 @@ class Inbound:
         _, at, name = head.partition("@")
         return not at or name.lower() == self.username.lower()
 
-    async def _text(self, message: Message, text: str, actor: Actor, where: ChatRef) -> list[Reply]:
+    async def _text(
+        self, d: Speaking, message: Message, text: str, actor: Actor, where: ChatRef
+    ) -> list[Reply]:
         replied = message.reply_to_message
         if replied is not None and replied.document is not None:
-            command = c.parse_command(text, messages=self.m)
+            command = c.parse_command(text, messages=d.messages)
             if isinstance(command, c.Run | c.Schedule):
-                return await self._run_replied(replied, replied.document, text, command, actor, where)
-        return await self.desk.commands.handle_text(text, actor, where)
+                return await self._run_replied(d, replied, replied.document, text, command, actor, where)
+        return await d.commands.handle_text(text, actor, where)
 
     async def _run_replied(
-        self, replied: Message, document: Document, text: str, command: c.Run | c.Schedule,
-        actor: Actor, where: ChatRef,
+        self, d: Speaking, replied: Message, document: Document, text: str,
+        command: c.Run | c.Schedule, actor: Actor, where: ChatRef,
     ) -> list[Reply]:
         """``/run <wf>`` or ``/schedule <when> <wf>`` sent as a reply to a file."""
-        uploads = self.desk.uploads
+        uploads = d.uploads
         upload = await uploads.by_message(str(replied.message_id), where)
         sender = replied.from_user.id if replied.from_user else 0
         owner = upload.actor.user if upload else f"telegram:{sender}"
         if owner != actor.user and not self.desk.access.is_admin(actor.user):
-            return [Reply(self.m.out(self.m.not_your_upload))]
+            return [Reply(d.messages.out(d.messages.not_your_upload))]
         if upload is None:
             # not seen by this process (sent before a restart, or its check was discarded)
             file_where = dataclasses.replace(where, reply_to_message_id=str(replied.message_id))
-            return await self._document(replied, document, actor, file_where, caption=text)
+            return await self._document(d, replied, document, actor, file_where, caption=text)
         if isinstance(command, c.Schedule):
             return await uploads.schedule(upload, command.workflow, command.when_text)
         if command.workflow is None:
@@ -140,7 +143,7 @@ class Inbound:
         return await uploads.start(upload, command.workflow)
 
     async def _document(
-        self, message: Message, document: Document, actor: Actor, where: ChatRef,
+        self, d: Speaking, message: Message, document: Document, actor: Actor, where: ChatRef,
         caption: str | None = None,
     ) -> list[Reply]:
         filename = document.file_name or "upload"
@@ -148,25 +151,26 @@ class Inbound:
         if self.cloud:
             limit = min(limit, CLOUD_DOWNLOAD_BYTES)
         if document.file_size is not None and document.file_size > limit:
-            return [self._too_big(filename, document.file_size, limit)]
+            return [self._too_big(d, filename, document.file_size, limit)]
         try:
             buffer = await self.bot.download(document)
         except TelegramBadRequest as exc:
             if _FILE_TOO_BIG in exc.message:
-                return [self._too_big(filename, document.file_size or limit + 1, limit)]
+                return [self._too_big(d, filename, document.file_size or limit + 1, limit)]
             log.warning("download of an upload failed: %s", self.redact(exc.message))
-            return [Reply(self.m.out(self.m.download_failed.format(filename=filename)))]
+            return [Reply(d.messages.out(d.messages.download_failed.format(filename=filename)))]
         except (TimeoutError, TelegramAPIError, OSError, aiohttp.ClientError) as exc:
             # aiohttp's errors quote the file URL, which holds the token: the type is enough
             log.warning("download of an upload failed: %s", type(exc).__name__)
-            return [Reply(self.m.out(self.m.download_failed.format(filename=filename)))]
+            return [Reply(d.messages.out(d.messages.download_failed.format(filename=filename)))]
         data = buffer.read() if buffer is not None else b""
         text = caption if caption is not None else message.caption
-        return await self.desk.uploads.receive(actor, where, data, filename, text, str(message.message_id))
+        return await d.uploads.receive(actor, where, data, filename, text, str(message.message_id))
 
-    def _too_big(self, filename: str, size: int, limit: int) -> Reply:
-        text = self.m.file_too_big.format(filename=filename, size_mb=size / 2**20, limit_mb=limit / 2**20)
-        return Reply(self.m.out(text))
+    def _too_big(self, d: Speaking, filename: str, size: int, limit: int) -> Reply:
+        m = d.messages
+        text = m.file_too_big.format(filename=filename, size_mb=size / 2**20, limit_mb=limit / 2**20)
+        return Reply(m.out(text))
 
     # -- buttons --------------------------------------------------------------------------
 
@@ -174,10 +178,11 @@ class Inbound:
         message = query.message
         chat_id = message.chat.id if message is not None else query.from_user.id
         actor = actor_of(query.from_user, chat_id)
+        d = self.desk.speaking(query.from_user.language_code)
         where = ChatRef("telegram", str(chat_id))
         if isinstance(message, Message):
             where = dataclasses.replace(where_of(message), reply_to_message_id=None)
-        work = asyncio.create_task(self._press(actor, where, query.data or ""))
+        work = asyncio.create_task(self._press(d, actor, where, query.data or ""))
         try:
             # the spinner must stop quickly; a slow press (a big sheet) answers without a toast
             done, _ = await asyncio.wait({work}, timeout=ANSWER_WITHIN_S)
@@ -193,27 +198,28 @@ class Inbound:
             work.cancel()
         edit = pressed.edit
         if edit is not None and message is not None:
-            await self._guarded(where, lambda: self._edit(where, str(message.message_id), edit))
-        await self._send(where, pressed.replies)
+            await self._guarded(d, where, lambda: self._edit(where, str(message.message_id), edit))
+        await self._send(d, where, pressed.replies)
 
-    async def _press(self, actor: Actor, where: ChatRef, data: str) -> Pressed:
+    async def _press(self, d: Speaking, actor: Actor, where: ChatRef, data: str) -> Pressed:
+        m = d.messages
         target = None
         try:
-            callback = decode(data, messages=self.m)
+            callback = decode(data, messages=m)
             target = callback.target_id
             command = _PROGRESS_COMMANDS.get(callback.action)
             if command is None:
-                outcome = await self.desk.uploads.press(actor, callback)
+                outcome = await d.uploads.press(actor, callback)
                 return Pressed(outcome.toast, False, outcome.edit, outcome.replies)
             # the same path as typed commands, so the same permission checks apply
-            replies = await self.desk.commands.handle(command(callback.target_id), actor, where)
-            toast = self.m.out(self.m.button_done[callback.action.value].format(id=callback.target_id))
+            replies = await d.commands.handle(command(callback.target_id), actor, where)
+            toast = m.out(m.button_done[callback.action.value].format(id=callback.target_id))
             return Pressed(toast, False, None, replies if callback.action is Action.RESULT else ())
         except AppError as exc:
-            return Pressed(self.m.error_text(exc, batch_id=target), True)
+            return Pressed(m.error_text(exc, batch_id=target), True)
         except Exception as exc:
             self.log_failure(exc)
-            return Pressed(self.m.out(self.m.internal_error.format(kind=type(exc).__name__)), True)
+            return Pressed(m.out(m.internal_error.format(kind=type(exc).__name__)), True)
 
     async def _edit(self, where: ChatRef, message_id: str, reply: Reply) -> list[Reply]:
         await self.surface.edit(where, message_id, reply.text, reply.keyboard)
@@ -223,18 +229,21 @@ class Inbound:
 
     # -- answering ------------------------------------------------------------------------
 
-    async def _guarded(self, where: ChatRef, work: Callable[[], Awaitable[list[Reply]]]) -> None:
+    async def _guarded(
+        self, d: Speaking, where: ChatRef, work: Callable[[], Awaitable[list[Reply]]]
+    ) -> None:
         """Run one piece of handling; every failure still gets the person an answer."""
+        m = d.messages
         try:
             replies = await work()
         except AppError as exc:
-            replies = [Reply(self.m.error_text(exc))]
+            replies = [Reply(m.error_text(exc))]
         except Exception as exc:
             self.log_failure(exc)
-            replies = [Reply(self.m.out(self.m.internal_error.format(kind=type(exc).__name__)))]
-        await self._send(where, replies)
+            replies = [Reply(m.out(m.internal_error.format(kind=type(exc).__name__)))]
+        await self._send(d, where, replies)
 
-    async def _send(self, where: ChatRef, replies: Sequence[Reply]) -> None:
+    async def _send(self, d: Speaking, where: ChatRef, replies: Sequence[Reply]) -> None:
         try:
             for reply in replies:
                 if reply.file is None:
@@ -243,7 +252,7 @@ class Inbound:
                 try:
                     await self.surface.send_file(where, reply.file.data, reply.file.filename, reply.text)
                 except FileTooLarge as exc:
-                    refused = self.m.refused_as_too_large_text(exc.filename, exc.size)
+                    refused = d.messages.refused_as_too_large_text(exc.filename, exc.size)
                     await self.surface.post(where, f"{reply.text}\n{refused}".strip())
         except Exception as exc:
             self.log_failure(exc)

@@ -14,11 +14,25 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.models import FieldType, FormField
+from engine.phrases import Phrase
+from engine.sheets.sentences import sheet_phrase
 
 _TRUE = frozenset({"true", "yes", "y", "1", "on", "是", "真"})
 _FALSE = frozenset({"false", "no", "n", "0", "off", "否", "假"})
 _URL_SPLIT = re.compile(r"[\s,，]+")
 _INT_TEXT = re.compile(r"[+-]?\d+")
+
+
+class CellProblem(ValueError):
+    """What is wrong with a cell, with its sentence code so it can be said in any language."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(phrase.text)
+        self.phrase = phrase
+
+
+def _problem(code: str, **params: Any) -> CellProblem:
+    return CellProblem(sheet_phrase(code, **params))
 
 
 def loose(text: str) -> str:
@@ -62,22 +76,22 @@ def coerce(field: FormField, raw: Any) -> Any:
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos + 1})") from exc
+            raise _problem("not_json", error=exc.msg, pos=exc.pos + 1) from exc
         if not isinstance(obj, dict):
-            raise ValueError('must be a JSON object, like {"key": "value"}')
+            raise _problem("not_json_object")
         return obj
     if t is FieldType.FILE:
         urls = [u for u in _URL_SPLIT.split(text) if u]
         if len(urls) != 1:
-            raise ValueError("must be exactly one http(s) URL")
+            raise _problem("one_url")
         return _url(urls[0])
     if t is FieldType.FILE_LIST:
         urls = [_url(u) for u in _URL_SPLIT.split(text) if u]
         if field.max_length and len(urls) > field.max_length:
-            raise ValueError(f"at most {field.max_length} files allowed, found {len(urls)}")
+            raise _problem("too_many_files", limit=field.max_length, n=len(urls))
         return urls
     if field.max_length and len(text) > field.max_length:
-        raise ValueError(f"too long: {len(text)} characters, the limit is {field.max_length}")
+        raise _problem("too_long", n=len(text), limit=field.max_length)
     return text
 
 
@@ -91,7 +105,7 @@ def _text(raw: Any) -> str:
 
 def _number(raw: Any) -> int | float:
     if isinstance(raw, bool):
-        raise ValueError("must be a number, not TRUE/FALSE")
+        raise _problem("number_not_bool")
     if isinstance(raw, str):
         s = raw.strip()
         if _INT_TEXT.fullmatch(s):
@@ -99,14 +113,14 @@ def _number(raw: Any) -> int | float:
         try:
             raw = float(s)
         except ValueError:
-            raise ValueError(f"must be a number, got '{_short(s)}'") from None
+            raise _problem("not_number", value=_short(s)) from None
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float):
         if not math.isfinite(raw):
-            raise ValueError("must be a finite number")
+            raise _problem("not_finite")
         return int(raw) if raw.is_integer() and abs(raw) < 2**53 else raw
-    raise ValueError(f"must be a number, got '{_short(str(raw))}'")
+    raise _problem("not_number", value=_short(str(raw)))
 
 
 def _checkbox(raw: Any) -> bool:
@@ -117,7 +131,7 @@ def _checkbox(raw: Any) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise ValueError(f"must be TRUE or FALSE (also yes/no, 1/0), got '{_short(str(raw))}'")
+    raise _problem("not_checkbox", value=_short(str(raw)))
 
 
 def _select(field: FormField, text: str) -> str:
@@ -127,13 +141,13 @@ def _select(field: FormField, text: str) -> str:
     if len(near) == 1:  # a case or spacing slip still names one option unambiguously
         return near[0]
     shown = ", ".join(f"'{o}'" for o in field.options[:20]) + (" …" if len(field.options) > 20 else "")
-    raise ValueError(f"'{_short(text)}' is not one of the options: {shown}")
+    raise _problem("not_option", value=_short(text), options=shown)
 
 
 def _url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"'{_short(text)}' is not an http(s) URL")
+        raise _problem("not_url", value=_short(text))
     return text
 
 

@@ -13,6 +13,7 @@ from defusedxml import DefusedXmlException
 
 from engine.errors import SheetError
 from engine.models import SheetLimits
+from engine.sheets.sentences import sheet_phrase
 
 
 class FileKind(StrEnum):
@@ -40,15 +41,15 @@ _XLSX_MAIN_TYPES = (
     "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
 )
-_OTHER_BINARIES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"{\\rtf", "an RTF document"),
+_OTHER_BINARIES: tuple[tuple[bytes, str], ...] = (  # magic, the sentence code of what it is
+    (b"%PDF", "kind_pdf"),
+    (b"\x89PNG", "kind_png"),
+    (b"\xff\xd8\xff", "kind_jpeg"),
+    (b"GIF8", "kind_gif"),
+    (b"\x1f\x8b", "kind_gzip"),
+    (b"Rar!", "kind_rar"),
+    (b"7z\xbc\xaf", "kind_7z"),
+    (b"{\\rtf", "kind_rtf"),
 )
 _DANGEROUS_XML = (b"<!DOCTYPE", b"<!ENTITY")
 
@@ -56,12 +57,11 @@ _DANGEROUS_XML = (b"<!DOCTYPE", b"<!ENTITY")
 def check_file(data: bytes, filename: str, limits: SheetLimits) -> FileKind:
     """Refuse what must not be parsed; return what the file really is. Raises SheetError."""
     if not data:
-        raise SheetError(f"{filename} is empty (0 bytes).")
+        raise SheetError(sheet_phrase("empty_file", filename=filename))
     if len(data) > limits.max_file_bytes:
-        raise SheetError(
-            f"{filename} is {_mb(len(data))}; the limit is {_mb(limits.max_file_bytes)}. "
-            "Split it into smaller files."
-        )
+        raise SheetError(sheet_phrase(
+            "file_too_big", filename=filename, size=_mb(len(data)), limit=_mb(limits.max_file_bytes)
+        ))
     kind = sniff_kind(data, filename)
     if kind in (FileKind.XLSX, FileKind.ODS):
         check_zip(data, filename, limits.max_unzipped_bytes)
@@ -75,31 +75,20 @@ def sniff_kind(data: bytes, filename: str) -> FileKind:
         return _zip_kind(data, filename)
     if data.startswith(_OLE_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data:
-            raise SheetError(
-                f"{filename} is password-protected. Save it without a password and send it again."
-            )
+            raise SheetError(sheet_phrase("password", filename=filename))
         return FileKind.XLS
     for magic, what in _OTHER_BINARIES:
         if data.startswith(magic):
-            raise SheetError(
-                f"{filename} is {what}, not a spreadsheet. Send an .xlsx, .xls, .ods or .csv file."
-            )
+            raise SheetError(sheet_phrase("other_file", filename=filename, what=sheet_phrase(what)))
     head = data[:4096]
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype html", b"<html")):
-        raise SheetError(
-            f"{filename} is a web page (HTML), not a spreadsheet. Open it in Excel and save it as .xlsx."
-        )
+        raise SheetError(sheet_phrase("html", filename=filename))
     if not _looks_like_text(head):
-        raise SheetError(f"{filename} is not a spreadsheet. Send an .xlsx, .xls, .ods or .csv file.")
+        raise SheetError(sheet_phrase("not_sheet", filename=filename))
     if ext in WORKBOOK_EXTENSIONS:
-        raise SheetError(
-            f"{filename} is named {ext} but is not an Excel/ODS workbook; it is plain text. "
-            "If it is CSV, name it .csv, or open it in Excel and save it as .xlsx."
-        )
+        raise SheetError(sheet_phrase("text_named_workbook", filename=filename, ext=ext))
     if ext not in TEXT_EXTENSIONS:
-        raise SheetError(
-            f"{filename}: {ext} files are not supported. Send an .xlsx, .xls, .ods or .csv file."
-        )
+        raise SheetError(sheet_phrase("unsupported_ext", filename=filename, ext=ext))
     return FileKind.CSV
 
 
@@ -113,7 +102,7 @@ def _zip_kind(data: bytes, filename: str) -> FileKind:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SheetError(f"{filename} is a damaged workbook (the zip container cannot be read).") from exc
+        raise SheetError(sheet_phrase("damaged_zip", filename=filename)) from exc
     with zf:
         names = set(zf.namelist())
         if "mimetype" in names and zf.read("mimetype").strip() == _ODS_MIME:
@@ -124,17 +113,17 @@ def _zip_kind(data: bytes, filename: str) -> FileKind:
             if any(t in content_types for t in _XLSX_MAIN_TYPES):
                 return FileKind.XLSX
             if "word/document.xml" in names:
-                raise SheetError(f"{filename} is a Word document, not a spreadsheet.")
+                raise SheetError(sheet_phrase("word", filename=filename))
             if "ppt/presentation.xml" in names:
-                raise SheetError(f"{filename} is a PowerPoint presentation, not a spreadsheet.")
-    raise SheetError(f"{filename} is a zip archive, not a workbook. Send an .xlsx, .xls, .ods or .csv file.")
+                raise SheetError(sheet_phrase("powerpoint", filename=filename))
+    raise SheetError(sheet_phrase("zip_not_workbook", filename=filename))
 
 
 def _read_capped(zf: zipfile.ZipFile, name: str, cap: int, filename: str) -> bytes:
     with zf.open(name) as fh:
         blob = fh.read(cap + 1)
     if len(blob) > cap:
-        raise SheetError(f"{filename}: the part {name} is implausibly large; the file was refused.")
+        raise SheetError(sheet_phrase("part_too_large", filename=filename, part=name))
     return blob
 
 
@@ -143,11 +132,9 @@ def _parse_small_xml(blob: bytes, filename: str) -> str:
     try:
         root = DefusedET.fromstring(blob, forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise SheetError(
-            f"{filename} contains XML entity declarations, which are refused for safety."
-        ) from exc
+        raise SheetError(sheet_phrase("xml_entities", filename=filename)) from exc
     except Exception as exc:  # ParseError comes from the stdlib parser under defusedxml
-        raise SheetError(f"{filename} is a damaged workbook (its content list is not valid XML).") from exc
+        raise SheetError(sheet_phrase("damaged_content_list", filename=filename)) from exc
     return " ".join(v for el in root.iter() for v in el.attrib.values())
 
 
@@ -160,24 +147,22 @@ def check_zip(data: bytes, filename: str, max_unzipped_bytes: int) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SheetError(f"{filename} is a damaged workbook (the zip container cannot be read).") from exc
+        raise SheetError(sheet_phrase("damaged_zip", filename=filename)) from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
-            raise SheetError(f"{filename} holds {len(infos)} parts; a workbook with that many is refused.")
+            raise SheetError(sheet_phrase("too_many_parts", filename=filename, n=len(infos)))
         declared = sum(i.file_size for i in infos)
         if declared > max_unzipped_bytes:
-            raise SheetError(
-                f"{filename} would unpack to {_mb(declared)}, over the {_mb(max_unzipped_bytes)} limit "
-                "(this is how zip bombs look). Remove unused sheets or split the file."
-            )
+            raise SheetError(sheet_phrase(
+                "unzips_too_big", filename=filename, size=_mb(declared), limit=_mb(max_unzipped_bytes)
+            ))
         for info in infos:
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > RATIO_EXEMPT_BYTES and ratio > MAX_RATIO:
-                raise SheetError(
-                    f"{filename}: the part {info.filename} expands {ratio:.0f}× when unpacked, "
-                    "which is how zip bombs look; the file was refused."
-                )
+                raise SheetError(sheet_phrase(
+                    "zip_ratio", filename=filename, part=info.filename, ratio=f"{ratio:.0f}"
+                ))
         total = 0
         for info in infos:
             total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename)
@@ -192,20 +177,14 @@ def _inflate_and_scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int, ca
             while chunk := fh.read(_CHUNK):
                 total += len(chunk)
                 if total > cap:
-                    raise SheetError(
-                        f"{filename} unpacks to more than {_mb(cap)} (the zip headers understate it); "
-                        "the file was refused."
-                    )
+                    raise SheetError(sheet_phrase("unzips_more", filename=filename, limit=_mb(cap)))
                 if scan:
                     window = tail + chunk
                     if any(tag in window for tag in _DANGEROUS_XML):
-                        raise SheetError(
-                            f"{filename} contains XML entity/DTD declarations ({info.filename}), "
-                            "which are refused for safety."
-                        )
+                        raise SheetError(sheet_phrase("xml_dtd_part", filename=filename, part=info.filename))
                     tail = chunk[-16:]
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        raise SheetError(f"{filename} is a damaged or encrypted workbook ({info.filename}).") from exc
+        raise SheetError(sheet_phrase("damaged_part", filename=filename, part=info.filename)) from exc
     return total
 
 

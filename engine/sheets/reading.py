@@ -22,8 +22,10 @@ from engine.models import (
     SheetProblem,
     SheetRow,
 )
-from engine.sheets.cells import coerce, converter, loose
+from engine.phrases import Phrase
+from engine.sheets.cells import CellProblem, coerce, converter, loose
 from engine.sheets.filecheck import FileKind, check_file, sniff_kind
+from engine.sheets.sentences import sheet_phrase
 
 TEMPLATE_SHEET = "Inputs"
 """The template's data sheet; a workbook with a sheet of this name is read from it, else the first."""
@@ -31,6 +33,8 @@ MAX_PROBLEMS = 10_000
 """Problems kept per sheet; beyond this one last entry says how many more there were."""
 
 _NOT_INPUT = (FieldType.EXTERNAL_DATA_TOOL,)  # filled by Dify's tool, never by the person
+_REQUIRED = sheet_phrase("cell_required")
+_NO_HEADER = sheet_phrase("cell_no_header")
 _QUERY_FIELD = FormField(QUERY_VARIABLE, QUERY_VARIABLE, FieldType.PARAGRAPH, required=True)
 
 
@@ -40,9 +44,7 @@ def read_sheet(data: bytes, filename: str, form: InputForm, limits: SheetLimits)
     sheet_name, table = read_table(data, filename)
     header_at = next((i for i, r in enumerate(table) if not _blank(r)), None)
     if header_at is None:
-        raise SheetError(
-            f"{filename}: the sheet '{sheet_name}' is empty; it needs a header row and data rows."
-        )
+        raise SheetError(sheet_phrase("sheet_empty", filename=filename, sheet=sheet_name))
     header = table[header_at]
     width = max(i for i, v in enumerate(header) if _cell(v) is not None) + 1
     columns = tuple(_header_text(header[i], i) for i in range(width))
@@ -59,9 +61,7 @@ def read_sheet(data: bytes, filename: str, form: InputForm, limits: SheetLimits)
         blank += pending_blank
         pending_blank = 0
         if len(rows) >= limits.max_rows:
-            raise SheetError(
-                f"{filename} has more than {limits.max_rows} data rows; split it into smaller files."
-            )
+            raise SheetError(sheet_phrase("too_many_rows", filename=filename, limit=limits.max_rows))
         while len(cells) > width and cells[-1] is None:
             cells.pop()
         overflow = max(overflow, len(cells))
@@ -87,8 +87,10 @@ def read_table(data: bytes, filename: str) -> tuple[str, list[list[Any]]]:
             table = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except (CalamineError, ValueError, OSError) as exc:
         if "entity" in str(exc).lower():
-            raise SheetError(f"{filename} contains XML entity tricks, which are refused for safety.") from exc
-        raise SheetError(f"{filename} could not be read as a {kind.value} workbook: {exc}") from exc
+            raise SheetError(sheet_phrase("xml_tricks", filename=filename)) from exc
+        raise SheetError(
+            sheet_phrase("unreadable", filename=filename, kind=kind.value, error=str(exc))
+        ) from exc
     return name, list(table)
 
 
@@ -118,7 +120,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SheetError("The CSV file is neither UTF-8 nor GB18030 text; save it as 'CSV UTF-8'.")
+    raise SheetError(sheet_phrase("csv_encoding"))
 
 
 def _cell(v: Any) -> Any:
@@ -169,19 +171,18 @@ def _match_headers(columns: tuple[str, ...], form: InputForm, filename: str) -> 
         if found is None:
             continue
         if found.variable in seen:
-            raise SheetError(
-                f"{filename}: columns '{seen[found.variable]}' and '{col}' both mean "
-                f"'{found.label}' ({found.variable}); keep one."
-            )
+            raise SheetError(sheet_phrase(
+                "duplicate_columns", filename=filename, first=seen[found.variable], second=col,
+                label=found.label, variable=found.variable,
+            ))
         seen[found.variable] = col
         slots[i] = found
     missing = [f for f in fields if f.required and f.variable not in seen]
     if missing:
         names = ", ".join(f"'{f.label}' ({f.variable})" for f in missing)
         raise SheetError(
-            f"{filename}: required column(s) missing: {names}. The header row has: "
-            f"{', '.join(columns)}. Download the template to see the expected headers.",
-            [f"missing column {f.label} ({f.variable})" for f in missing],
+            sheet_phrase("missing_columns", filename=filename, names=names, header=", ".join(columns)),
+            [sheet_phrase("missing_column", label=f.label, variable=f.variable) for f in missing],
         )
     return slots
 
@@ -206,12 +207,12 @@ class _RowChecker:
             raw = cells[i] if i < width else None
             if raw is None:
                 if f.required:
-                    self._add(sheet_row, i, "required, but the cell is empty")
+                    self._add(sheet_row, i, _REQUIRED)
                 continue
             try:
                 value = convert(raw)
             except ValueError as exc:
-                self._add(sheet_row, i, str(exc))
+                self._add(sheet_row, i, exc.phrase if isinstance(exc, CellProblem) else str(exc))
                 continue
             if f is _QUERY_FIELD:
                 query = value
@@ -221,20 +222,22 @@ class _RowChecker:
             self._add(
                 sheet_row,
                 len(cells) - 1,
-                "this cell has no column header",
+                _NO_HEADER,
                 f"Column {_letter(len(cells) - 1)}",
             )
         return SheetRow(sheet_row, tuple(cells), inputs, query)
 
-    def _add(self, row: int, col: int, message: str, label: str | None = None) -> None:
+    def _add(self, row: int, col: int, message: Phrase | str, label: str | None = None) -> None:
         if len(self._problems) >= MAX_PROBLEMS:
             self._dropped += 1
             return
-        self._problems.append(SheetProblem(self.sheet, row, label or self.columns[col], message))
+        said = message if isinstance(message, Phrase) else None
+        self._problems.append(SheetProblem(self.sheet, row, label or self.columns[col], str(message), said))
 
     def problems(self) -> tuple[SheetProblem, ...]:
         if self._dropped:
-            more = SheetProblem(self.sheet, 0, "", f"…and {self._dropped} more problems not listed")
+            said = sheet_phrase("more_problems", n=self._dropped)
+            more = SheetProblem(self.sheet, 0, "", str(said), said)
             return (*self._problems, more)
         return tuple(self._problems)
 

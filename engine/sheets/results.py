@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 
 from engine.models import Batch, Row
+from engine.sheets.sentences import SUMMARY_LABELS
 from engine.sheets.xlsx import write_only_cell
 
 META_COLUMNS = ("status", "error", "attempts", "elapsed_s", "tokens", "run_id")
@@ -25,13 +26,16 @@ def write_results(
     batch: Batch,
     rows: Iterable[Row],
     output_keys: Sequence[str] | None = None,
+    *,
+    labels: Mapping[str, str] = SUMMARY_LABELS,
 ) -> None:
     """Stream the results workbook: original columns, one per output, then status/error/…; plus Summary.
 
     The output columns must be known before the first row is written. Pass ``output_keys``
     (the union of output names in first-seen order, e.g. from the store) to stream a one-shot
     iterator in constant memory; without it ``rows`` is scanned first, so a non-Sequence is
-    materialised into a list.
+    materialised into a list. ``labels`` (`SUMMARY_LABELS` or a translation) words the Summary
+    sheet and the status words; the column headers stay as the sheet and the app name them.
     """
     if output_keys is None:
         if not isinstance(rows, Sequence):
@@ -39,7 +43,7 @@ def write_results(
         output_keys = list(dict.fromkeys(k for r in rows for k in (r.outputs or {})))
     outs = output_columns(batch.columns, output_keys)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Results")
+    ws = wb.create_sheet(labels["results_sheet"])
     width = len(batch.columns)
     ws.append([write_only_cell(ws, c) for c in (*batch.columns, *(h for _, h in outs), *META_COLUMNS)])
     counts: dict[str, int] = {}
@@ -52,7 +56,7 @@ def write_results(
         values = [
             *cells,
             *(outputs.get(k) for k, _ in outs),
-            row.status.value,
+            labels[f"status_{row.status.value}"],
             row.error,
             row.attempts,
             None if row.elapsed_s is None else round(row.elapsed_s, 3),
@@ -66,7 +70,7 @@ def write_results(
             elapsed.append(row.elapsed_s)
         if row.workflow_id:
             versions[row.workflow_id] = None
-    _summary(wb.create_sheet("Summary"), batch, counts, tokens, elapsed, list(versions))
+    _summary(wb.create_sheet(labels["sheet"]), batch, counts, tokens, elapsed, labels, list(versions))
     if isinstance(target, pathlib.Path):
         wb.save(str(target))
     else:
@@ -74,33 +78,35 @@ def write_results(
 
 
 def _summary(
-    ws: Any, batch: Batch, counts: dict[str, int], tokens: int, elapsed: list[float], versions: list[str]
+    ws: Any, batch: Batch, counts: dict[str, int], tokens: int, elapsed: list[float],
+    labels: Mapping[str, str], versions: list[str],
 ) -> None:
     wall = (
         (batch.finished_at - batch.started_at).total_seconds()
         if batch.finished_at and batch.started_at
         else None
     )
+    status = {s: labels[f"status_{s}"] for s in counts}
     lines: list[tuple[str, Any]] = [
-        ("workflow", batch.workflow),
-        ("app version (workflow_id)", ", ".join(versions) or None),
-        ("batch", batch.id),
-        ("owner", batch.owner),
-        ("source file", batch.source_name),
-        ("batch status", batch.status.value),
-        ("created", batch.created_at),
-        ("started", batch.started_at),
-        ("finished", batch.finished_at),
-        ("rows", sum(counts.values())),
-        *((f"rows {s}", n) for s, n in sorted(counts.items())),
-        ("blank rows skipped", batch.blank_rows),
-        ("total tokens", tokens),
-        ("wall time (s)", None if wall is None else round(wall, 3)),
-        ("row time total (s)", round(sum(elapsed), 3)),
-        ("row time mean (s)", round(sum(elapsed) / len(elapsed), 3) if elapsed else None),
-        ("row time max (s)", round(max(elapsed), 3) if elapsed else None),
+        (labels["workflow"], batch.workflow),
+        (labels["app_version"], ", ".join(versions) or None),
+        (labels["batch"], batch.id),
+        (labels["owner"], batch.owner),
+        (labels["source_file"], batch.source_name),
+        (labels["batch_status"], labels[f"status_{batch.status.value}"]),
+        (labels["created"], batch.created_at),
+        (labels["started"], batch.started_at),
+        (labels["finished"], batch.finished_at),
+        (labels["rows"], sum(counts.values())),
+        *((labels["rows_in"].format(status=status[s]), n) for s, n in sorted(counts.items())),
+        (labels["blank_rows"], batch.blank_rows),
+        (labels["total_tokens"], tokens),
+        (labels["wall_time"], None if wall is None else round(wall, 3)),
+        (labels["row_time_total"], round(sum(elapsed), 3)),
+        (labels["row_time_mean"], round(sum(elapsed) / len(elapsed), 3) if elapsed else None),
+        (labels["row_time_max"], round(max(elapsed), 3) if elapsed else None),
     ]
     if batch.error:
-        lines.append(("error", batch.error))
+        lines.append((labels["error"], batch.error))
     for key, value in lines:
         ws.append([write_only_cell(ws, key), write_only_cell(ws, value)])

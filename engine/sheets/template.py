@@ -3,6 +3,7 @@ copy of an upload that failed its checks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from openpyxl import Workbook
@@ -11,26 +12,23 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from engine.models import QUERY_VARIABLE, FieldType, FormField, InputForm, ParsedSheet
+from engine.models import QUERY_VARIABLE, FieldType, FormField, InputForm, ParsedSheet, SheetProblem
 from engine.sheets.reading import TEMPLATE_SHEET, read_table
+from engine.sheets.sentences import TEMPLATE_LABELS
 from engine.sheets.xlsx import safe_text, set_cell, workbook_bytes, write_only_cell
 
 _BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 _REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 _BOLD = Font(bold=True)
-_TYPE_HELP = {
-    FieldType.TEXT_INPUT: "Text",
-    FieldType.PARAGRAPH: "Text (may be long)",
-    FieldType.SELECT: "One of the options",
-    FieldType.NUMBER: "Number",
-    FieldType.CHECKBOX: "TRUE or FALSE",
-    FieldType.FILE: "File: one http(s) URL",
-    FieldType.FILE_LIST: "Files: http(s) URLs, one per line or comma-separated",
-    FieldType.JSON_OBJECT: 'JSON object, like {"key": "value"}',
-}
+Labels = Mapping[str, str]
+"""`TEMPLATE_LABELS` or a translation of it (same keys and placeholders)."""
 
 
-def _template_fields(form: InputForm) -> list[FormField]:
+def _type_help(t: FieldType, labels: Labels) -> str:
+    return labels.get(f"type_{t.value}", t.value).format()
+
+
+def _template_fields(form: InputForm, labels: Labels) -> list[FormField]:
     fields = [f for f in form.fields if f.type is not FieldType.EXTERNAL_DATA_TOOL]
     if form.needs_query:
         query = FormField(
@@ -38,42 +36,44 @@ def _template_fields(form: InputForm) -> list[FormField]:
             QUERY_VARIABLE,
             FieldType.PARAGRAPH,
             required=True,
-            description="The message sent to the chat app (each row is a new conversation).",
+            description=labels["query_description"],
         )
         fields.insert(0, query)
     return fields
 
 
-def template_workbook(workflow: str, form: InputForm) -> bytes:
-    """An .xlsx to fill in: one column per input, validations, and an About sheet explaining each."""
+def template_workbook(workflow: str, form: InputForm, *, labels: Labels = TEMPLATE_LABELS) -> bytes:
+    """An .xlsx to fill in: one column per input, validations, and an About sheet explaining each.
+
+    Headers are the form's labels whatever the language; ``labels`` words the rest."""
     wb = Workbook()
     ws = wb.active
     ws.title = TEMPLATE_SHEET
     lists = wb.create_sheet("Lists")
     lists.sheet_state = "hidden"  # select options live here: an inline list breaks on commas and 255 chars
-    fields = _template_fields(form)
+    fields = _template_fields(form, labels)
     for col, f in enumerate(fields, 1):
         letter = get_column_letter(col)
         head = set_cell(ws, 1, col, f.label or f.variable)
         head.font = _BOLD
         # the variable name is shown because a header may also be typed as the variable name
-        need = "Required" if f.required else "Optional"
-        note = f"variable: {f.variable}\n{need}; {_TYPE_HELP.get(f.type, '')}"
+        need = labels["required"] if f.required else labels["optional"]
+        note = labels["note"].format(variable=f.variable, need=need, type=_type_help(f.type, labels))
         head.comment = Comment(safe_text(note), "dify-batch")
         if f.required:
             head.fill = _REQUIRED_FILL
         ws.column_dimensions[letter].width = max(14, min(40, len(f.label or f.variable) + 4))
-        dv = _validation(f, col, lists)
+        dv = _validation(f, col, lists, labels)
         if dv is not None:
             dv.sqref = f"{letter}2:{letter}1048576"  # openpyxl accepts a range string
             ws.add_data_validation(dv)
     ws.freeze_panes = "A2"
-    _about(wb.create_sheet("About"), workflow, fields)
+    _about(wb.create_sheet(labels["about_sheet"]), workflow, fields, labels)
     wb.active = 0
     return workbook_bytes(wb)
 
 
-def _validation(f: FormField, col: int, lists: Any) -> DataValidation | None:
+def _validation(f: FormField, col: int, lists: Any, labels: Labels) -> DataValidation | None:
     if f.type is FieldType.SELECT and f.options:
         for r, option in enumerate(f.options, 1):
             set_cell(lists, r, col, option)
@@ -83,7 +83,7 @@ def _validation(f: FormField, col: int, lists: Any) -> DataValidation | None:
             formula1=ref,
             allow_blank=True,
             showErrorMessage=True,
-            error="Pick one of the listed options.",
+            error=labels["pick_option"],
         )
     if f.type is FieldType.NUMBER:
         return DataValidation(
@@ -93,7 +93,7 @@ def _validation(f: FormField, col: int, lists: Any) -> DataValidation | None:
             formula2="1E+300",
             allow_blank=True,
             showErrorMessage=True,
-            error="Enter a number.",
+            error=labels["enter_number"],
         )
     if f.type is FieldType.CHECKBOX:
         return DataValidation(
@@ -101,7 +101,7 @@ def _validation(f: FormField, col: int, lists: Any) -> DataValidation | None:
             formula1='"TRUE,FALSE"',
             allow_blank=True,
             showErrorMessage=True,
-            error="Enter TRUE or FALSE.",
+            error=labels["enter_bool"],
         )
     if f.type in (FieldType.TEXT_INPUT, FieldType.PARAGRAPH) and f.max_length:
         return DataValidation(
@@ -110,34 +110,30 @@ def _validation(f: FormField, col: int, lists: Any) -> DataValidation | None:
             formula1=str(f.max_length),
             allow_blank=True,
             showErrorMessage=True,
-            error=f"At most {f.max_length} characters.",
+            error=labels["at_most_chars"].format(n=f.max_length),
         )
     return None
 
 
-def _about(ws: Any, workflow: str, fields: list[FormField]) -> None:
-    set_cell(ws, 1, 1, f"Input template for workflow '{workflow}'").font = _BOLD
-    set_cell(
-        ws,
-        2,
-        1,
-        "Fill one row per run on the Inputs sheet. Headers may be in any order; "
-        "extra columns are kept in the results. Blank rows are skipped.",
-    )
-    heads = ("Column", "Variable", "Type", "Required", "Options", "Max length", "Default", "Description")
+def _about(ws: Any, workflow: str, fields: list[FormField], labels: Labels) -> None:
+    set_cell(ws, 1, 1, labels["title"].format(workflow=workflow)).font = _BOLD
+    set_cell(ws, 2, 1, labels["intro"])
+    heads = tuple(labels[f"head_{h}"] for h in (
+        "column", "variable", "type", "required", "options", "max_length", "default", "description"
+    ))
     for c, h in enumerate(heads, 1):
         set_cell(ws, 4, c, h).font = _BOLD
     for r, f in enumerate(fields, 5):
         max_len = (
             ""
             if not f.max_length
-            else (f"{f.max_length} files" if f.type is FieldType.FILE_LIST else f"{f.max_length} characters")
+            else labels["max_files" if f.type is FieldType.FILE_LIST else "max_chars"].format(n=f.max_length)
         )
         values = (
             f.label,
             f.variable,
-            _TYPE_HELP.get(f.type, f.type.value),
-            "yes" if f.required else "no",
+            _type_help(f.type, labels),
+            labels["yes"] if f.required else labels["no"],
             "\n".join(f.options),
             max_len,
             "" if f.default is None else f.default,
@@ -149,10 +145,18 @@ def _about(ws: Any, workflow: str, fields: list[FormField]) -> None:
         ws.column_dimensions[get_column_letter(c)].width = width
 
 
-def annotated_copy(data: bytes, filename: str, parsed: ParsedSheet) -> bytes:
+def annotated_copy(
+    data: bytes,
+    filename: str,
+    parsed: ParsedSheet,
+    *,
+    labels: Labels = TEMPLATE_LABELS,
+    describe: Callable[[SheetProblem], str] = lambda p: p.message,
+) -> bytes:
     """The uploaded sheet as .xlsx with bad cells filled and commented, plus a Problems sheet.
 
     ``data`` must be the bytes ``read_sheet`` accepted (the file checks are not repeated).
+    ``describe`` says a problem in the reader's language (default: the English message).
     """
     _, table = read_table(data, filename)
     index = {name: i for i, name in reversed(list(enumerate(parsed.columns)))}
@@ -160,7 +164,7 @@ def annotated_copy(data: bytes, filename: str, parsed: ParsedSheet) -> bytes:
     reach: dict[int, int] = {}  # widest marked column per row, so marks past a short row still show
     for p in parsed.problems:
         if p.row > 0 and p.column in index:
-            marks.setdefault((p.row, index[p.column]), []).append(p.message)
+            marks.setdefault((p.row, index[p.column]), []).append(describe(p))
             reach[p.row] = max(reach.get(p.row, 0), index[p.column] + 1)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(parsed.sheet_name[:31] or "Sheet1")
@@ -177,15 +181,16 @@ def annotated_copy(data: bytes, filename: str, parsed: ParsedSheet) -> bytes:
                 else write_only_cell(ws, value)
             )
         ws.append(out)
-    probs = wb.create_sheet("Problems")
-    probs.append([write_only_cell(probs, h) for h in ("Sheet", "Row", "Column", "Problem")])
+    probs = wb.create_sheet(labels["problems_sheet"])
+    heads = (labels[f"problems_head_{h}"] for h in ("sheet", "row", "column", "problem"))
+    probs.append([write_only_cell(probs, h) for h in heads])
     for p in parsed.problems:
         probs.append(
             [
                 write_only_cell(probs, p.sheet),
                 p.row or None,
                 write_only_cell(probs, p.column),
-                write_only_cell(probs, p.message),
+                write_only_cell(probs, describe(p)),
             ]
         )
     return workbook_bytes(wb)

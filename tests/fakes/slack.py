@@ -139,9 +139,10 @@ class FakeSlack:
     def signature(self, value: Signature) -> None:
         self.delivery.signature = value
 
-    def user(self, name: str) -> str:
-        """The id of the person called `name` (created on first use); ids pass through."""
-        return self.world.user(name).id
+    def user(self, name: str, *, locale: str | None = None) -> str:
+        """The id of the person called `name` (created on first use); ids pass through.
+        ``locale`` sets the language their Slack is in (``zh-CN``; default ``en-US``)."""
+        return self.world.user(name, locale=locale).id
 
     def channel(self, name: str, *, private: bool = False, bot_member: bool = True,
                 members: tuple[str, ...] = ()) -> str:

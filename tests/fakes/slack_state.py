@@ -35,6 +35,8 @@ class User:
     id: str
     name: str
     is_bot: bool = False
+    locale: str = "en-US"
+    """The language the person set in Slack; users.info tells it only with include_locale."""
 
 
 @dataclass
@@ -157,6 +159,8 @@ class World:
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.users: dict[str, User] = {bot_user_id: User(bot_user_id, bot_name, is_bot=True)}
+        self.locale_lookups = 0
+        """users.info calls, to show a person's language is looked up once, not per message."""
         self.channels: dict[str, Channel] = {}
         self.messages: list[Message] = []
         self.by_ts: dict[str, Message] = {}
@@ -202,16 +206,16 @@ class World:
                 await asyncio.wait_for(self._changed.wait(), min(left, 0.05))
 
     # people and conversations -----------------------------------------------------------------
-    def user(self, name_or_id: str) -> User:
-        if name_or_id in self.users:
-            return self.users[name_or_id]
+    def user(self, name_or_id: str, *, locale: str | None = None) -> User:
+        found = self.users.get(name_or_id)
         name = name_or_id.lstrip("@")
-        for u in self.users.values():
-            if u.name == name:
-                return u
-        u = User(self.new_id("U"), name)
-        self.users[u.id] = u
-        return u
+        found = found or next((u for u in self.users.values() if u.name == name), None)
+        if found is None:
+            found = User(self.new_id("U"), name)
+            self.users[found.id] = found
+        if locale is not None:
+            found.locale = locale
+        return found
 
     def channel(self, name_or_id: str, *, private: bool = False, bot_member: bool = True) -> Channel:
         if name_or_id in self.channels:

@@ -252,9 +252,16 @@ class WebApi:
         u = self.world.users.get(str(args.get("user") or ""))
         if u is None:
             raise SlackApiError("user_not_found")
-        return {"ok": True, "user": {"id": u.id, "name": u.name, "real_name": u.name.title(),
-                                     "team_id": self.world.team_id, "is_bot": u.is_bot, "tz": "UTC",
-                                     "profile": {"display_name": u.name, "real_name": u.name.title()}}}
+        user: dict[str, Any] = {
+            "id": u.id, "name": u.name, "real_name": u.name.title(), "team_id": self.world.team_id,
+            "is_bot": u.is_bot, "tz": "UTC",
+            "profile": {"display_name": u.name, "real_name": u.name.title()},
+        }
+        # like Slack: the locale only when asked for (a bool sent as form or JSON)
+        if str(args.get("include_locale", "")).lower() in ("true", "1"):
+            user["locale"] = u.locale
+        self.world.locale_lookups += 1
+        return {"ok": True, "user": user}
 
     async def files_info(self, args: dict[str, Any], token: str) -> dict[str, Any]:
         f = self.world.files.get(str(args.get("file") or ""))

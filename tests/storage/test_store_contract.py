@@ -31,6 +31,7 @@ async def test_batch_round_trips_every_field(store: Store) -> None:
         fire_time=datetime(2026, 5, 2, 9, 0, tzinfo=SHANGHAI),
         blank_rows=4,
         sample=True,
+        locale="zh-CN",
     )
     await store.create_batch(b, rows("b1"))
     got = await store.get_batch("b1")

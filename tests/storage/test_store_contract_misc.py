@@ -49,12 +49,13 @@ async def test_schedules_crud(store: Store) -> None:
         await store.update_schedule("nope")
 
 
-async def test_schedule_keeps_its_chat(store: Store) -> None:
+async def test_schedule_keeps_its_chat_and_language(store: Store) -> None:
     chat = ChatRef("telegram", "-100123", thread_id="7", reply_to_message_id="55", owner_display="李雷")
-    await store.add_schedule(schedule("s1", chat=chat))
+    await store.add_schedule(schedule("s1", chat=chat, locale="zh-CN"))
     got = await store.get_schedule("s1")
     assert got is not None
     assert got.chat == chat
+    assert got.locale == "zh-CN"
 
 
 async def test_chat_binding_is_replaced(store: Store) -> None:

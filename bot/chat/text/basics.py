@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.chat.text.wording import EnglishWording
+from bot.chat.text.catalogues.en import EnglishWording
 
 MAX_TEXT_CHARS = 3500
 """Below Telegram's 4096 and Slack's 3000-per-section after the adapter adds its framing."""
@@ -81,7 +81,7 @@ class MessageBasics(EnglishWording):
         except (ZoneInfoNotFoundError, ValueError):
             zone = None
         local = moment.astimezone(zone) if zone is not None and moment.tzinfo else moment
-        return f"{local:%Y-%m-%d %H:%M} ({timezone})"
+        return self.moment.format(time=f"{local:%Y-%m-%d %H:%M}", zone=timezone)
 
     def listing(self, lines: Sequence[str], limit: int) -> list[str]:
         shown = list(lines[:limit])

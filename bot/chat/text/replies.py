@@ -14,10 +14,12 @@ from engine.errors import (
     InvalidTransition,
     NotFound,
     SheetError,
+    WhenError,
     WorkflowError,
 )
 from engine.estimate import Estimate, rough_count, rough_duration
-from engine.models import Batch, ParsedSheet, Progress, Row, RowStatus, Schedule
+from engine.models import Batch, ParsedSheet, Progress, Row, RowStatus, Schedule, SheetProblem
+from engine.phrases import Phrase, say
 
 
 class ReplyMessages(MessageBasics):
@@ -35,10 +37,13 @@ class ReplyMessages(MessageBasics):
             text = self.no_schedule.format(id=schedule_id)
         elif isinstance(exc, SheetError):
             return self.sheet_error_text(exc)
+        elif isinstance(exc, WhenError):
+            text = scrub(say(exc.phrase, self.when_sentences))
         elif isinstance(exc, InputError | NotFound):
             text = scrub(str(exc))
         elif isinstance(exc, InvalidTransition):
-            text = self.cannot_now.format(why=scrub(str(exc)).rstrip("."))
+            why = say(exc.phrase, self.state_sentences)
+            text = self.cannot_now.format(why=scrub(why).rstrip(".。"))
         elif isinstance(exc, WorkflowError):
             text = self.dify_error.format(why=scrub(str(exc)))
         elif isinstance(exc, ConfigError):
@@ -48,8 +53,17 @@ class ReplyMessages(MessageBasics):
         return self.out(text)
 
     def sheet_error_text(self, exc: SheetError, *, max_listed: int = 10) -> str:
-        lines = [scrub(str(exc)), *self.listing([scrub(p) for p in exc.problems], max_listed)]
+        problems = [scrub(self.sheet_sentence(p)) for p in exc.problem_phrases]
+        lines = [scrub(self.sheet_sentence(exc.phrase)), *self.listing(problems, max_listed)]
         return self.out("\n".join(lines))
+
+    def sheet_sentence(self, said: Phrase | str) -> str:
+        """A sentence of the sheet code in this language (its English when it has no code)."""
+        return say(said, self.sheet)
+
+    def problem_message(self, problem: SheetProblem) -> str:
+        """What is wrong with a cell or row, without where (for a cell's comment)."""
+        return self.sheet_sentence(problem.phrase or problem.message)
 
     # -- discovery ----------------------------------------------------------------------
 
@@ -73,7 +87,7 @@ class ReplyMessages(MessageBasics):
         `estimate_text`), or the first problems."""
         lines = [self.check_file.format(filename=filename, sheet=parsed.sheet_name)]
         if not parsed.ok:
-            problems = [self.problem_text(p.row, p.column, p.message) for p in parsed.problems]
+            problems = [self.problem_text(p.row, p.column, self.problem_message(p)) for p in parsed.problems]
             lines.append(self.check_bad.format(n=len(problems)))
             lines += self.listing(problems, max_listed)
             lines.append(self.check_bad_tail)
@@ -82,7 +96,7 @@ class ReplyMessages(MessageBasics):
         elif len(workflow_names) == 1:
             lines.append(self.check_ok_one.format(rows=len(parsed.rows), workflow=workflow_names[0]))
         else:
-            names = ", ".join(workflow_names)
+            names = self.list_sep.join(workflow_names)
             lines.append(self.check_ok_many.format(rows=len(parsed.rows), workflows=names))
         if estimate and parsed.ok and parsed.rows:
             lines.append(estimate)
@@ -90,7 +104,7 @@ class ReplyMessages(MessageBasics):
             lines.append(self.check_blank.format(n=parsed.blank_rows))
         if parsed.extra_columns:
             shown = self.listing(list(parsed.extra_columns), max_listed)
-            lines.append(self.check_extra.format(columns=", ".join(shown)))
+            lines.append(self.check_extra.format(columns=self.list_sep.join(shown)))
         return self.out("\n".join(lines))
 
     def estimate_text(self, est: Estimate, workflow: str) -> str:

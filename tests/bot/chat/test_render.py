@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.chat.text.renderer import EN, LOCALES, Messages, messages_for, scrub, slack_escape
+from bot.chat.text.catalogues import catalogues
+from bot.chat.text.catalogues.en import EnglishWording
+from bot.chat.text.renderer import EN, Messages, messages_for, scrub, slack_escape
 from engine.errors import (
     AppError,
     CommandError,
@@ -302,14 +304,14 @@ def test_long_texts_are_clipped() -> None:
     assert text.endswith("…")
 
 
-def test_a_locale_is_one_subclass(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_locale_is_one_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
     """A translation overrides templates only; unknown locales fall back to English."""
 
-    class German(Messages):
+    class German(EnglishWording):
         locale = "de"
         no_batch = "Kein Auftrag {id}."
 
-    monkeypatch.setitem(LOCALES, "de", German)
+    monkeypatch.setitem(catalogues(), "de", German)
     de = messages_for("de-AT")
     assert de.error_text(NotFound("x"), batch_id="7f3a2c") == "Kein Auftrag 7f3a2c."
     assert de.progress_text(BATCH, HALF, now=NOW) == EN.progress_text(BATCH, HALF, now=NOW)

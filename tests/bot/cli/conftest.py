@@ -23,9 +23,13 @@ class Cli:
     workdir: Path
     config: Path
     dify: FakeDify
+    language: str = "en_US.UTF-8"
+    """The terminal's LANG (LC_ALL and LC_MESSAGES are cleared, so this decides)."""
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DIFY_")}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("DIFY_") and k not in ("LC_ALL", "LC_MESSAGES", "LANG")}
+        env["LANG"] = self.language
         env[API_KEY_ENV] = self.dify.api_key
         env["PYTHONUNBUFFERED"] = "1"
         return env

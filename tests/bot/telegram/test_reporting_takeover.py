@@ -13,7 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.chat.progress import ProgressReporter
-from bot.chat.text.renderer import messages_for
+from bot.chat.text.renderer import MessageBook
 from bot.telegram.surface import TelegramSurface
 from engine.models import Batch, BatchStatus, ChatRef, Row, RowStatus, RowUpdate
 from tests.bot.telegram import TOKEN
@@ -39,7 +39,7 @@ async def test_the_file_is_sent_by_another_replica_once_the_dead_ones_hold_lapse
         assert await store.hold_reporting(batch.id, "a", now=now, hold_s=HOLD_S)
 
         bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url)))
-        survivor = ProgressReporter(store, {"telegram": TelegramSurface(bot)}, {"telegram": messages_for()},
+        survivor = ProgressReporter(store, {"telegram": TelegramSurface(bot)}, {"telegram": MessageBook()},
                                     interval_s=0.05, reporter_id="b", hold_s=HOLD_S)
         try:
             await survivor.batch_changed(batch, await store.progress(batch.id))

@@ -1,17 +1,27 @@
-"""Every English sentence the chat front ends say, and nothing else: a translation is one
-file that subclasses `bot.render.Messages` and overrides these templates."""
+"""Every English sentence a person reads: chat replies, buttons, progress, sheet problems,
+the template's About sheet, the results' Summary sheet and the CLI's progress line.
+
+The English catalogue, and the list of keys every other catalogue in this package must
+give (same keys, same placeholders; `tests/bot/chat/test_catalogues.py` checks it). A new
+language is one new module here: a subclass of `EnglishWording` named ``WORDING``."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from engine.models import BatchStatus
+from engine.sentences import STATE_SENTENCES, WHEN_SENTENCES
+from engine.sheets.sentences import SHEET_SENTENCES, SUMMARY_LABELS, TEMPLATE_LABELS
 
 
 class EnglishWording:
     """The templates; `Messages` fills them in."""
 
     locale = "en"
+    """The tag ``[daemon] locale`` names this catalogue by."""
+    language_name = "English"
+    list_sep = ", "
+    """Between the items of an inline list (workflow names, columns)."""
 
     # commands
     unknown_command = "Unknown command {cmd}. Send {help} for the list."
@@ -204,6 +214,31 @@ class EnglishWording:
     }
     """Menu descriptions (Telegram's setMyCommands) of commands `help_lines` leaves out."""
     # units
+    moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"
     duration_m = "{m}m {s:02d}s"
     duration_s = "{s}s"
+    # sheets, workbooks and the command line (their English lives with the engine)
+    sheet: ClassVar[dict[str, str]] = SHEET_SENTENCES
+    """Sheet problems by code (`engine.sheets.sentences`)."""
+    when_sentences: ClassVar[dict[str, str]] = WHEN_SENTENCES
+    """Why a schedule time cannot be used (`engine.sentences`)."""
+    state_sentences: ClassVar[dict[str, str]] = STATE_SENTENCES
+    """Why a batch cannot do that now (`engine.sentences`)."""
+    template_labels: ClassVar[dict[str, str]] = TEMPLATE_LABELS
+    summary_labels: ClassVar[dict[str, str]] = SUMMARY_LABELS
+    cli_progress = "[{bar}] {done}/{total} ok {ok} failed {failed}"
+    cli_cancelled = " cancelled {cancelled}"
+    cli_rate = " | {rate} rows/min"
+    cli_eta = " | ETA {eta}"
+    cli_duration_h = "{h}h{m:02d}m"
+    cli_duration_m = "{m}m{s:02d}s"
+    cli_duration_s = "{s}s"
+    cli_error = "dify-batch: {message}"
+    cli_problem = "  - {problem}"
+    cli_more_problems = "  … and {n} more problem(s)"
+    cli_marked = "The bad cells are marked in {path}."
+    cli_marked_failed = "(The marked-up copy could not be written to {path}: {reason}.)"
+
+
+WORDING = EnglishWording
