@@ -16,7 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.chat.progress import ProgressReporter
 from bot.chat.surface import Keyboard
-from bot.chat.text.renderer import messages_for
+from bot.chat.text.renderer import MessageBook
 from bot.telegram.surface import TelegramSurface
 from engine.models import Batch, BatchStatus, ChatRef, Progress, Row
 from tests.bot.telegram import TOKEN, World, result_rows, texts, world
@@ -132,7 +132,7 @@ async def test_progress_edits_stay_within_one_per_interval_at_a_high_row_rate() 
         await store.bind_chat(batch.id, ChatRef("telegram", str(alice.id)))
         bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url)))
         surface = TimedSurface(TelegramSurface(bot), time)
-        reporter = ProgressReporter(store, {"telegram": surface}, {"telegram": messages_for()},
+        reporter = ProgressReporter(store, {"telegram": surface}, {"telegram": MessageBook()},
                                     interval_s=interval, reporter_id="r", clock=time.clock, sleep=time.sleep)
         try:
             for i in range(rows):

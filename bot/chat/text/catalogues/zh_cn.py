@@ -157,6 +157,8 @@ class ChineseWording(EnglishWording):
         "run": "▶️ 运行",
         "schedule": "🕒 定时…",
         "discard": "🗑 丢弃",
+        "try": "🧪 先试 3 行",
+        "run_all": "▶️ 全部运行",
         "pause": "⏸ 暂停",
         "resume": "▶️ 继续",
         "cancel": "⏹ 取消",
@@ -167,6 +169,18 @@ class ChineseWording(EnglishWording):
         "in1h": "1 小时后",
     }
     picked = "✓ {workflow}"
+    check_estimate = "≈ {rows} 行 · 约 {duration}（同时 {in_flight} 行）· 约 {tokens} tokens（{basis}）"
+    check_estimate_basis: ClassVar[dict[str, str]] = {
+        "one": "依据之前 1 个任务", "many": "依据之前 {n} 个任务",
+    }
+    check_estimate_none = "≈ {rows} 行 · {workflow} 还没有运行记录，无法估算耗时和 tokens"
+    estimate_units: ClassVar[dict[str, str]] = {"s": "{n:g} 秒", "min": "{n:g} 分钟", "h": "{n:g} 小时"}
+    trying = "🧪 已在 {workflow} 上试跑 {filename} 的前 {n} 行（试跑任务 {id}）。"
+    sample_head = "🧪 {filename} 的前 {n} 行在 {workflow} 上的结果："
+    sample_ok = "第 {row} 行 ✓ {outputs}"
+    sample_bad = "第 {row} 行 ✗ {status}：{error}"
+    sample_slow = "试跑（任务 {id}）仍在运行，{status} {id} 可查看进度。"
+    sample_tail = "要运行全部 {total} 行，还是丢弃这个文件？"
     button_done: ClassVar[dict[str, str]] = {
         "pause": "正在暂停任务 {id}。",
         "resume": "正在继续任务 {id}。",
