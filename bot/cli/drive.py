@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.report import EXIT_USAGE, CliProblem
+from bot.cli.explain import CliProblem
+from bot.cli.report import EXIT_USAGE
 from engine.errors import ConfigError, InputError, InvalidTransition, WorkflowError
 
 if TYPE_CHECKING:

@@ -7,10 +7,17 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.cli.report import CliProblem
-from bot.config import Config, WorkflowConfig
-from engine.errors import WorkflowError
+from engine.errors import AppError
+
+if TYPE_CHECKING:
+    from bot.config import Config, WorkflowConfig
+    from engine.errors import WorkflowError
+
+
+class CliProblem(AppError):
+    """A failure the person can fix, already worded as the sentence that says how."""
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:

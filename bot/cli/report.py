@@ -16,10 +16,6 @@ Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What each command module's ``register(sub, common)`` adds its subcommands to."""
 
 
-class CliProblem(AppError):
-    """A failure the person can fix, already worded as the sentence that says how."""
-
-
 def report_error(exc: BaseException, args: argparse.Namespace, stream: TextIO) -> int:
     """Print ``exc`` for a person and return the exit code."""
     if isinstance(exc, ConfigError):
