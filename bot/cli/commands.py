@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.drive import cli_config, fetch_form, need_workflow, open_cli_runtime
+from bot.cli.drive import check_output, cli_config, fetch_form, need_workflow, open_cli_runtime
 from bot.cli.report import Subcommands
+from engine.errors import InputError
 
 
 def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -29,12 +30,17 @@ async def cmd_template(args: argparse.Namespace) -> int:
 
     config = cli_config(args.config)
     need_workflow(config, args.workflow)
+    if args.output is not None:
+        if args.output.suffix.lower() != ".xlsx":
+            raise InputError(f"--output {args.output}: a template is an .xlsx workbook")
+        check_output(args.output)
     runtime = await open_cli_runtime(config)
     try:
         form = await fetch_form(runtime, args.workflow)
     finally:
         await runtime.aclose()
     output = args.output or Path(f"{args.workflow}-template.xlsx")
+    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(template_workbook(args.workflow, form))
     print(str(output))
     return 0

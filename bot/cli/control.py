@@ -64,6 +64,10 @@ async def cmd_status(args: argparse.Namespace) -> int:
         print("No batches yet.")
     else:
         print(_table(lines, style))
+    for line in lines:
+        if line.results_owed:
+            print(f"Batch {line.id}: its results file {line.results} is not written yet; "
+                  f"dify-batch resume {line.id} writes it", file=sys.stderr)
     return 0
 
 

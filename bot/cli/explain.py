@@ -124,9 +124,10 @@ def explain(exc: BaseException) -> str | None:
     """A sentence for a failure a person can cause, or None for a real bug."""
     chain = list(causes(exc))
     for c in chain:
-        if isinstance(c, PermissionError | IsADirectoryError | NotADirectoryError | FileExistsError):
-            where = f" {c.filename}" if c.filename else ""
-            return f"cannot write{where} ({c.strerror or type(c).__name__}); check the path and its folder"
+        if isinstance(c, PermissionError | IsADirectoryError | NotADirectoryError | FileExistsError
+                      | FileNotFoundError):
+            where = f"{c.filename}: " if c.filename else ""
+            return f"{where}{c.strerror or type(c).__name__}; check the path and its folder"
     names = {type(c).__module__.split(".")[0] for c in chain}
     if names & {"sqlalchemy", "asyncpg", "aiosqlite", "sqlite3"}:
         return f"the database failed ({reason(exc)}); check daemon.database_url and that the database is up"
