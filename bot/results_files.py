@@ -109,6 +109,7 @@ def _is_number(text: str) -> bool:
 
 async def write_for(store: Store, batch_id: str, target: Path) -> Batch:
     """Write a batch's results file, recorded as owed until it is in place."""
+    target = target.absolute()  # a later process, from another folder, may have to write it
     await store.add_event(batch_id, OWED_EVENT, str(target))
     batch = await store.get_batch(batch_id)
     if batch is None:

@@ -82,7 +82,7 @@ _BATCH_COLUMNS = (
 def _read(conn: sqlite3.Connection, batch_id: str | None, limit: int) -> list[BatchLine]:
     if batch_id is None:
         found = conn.execute(
-            f"SELECT {_BATCH_COLUMNS} FROM batch ORDER BY created_at DESC LIMIT ?", (limit,)
+            f"SELECT {_BATCH_COLUMNS} FROM batch ORDER BY created_at DESC, id DESC LIMIT ?", (limit,)
         ).fetchall()
     else:
         found = conn.execute(f"SELECT {_BATCH_COLUMNS} FROM batch WHERE id = ?", (batch_id,)).fetchall()
