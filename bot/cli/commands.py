@@ -13,7 +13,7 @@ from engine.errors import InputError
 def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     template = sub.add_parser("template", parents=[common], help="write an empty input sheet for a workflow")
     template.add_argument("workflow", help="workflow name from the config")
-    template.add_argument("--output", type=Path, help="default: <workflow>-template.xlsx")
+    template.add_argument("--output", type=Path, metavar="FILE", help="default: <workflow>-template.xlsx")
     template.set_defaults(handler=cmd_template)
 
     demo = sub.add_parser("demo", parents=[common], help="try it: a sample sheet through a simulated app")

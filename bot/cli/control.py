@@ -37,7 +37,7 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     result = sub.add_parser("result", parents=[common], help="write the results file of any batch")
     result.add_argument("batch_id", metavar="ID", help="the batch whose results to write")
     result.add_argument(
-        "--output", type=Path,
+        "--output", type=Path, metavar="FILE",
         help="results file, .xlsx or .csv (default: the path its run was given, "
         "else <sheet>-results-<ID>.xlsx here)",
     )
