@@ -3,6 +3,7 @@ every few seconds otherwise (so CI logs and pipes stay readable)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -49,7 +50,8 @@ class TerminalProgress:
 
     def __init__(self, stream: TextIO | None = None, *, interval_s: float = 0.1) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty()
+        # a dumb terminal cannot erase a line, so it gets the line-per-update form
+        self.tty = self.stream.isatty() and os.environ.get("TERM") != "dumb"
         # off a TTY every redraw is a new line, so draw far less often
         self.interval_s = interval_s if self.tty else 5.0
         self._last_draw = 0.0
