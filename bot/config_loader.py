@@ -85,6 +85,8 @@ def _check_database_url(r: ConfigReader, url: str) -> None:
 
 
 def _check_locale(r: ConfigReader, locale: str) -> None:
+    if locale == "en":
+        return  # always there; loading the catalogues would only slow every command's start
     from bot.chat.text.renderer import LOCALES
 
     known = {name.lower() for name in LOCALES}

@@ -10,18 +10,15 @@ writes it to the recorded path (see `deliver_owed`).
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import os
-import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from engine.models import Batch, Row
-from engine.ports import Store
+if TYPE_CHECKING:
+    from engine.models import Batch, Row
+    from engine.ports import Store
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +36,8 @@ _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 def write_file(target: Path, batch: Batch, rows: Sequence[Row]) -> None:
     """Write the results as `.csv` or `.xlsx` (by suffix) via a temporary file and a rename."""
+    import secrets
+
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(target)
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
@@ -68,6 +67,9 @@ def remove_leftovers(target: Path) -> list[Path]:
 
 def write_csv(handle: BinaryIO, batch: Batch, rows: Iterable[Row]) -> None:
     """The results sheet's columns and rows as UTF-8 CSV (with a BOM, so Excel reads Chinese)."""
+    import csv
+    import io
+
     from engine.sheets.results import META_COLUMNS, output_columns
 
     rows = list(rows)
@@ -93,6 +95,8 @@ def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dict | list):
+        import json
+
         value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and value.startswith(_FORMULA_LEADS) and not _is_number(value):
         return "'" + value  # shown as text, never evaluated

@@ -5,7 +5,6 @@ pause or cancel made here within a few seconds."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,17 +43,25 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     result.set_defaults(handler=cmd_result)
 
 
-async def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
+    """Plain (not async): on SQLite it needs no event loop, which keeps it quick to start."""
     from bot.cli.glance import read_sqlite, sqlite_file
 
     config = cli_config(args.config)
     path = sqlite_file(config.daemon.database_url)
-    lines = read_sqlite(path, args.batch_id) if path is not None else await _from_store(config, args.batch_id)
+    if path is not None:
+        lines = read_sqlite(path, args.batch_id)
+    else:
+        import asyncio
+
+        lines = asyncio.run(_from_store(config, args.batch_id))
     if args.batch_id and not lines:
         from engine.errors import NotFound
 
         raise NotFound(f"there is no batch {args.batch_id}")
     if args.json:
+        import json
+
         print(json.dumps([_as_json(line) for line in lines], ensure_ascii=False, indent=2))
         return 0
     style = Style.for_stream(sys.stdout)

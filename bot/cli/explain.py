@@ -4,7 +4,6 @@ without ``/v1``. A connection refused is never called a timeout."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +35,8 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
 
 def reason(exc: BaseException) -> str:
     """The root cause in a few words."""
+    import socket
+
     chain = list(causes(exc))
     for c in chain:
         if isinstance(c, ConnectionRefusedError) or "connection refused" in str(c).lower():
@@ -122,6 +123,8 @@ def dify_problem(workflow: WorkflowConfig, exc: WorkflowError) -> CliProblem:
 
 def explain(exc: BaseException) -> str | None:
     """A sentence for a failure a person can cause, or None for a real bug."""
+    import socket
+
     chain = list(causes(exc))
     for c in chain:
         if isinstance(c, PermissionError | IsADirectoryError | NotADirectoryError | FileExistsError
