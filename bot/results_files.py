@@ -40,7 +40,7 @@ def write_file(target: Path, batch: Batch, rows: Sequence[Row]) -> None:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(target)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
     try:
         with open(temp, "wb") as handle:
             if target.suffix.lower() == ".csv":
@@ -58,11 +58,26 @@ def write_file(target: Path, batch: Batch, rows: Sequence[Row]) -> None:
 
 
 def remove_leftovers(target: Path) -> list[Path]:
-    """Delete temporary files an interrupted write of ``target`` left behind."""
+    """Delete temporary files an interrupted write of ``target`` left behind; one that a
+    live process on this machine is still writing (its pid is in the name) is left alone."""
     found = list(target.parent.glob(f".{target.name}.*.part")) if target.parent.is_dir() else []
-    for path in found:
+    stale = [path for path in found if not _writer_alive(path, target)]
+    for path in stale:
         path.unlink(missing_ok=True)
-    return found
+    return stale
+
+
+def _writer_alive(temp: Path, target: Path) -> bool:
+    pid_text = temp.name[len(target.name) + 2 :].split("-", 1)[0]
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 def write_csv(handle: BinaryIO, batch: Batch, rows: Iterable[Row]) -> None:
