@@ -20,7 +20,7 @@ from bot.cli.drive import (
     print_summary,
     read_input,
 )
-from bot.cli.report import Subcommands
+from bot.cli.explain import Subcommands
 from engine.errors import InputError, SheetError
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bot.cli.drive import check_output, cli_config, fetch_form, need_workflow, open_cli_runtime
-from bot.cli.report import Subcommands
+from bot.cli.explain import Subcommands
 from engine.errors import InputError
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli.drive import cli_config, open_cli_runtime
-from bot.cli.report import Subcommands
+from bot.cli.explain import Subcommands
 from bot.cli.style import Style
 
 if TYPE_CHECKING:

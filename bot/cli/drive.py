@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.explain import CliProblem
-from bot.cli.report import EXIT_USAGE
+from bot.cli.explain import EXIT_USAGE, CliProblem
 from engine.errors import ConfigError, InputError, InvalidTransition, WorkflowError
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.cli import batches, checking, commands, control
 from bot.cli import schedule as scheduling
-from bot.cli.report import Subcommands, report_error
+from bot.cli.explain import Subcommands, report_error
 from engine.errors import AppError
 
 Register = Callable[[Subcommands, argparse.ArgumentParser], None]
