@@ -147,10 +147,10 @@ def _daemon(r: ConfigReader, t: Mapping[str, Any]) -> DaemonConfig:
 
 def _locale(r: ConfigReader, setting: str) -> str:
     """"auto", or a language there is a catalogue for (as its catalogue spells it)."""
+    if setting.casefold() in ("auto", "en"):
+        return setting.casefold()  # the common settings, without loading every catalogue at start
     from bot.chat.text.catalogues import AUTO, known_locales, match_locale
 
-    if setting.casefold() == AUTO:
-        return AUTO
     found = match_locale(setting)
     if found is None:
         known = ", ".join([AUTO, *known_locales()])

@@ -10,18 +10,15 @@ writes it to the recorded path (see `deliver_owed`).
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import os
-import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from engine.models import Batch, Row
-from engine.ports import Store
+if TYPE_CHECKING:
+    from engine.models import Batch, Row
+    from engine.ports import Store
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +36,11 @@ _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 def write_file(target: Path, batch: Batch, rows: Sequence[Row]) -> None:
     """Write the results as `.csv` or `.xlsx` (by suffix) via a temporary file and a rename."""
+    import secrets
+
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(target)
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
     try:
         with open(temp, "wb") as handle:
             if target.suffix.lower() == ".csv":
@@ -60,15 +59,33 @@ def write_file(target: Path, batch: Batch, rows: Sequence[Row]) -> None:
 
 
 def remove_leftovers(target: Path) -> list[Path]:
-    """Delete temporary files an interrupted write of ``target`` left behind."""
+    """Delete temporary files an interrupted write of ``target`` left behind; one that a
+    live process on this machine is still writing (its pid is in the name) is left alone."""
     found = list(target.parent.glob(f".{target.name}.*.part")) if target.parent.is_dir() else []
-    for path in found:
+    stale = [path for path in found if not _writer_alive(path, target)]
+    for path in stale:
         path.unlink(missing_ok=True)
-    return found
+    return stale
+
+
+def _writer_alive(temp: Path, target: Path) -> bool:
+    pid_text = temp.name[len(target.name) + 2 :].split("-", 1)[0]
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 def write_csv(handle: BinaryIO, batch: Batch, rows: Iterable[Row]) -> None:
     """The results sheet's columns and rows as UTF-8 CSV (with a BOM, so Excel reads Chinese)."""
+    import csv
+    import io
+
     from engine.sheets.results import META_COLUMNS, output_columns
 
     rows = list(rows)
@@ -94,6 +111,8 @@ def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dict | list):
+        import json
+
         value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and value.startswith(_FORMULA_LEADS) and not _is_number(value):
         return "'" + value  # shown as text, never evaluated
@@ -110,6 +129,7 @@ def _is_number(text: str) -> bool:
 
 async def write_for(store: Store, batch_id: str, target: Path) -> Batch:
     """Write a batch's results file, recorded as owed until it is in place."""
+    target = target.absolute()  # a later process, from another folder, may have to write it
     await store.add_event(batch_id, OWED_EVENT, str(target))
     batch = await store.get_batch(batch_id)
     if batch is None:

@@ -20,7 +20,7 @@ from bot.cli.drive import (
     print_summary,
     read_input,
 )
-from bot.cli.report import Subcommands
+from bot.cli.explain import Subcommands
 from engine.errors import InputError, SheetError
 
 if TYPE_CHECKING:
@@ -30,12 +30,17 @@ if TYPE_CHECKING:
     from engine.models import Batch, ParsedSheet
 
 
+_OUTPUT_HELP = "results file (default: the one the run was given)"
+
+
 def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     run = sub.add_parser("run", parents=[common], help="run a workflow over a sheet, write the results")
     run.add_argument("sheet", type=Path, help="the input sheet: .xlsx, .xls, .ods or .csv")
     run.add_argument("--workflow", required=True, help="workflow name from the config")
-    run.add_argument("--output", type=Path, help=".xlsx or .csv results file (default: <sheet>-results.xlsx)")
-    run.add_argument("--concurrency", type=int, help="rows in flight at once for this run")
+    run.add_argument(
+        "--output", type=Path, metavar="FILE", help=".xlsx or .csv (default: <sheet>-results.xlsx)"
+    )
+    run.add_argument("--concurrency", type=int, metavar="N", help="rows in flight at once for this run")
     run.add_argument(
         "--sample", type=int, metavar="N", help="run only the first N rows as a sample; show their outputs"
     )
@@ -43,16 +48,16 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
     resume = sub.add_parser("resume", parents=[common], help="continue an interrupted or paused batch")
     resume.add_argument("batch_id", metavar="ID", help="the batch to continue (see dify-batch status)")
-    resume.add_argument("--output", type=Path, help="results file (default: the one the run was given)")
+    resume.add_argument("--output", type=Path, metavar="FILE", help=_OUTPUT_HELP)
     resume.add_argument(
-        "--concurrency", type=int, help="rows in flight at once (default: what the batch started with)"
+        "--concurrency", type=int, metavar="N", help="rows in flight (default: what the batch started with)"
     )
     resume.set_defaults(handler=cmd_resume)
 
     retry = sub.add_parser("retry", parents=[common], help="run a finished batch's failed rows again")
     retry.add_argument("batch_id", metavar="ID", help="the batch whose failed rows to run again")
-    retry.add_argument("--output", type=Path, help="results file (default: the one the run was given)")
-    retry.add_argument("--concurrency", type=int, help="rows in flight at once")
+    retry.add_argument("--output", type=Path, metavar="FILE", help=_OUTPUT_HELP)
+    retry.add_argument("--concurrency", type=int, metavar="N", help="rows in flight at once")
     retry.set_defaults(handler=cmd_retry)
 
 

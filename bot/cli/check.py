@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli.drive import cli_config, fetch_form, need_workflow, open_cli_runtime, read_input
-from bot.cli.report import Subcommands
+from bot.cli.explain import Subcommands
 
 if TYPE_CHECKING:
     from engine.models import ParsedSheet

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.drive import cli_config
-from bot.cli.report import EXIT_USAGE, Subcommands
+from bot.cli.explain import EXIT_USAGE, Subcommands
 from engine.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.drive import cli_config, fetch_form, need_workflow, open_cli_runtime
-from bot.cli.report import Subcommands
+from bot.cli.drive import check_output, cli_config, fetch_form, need_workflow, open_cli_runtime
+from bot.cli.explain import Subcommands
+from engine.errors import InputError
 
 
 def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     template = sub.add_parser("template", parents=[common], help="write an empty input sheet for a workflow")
     template.add_argument("workflow", help="workflow name from the config")
-    template.add_argument("--output", type=Path, help="default: <workflow>-template.xlsx")
+    template.add_argument("--output", type=Path, metavar="FILE", help="default: <workflow>-template.xlsx")
     template.set_defaults(handler=cmd_template)
 
     demo = sub.add_parser("demo", parents=[common], help="try it: a sample sheet through a simulated app")
@@ -30,12 +31,17 @@ async def cmd_template(args: argparse.Namespace) -> int:
 
     config = cli_config(args.config)
     need_workflow(config, args.workflow)
+    if args.output is not None:
+        if args.output.suffix.lower() != ".xlsx":
+            raise InputError(f"--output {args.output}: a template is an .xlsx workbook")
+        check_output(args.output)
     runtime = await open_cli_runtime(config)
     try:
         form = await fetch_form(runtime, args.workflow)
     finally:
         await runtime.aclose()
     output = args.output or Path(f"{args.workflow}-template.xlsx")
+    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(template_workbook(args.workflow, form, labels=cli_wording().template_labels))
     print(str(output))
     return 0

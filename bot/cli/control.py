@@ -5,13 +5,12 @@ pause or cancel made here within a few seconds."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli.drive import cli_config, open_cli_runtime
-from bot.cli.report import Subcommands
+from bot.cli.explain import Subcommands
 from bot.cli.style import Style
 
 if TYPE_CHECKING:
@@ -37,24 +36,32 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     result = sub.add_parser("result", parents=[common], help="write the results file of any batch")
     result.add_argument("batch_id", metavar="ID", help="the batch whose results to write")
     result.add_argument(
-        "--output", type=Path,
+        "--output", type=Path, metavar="FILE",
         help="results file, .xlsx or .csv (default: the path its run was given, "
         "else <sheet>-results-<ID>.xlsx here)",
     )
     result.set_defaults(handler=cmd_result)
 
 
-async def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
+    """Plain (not async): on SQLite it needs no event loop, which keeps it quick to start."""
     from bot.cli.glance import read_sqlite, sqlite_file
 
     config = cli_config(args.config)
     path = sqlite_file(config.daemon.database_url)
-    lines = read_sqlite(path, args.batch_id) if path is not None else await _from_store(config, args.batch_id)
+    if path is not None:
+        lines = read_sqlite(path, args.batch_id)
+    else:
+        import asyncio
+
+        lines = asyncio.run(_from_store(config, args.batch_id))
     if args.batch_id and not lines:
         from engine.errors import NotFound
 
         raise NotFound(f"there is no batch {args.batch_id}")
     if args.json:
+        import json
+
         print(json.dumps([_as_json(line) for line in lines], ensure_ascii=False, indent=2))
         return 0
     style = Style.for_stream(sys.stdout)
@@ -64,6 +71,10 @@ async def cmd_status(args: argparse.Namespace) -> int:
         print("No batches yet.")
     else:
         print(_table(lines, style))
+    for line in lines:
+        if line.results_owed:
+            print(f"Batch {line.id}: its results file {line.results} is not written yet; "
+                  f"dify-batch resume {line.id} writes it", file=sys.stderr)
     return 0
 
 

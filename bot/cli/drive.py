@@ -7,7 +7,6 @@ Heavy libraries are imported inside the functions that need them (see `bot.cli.m
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import getpass
 import os
@@ -16,8 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.problem import CliProblem
-from bot.cli.report import EXIT_USAGE
+from bot.cli.explain import EXIT_USAGE, CliProblem
 from engine.errors import ConfigError, InputError, InvalidTransition, WorkflowError
 
 if TYPE_CHECKING:
@@ -190,6 +188,8 @@ async def _wait_or_pause(runtime: Runtime, batch_id: str, grace_s: float) -> tup
     """Wait until the batch settles. The first Ctrl-C or SIGTERM pauses it and lets rows in
     flight finish for up to ``grace_s``; a second one stops waiting at once. Returns the
     signal that arrived (if any) and whether the wait was cut short."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     waiting = asyncio.ensure_future(runtime.service.wait(batch_id))
     received: list[int] = []

@@ -1,16 +1,25 @@
-"""Turning what the libraries raise into one sentence that says what to change: an
-unreachable database, a folder that cannot be written, Dify down, a wrong key, a base URL
-without ``/v1``. A connection refused is never called a timeout."""
+"""How the CLI tells a person what went wrong: one clear message per failure, each
+problem of a list printed once, never a traceback unless ``-v`` asked for it. What the
+libraries raise becomes one sentence that says what to change: an unreachable database,
+a folder that cannot be written, Dify down, a wrong key, a base URL without ``/v1``. A
+connection refused is never called a timeout."""
 
 from __future__ import annotations
 
-import socket
+import argparse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, TypeAlias
 
-from bot.cli.problem import CliProblem
-from bot.config import Config, WorkflowConfig
-from engine.errors import WorkflowError
+from engine.errors import AppError, ConfigError, SheetError
+
+if TYPE_CHECKING:
+    from bot.config import Config, WorkflowConfig
+    from engine.errors import WorkflowError
+
+
+class CliProblem(AppError):
+    """A failure the person can fix, already worded as the sentence that says how."""
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -29,6 +38,8 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
 
 def reason(exc: BaseException) -> str:
     """The root cause in a few words."""
+    import socket
+
     chain = list(causes(exc))
     for c in chain:
         if isinstance(c, ConnectionRefusedError) or "connection refused" in str(c).lower():
@@ -115,14 +126,86 @@ def dify_problem(workflow: WorkflowConfig, exc: WorkflowError) -> CliProblem:
 
 def explain(exc: BaseException) -> str | None:
     """A sentence for a failure a person can cause, or None for a real bug."""
+    import socket
+
     chain = list(causes(exc))
     for c in chain:
-        if isinstance(c, PermissionError | IsADirectoryError | NotADirectoryError | FileExistsError):
-            where = f" {c.filename}" if c.filename else ""
-            return f"cannot write{where} ({c.strerror or type(c).__name__}); check the path and its folder"
+        if isinstance(c, PermissionError | IsADirectoryError | NotADirectoryError | FileExistsError
+                      | FileNotFoundError):
+            where = f"{c.filename}: " if c.filename else ""
+            return f"{where}{c.strerror or type(c).__name__}; check the path and its folder"
     names = {type(c).__module__.split(".")[0] for c in chain}
     if names & {"sqlalchemy", "asyncpg", "aiosqlite", "sqlite3"}:
         return f"the database failed ({reason(exc)}); check daemon.database_url and that the database is up"
     if any(isinstance(c, ConnectionError | socket.gaierror) for c in chain):
         return f"a connection failed ({reason(exc)})"
     return None
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+SHOWN_PROBLEMS = 20
+
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What each command module's ``register(sub, common)`` adds its subcommands to."""
+
+
+def report_error(exc: BaseException, args: argparse.Namespace, stream: TextIO) -> int:
+    """Print ``exc`` for a person and return the exit code."""
+    if isinstance(exc, ConfigError):
+        where = f" ({args.config})" if getattr(args, "config", None) else ""
+        print(f"dify-batch: the configuration{where} has {_count(exc.problems, 'problem')}:", file=stream)
+        _list(exc.problems, stream)
+        return EXIT_USAGE
+    if isinstance(exc, SheetError):
+        _sheet_error(exc, args, stream)
+        return EXIT_USAGE
+    if isinstance(exc, AppError):
+        print(f"dify-batch: {_cli_wording(str(exc), args)}", file=stream)
+        _list(getattr(exc, "problems", ()), stream)
+        return EXIT_USAGE
+    known = explain(exc)
+    if known is not None:
+        print(f"dify-batch: {known}", file=stream)
+        return EXIT_USAGE
+    first = (str(exc).strip().splitlines() or [""])[0]
+    detail = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    hint = "" if getattr(args, "verbose", False) else " (run again with -v for the details)"
+    print(f"dify-batch: unexpected error: {detail}{hint}", file=stream)
+    return EXIT_FAILED
+
+
+def _sheet_error(exc: SheetError, args: argparse.Namespace, stream: TextIO) -> None:
+    """A broken sheet explained in the terminal's language (LC_ALL, LC_MESSAGES, LANG)."""
+    from bot.cli.terminal import cli_wording
+    from engine.phrases import say
+
+    words = cli_wording()
+    print(words.cli_error.format(message=_cli_wording(say(exc.phrase, words.sheet), args)), file=stream)
+    for problem in exc.problem_phrases[:SHOWN_PROBLEMS]:
+        print(words.cli_problem.format(problem=_cli_wording(say(problem, words.sheet), args)), file=stream)
+    if len(exc.problem_phrases) > SHOWN_PROBLEMS:
+        print(words.cli_more_problems.format(n=len(exc.problem_phrases) - SHOWN_PROBLEMS), file=stream)
+    for note in getattr(exc, "__notes__", ()):
+        print(note, file=stream)
+
+
+def _list(problems: tuple[str, ...] | list[str], stream: TextIO) -> None:
+    for problem in problems[:SHOWN_PROBLEMS]:
+        print(f"  - {problem}", file=stream)
+    if len(problems) > SHOWN_PROBLEMS:
+        print(f"  … and {_count(problems[SHOWN_PROBLEMS:], 'more problem')}", file=stream)
+
+
+def _count(items: tuple[str, ...] | list[str], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _cli_wording(message: str, args: argparse.Namespace) -> str:
+    """The engine's wording is for chat; on the command line the template is a command."""
+    workflow = getattr(args, "workflow", None) or "<workflow>"
+    command = f"`dify-batch template {workflow}`"
+    message = message.replace(
+        "Download the template to see the expected headers.",
+        f"{command} writes a sheet with the expected headers.",
+    )
+    return message.replace("Download the template", command)

@@ -80,7 +80,9 @@ def _read(conn: sqlite3.Connection, batch_id: str | None, limit: int) -> list[Ba
     # migrated, since this look never writes) may lack the newer columns
     conn.row_factory = sqlite3.Row
     if batch_id is None:
-        found = conn.execute("SELECT * FROM batch ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+        found = conn.execute(
+            "SELECT * FROM batch ORDER BY created_at DESC, id DESC LIMIT ?", (limit,)
+        ).fetchall()
     else:
         found = conn.execute("SELECT * FROM batch WHERE id = ?", (batch_id,)).fetchall()
     lines = [

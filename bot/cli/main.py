@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.cli import batches, check, checking, commands, control
 from bot.cli import schedule as scheduling
-from bot.cli.report import Subcommands, report_error
+from bot.cli.explain import Subcommands, report_error
 from engine.errors import AppError
 
 Register = Callable[[Subcommands, argparse.ArgumentParser], None]
@@ -97,10 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    import asyncio
-
     try:
-        code: int = asyncio.run(args.handler(args))
+        outcome = args.handler(args)
+        if isinstance(outcome, int):  # a command that needs no event loop (status on SQLite)
+            return outcome
+        import asyncio
+
+        code: int = asyncio.run(outcome)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

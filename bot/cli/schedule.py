@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli.drive import cli_config, cli_owner, fetch_form, need_workflow, open_cli_runtime, read_input
-from bot.cli.report import Subcommands
+from bot.cli.explain import Subcommands
 from engine.errors import SheetError
 
 if TYPE_CHECKING:

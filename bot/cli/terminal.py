@@ -63,7 +63,8 @@ class TerminalProgress:
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.words = words if words is not None else cli_wording()
-        self.tty = self.stream.isatty()
+        # a dumb terminal cannot erase a line, so it gets the line-per-update form
+        self.tty = self.stream.isatty() and os.environ.get("TERM") != "dumb"
         # off a TTY every redraw is a new line, so draw far less often
         self.interval_s = interval_s if self.tty else 5.0
         self._last_draw = 0.0

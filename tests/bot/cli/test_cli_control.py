@@ -120,11 +120,11 @@ async def test_sigterm_pauses_like_ctrl_c_and_the_grace_period_bounds_the_wait(c
     code, status, _ = await cli.run("status", batch_id)
     assert "paused" in status
 
-    cli.dify.latency_s = 8.0  # rows far slower than the 1 s grace period
+    cli.dify.latency_s = 12.0  # rows far slower than the 1 s grace period
     proc = await cli.start("resume", batch_id)
     await _until(lambda: cli.dify.counters.in_flight >= 1)
     proc.send_signal(signal.SIGTERM)
-    _, err_b = await asyncio.wait_for(proc.communicate(), 6)  # well before the 8 s rows end
+    _, err_b = await asyncio.wait_for(proc.communicate(), 10)  # well before the 12 s rows end
     assert proc.returncode == 143
     assert f"dify-batch resume {batch_id}" in err_b.decode()
 

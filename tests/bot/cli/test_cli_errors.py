@@ -107,3 +107,14 @@ async def test_a_persons_mistake_is_one_line_with_or_without_v(cli: Cli) -> None
     args = ("schedule", str(cli.workdir), "--workflow", "summarize", "--when", "in 2h")
     code, _, err = await cli.run("-v", *args)
     assert code == 2 and "Traceback" not in err
+
+
+async def test_a_bad_template_output_is_one_line_exit_2(cli: Cli) -> None:
+    (cli.workdir / "a-file").write_text("x", encoding="utf-8")
+    for output, says in (("t.csv", "a template is an .xlsx workbook"), ("a-file/t.xlsx", "not a folder")):
+        code, out, err = await cli.run("template", "summarize", "--output", output)
+        assert code == 2 and out == ""
+        assert says in _one_clear_line(err)
+    code, out, err = await cli.run("template", "summarize", "--output", "new/t.xlsx")
+    assert code == 0, err
+    assert (cli.workdir / "new" / "t.xlsx").exists()

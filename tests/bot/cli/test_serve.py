@@ -76,3 +76,31 @@ async def test_serve_answers_health_fires_a_cli_schedule_and_stops_on_sigterm(cl
     assert "completed" in out
     assert "nightly.csv" in out
     assert cli.dify.api_key not in out
+
+
+async def test_a_daemon_start_writes_a_results_file_a_cli_run_left_owed(cli: Cli) -> None:
+    text = cli.config.read_text(encoding="utf-8").replace("[daemon]", "[daemon]\nhttp_port = 0")
+    cli.config.write_text(text, encoding="utf-8")
+    sheet = cli.workdir / "in.csv"
+    sheet.write_text("Text\na\nb\n", encoding="utf-8")
+    run = await cli.start("run", str(sheet), "--workflow", "summarize", "--output", "sub/out.xlsx")
+    assert run.stderr is not None
+    line = (await asyncio.wait_for(run.stderr.readline(), 30)).decode()
+    assert re.search(r"Batch ([0-9a-f]{6}):", line)
+    (cli.workdir / "sub").write_text("in the way", encoding="utf-8")
+    await asyncio.wait_for(run.communicate(), 60)
+    assert run.returncode == 2
+    (cli.workdir / "sub").unlink()
+    (cli.workdir / "sub").mkdir()
+
+    proc = await cli.start("serve")
+    try:
+        await _wait_port(proc)
+        assert (cli.workdir / "sub" / "out.xlsx").exists()
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert cli.dify.counters.runs_by_key == {"a": 1, "b": 1}
