@@ -78,4 +78,6 @@ async def test_run_shows_the_estimate_before_it_starts(cli: Cli) -> None:
     lines = err.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("≈ 2 rows"))
     assert "(from 1 earlier batch)" in lines[at]
-    assert lines[at + 1].startswith("Batch ")
+    # the batch line first (scripts read the id from it), the estimate right after, before any row
+    assert lines[at - 1].startswith("Batch ")
+    assert not any(line.startswith(("succeeded", "completed")) for line in lines[:at])
