@@ -71,6 +71,8 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
         final = await service.wait(batch.id)
     progress.finish()
     if final.status is BatchStatus.PAUSED:
+        if final.error:
+            print(f"Batch {batch.id} paused by itself: {final.error}.", file=sys.stderr)
         print(
             f"Paused batch {batch.id}; rows in flight were kept. "
             f"Continue with: dify-batch resume {batch.id}",

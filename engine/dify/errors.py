@@ -13,6 +13,8 @@ from engine.errors import PermanentWorkflowError, TransientWorkflowError, Workfl
 TOO_MANY_REQUESTS_PREFIX = "Too many requests"
 # 408 and 5xx say "try again"; Dify's gunicorn/nginx answer 502/503/504 while restarting.
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# a proxy in front of Dify saying Dify is down or restarting: the lane's problem, not the row's
+_OUTAGE_STATUSES = frozenset({502, 503, 504})
 _SNIPPET_CHARS = 200
 
 
@@ -80,7 +82,9 @@ def error_from_response(
             message, status=status, code=code, retry_after_s=retry_after, overload=True
         )
     if status in _TRANSIENT_STATUSES or status >= 500:
-        return TransientWorkflowError(message, status=status, code=code, retry_after_s=retry_after)
+        return TransientWorkflowError(
+            message, status=status, code=code, retry_after_s=retry_after, outage=status in _OUTAGE_STATUSES
+        )
     return PermanentWorkflowError(message, status=status, code=code)
 
 

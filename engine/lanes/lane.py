@@ -22,6 +22,7 @@ from engine.lanes.control import LaneControl
 from engine.lanes.cursor import Cursor, Flight, Mode, requeued
 from engine.lanes.limits import AimdGate, LanePause, Ticket, TokenBucket
 from engine.lanes.lookup import SentRunLookup
+from engine.lanes.outage import OutageWatch
 from engine.lanes.runner import RowRunner, Signal
 from engine.lanes.writer import GroupWriter
 from engine.models import Batch, BatchStatus, Row, RowStatus, RowUpdate
@@ -34,6 +35,8 @@ Finished = Callable[[str], Awaitable[None]]
 """Asked when a batch has nothing queued or in flight; the service decides if it is done."""
 Claimed = Callable[[str, int], None]
 """Told how many of a batch's rows a claim moved from `pending` to `running`."""
+Troubled = Callable[["Lane"], None]
+"""Told when the lane's view of Dify changed: unreachable (again), or back."""
 
 
 class Lane(LaneControl):
@@ -46,6 +49,8 @@ class Lane(LaneControl):
         *,
         finished: Finished,
         claimed: Claimed = lambda _batch_id, _n: None,
+        troubled: Troubled = lambda _lane: None,
+        outage_too_long: Troubled = lambda _lane: None,
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[None]],
         rand: Callable[[], float],
@@ -62,6 +67,9 @@ class Lane(LaneControl):
         seconds = lambda: clock().timestamp()  # noqa: E731
         self.bucket = TokenBucket.per_minute(settings.requests_per_minute, clock=seconds, sleep=sleep)
         self.pause = LanePause(clock=seconds, sleep=sleep)
+        self.outage = OutageWatch(base_s=settings.backoff_base_s, max_s=settings.backoff_max_s, rand=rand)
+        self._troubled = troubled
+        self._outage_too_long = outage_too_long
         self.cursors: OrderedDict[str, Cursor] = OrderedDict()
         self._store = store
         self._writer = writer
@@ -173,13 +181,17 @@ class Lane(LaneControl):
         ticket = await self.gate.acquire()
         try:
             await self.pause.wait()
+            await self.outage.turn()  # Dify unreachable: one probe at a time
+            await self.pause.wait()  # the probe before us may have made the lane wait again
             if self.bucket is not None:
                 await self.bucket.acquire()
             picked = await self._next_row()
         except BaseException:
+            self.outage.idle()
             self.gate.release()
             raise
         if picked is None:
+            self.outage.idle()
             self.gate.release()
             if self.bucket is not None:
                 self.bucket.refund()
@@ -268,6 +280,12 @@ class Lane(LaneControl):
             raise
         finally:
             self.gate.release()
+            self.outage.idle()
+        if outcome.signal is Signal.OUTAGE:
+            self._unreachable(outcome.update)
+        elif self.outage.answered():
+            log.warning("lane %s: Dify answers again", self.settings.name)
+            self._troubled(self)
         if outcome.signal is Signal.SUCCESS:
             self.gate.on_success(ticket)
         elif outcome.signal is Signal.OVERLOAD and self.gate.on_overload(ticket):
@@ -275,6 +293,20 @@ class Lane(LaneControl):
         if outcome.pause_s:
             self.pause.pause_for(outcome.pause_s)
         self._writer.put(outcome.update)
+
+    def _unreachable(self, update: RowUpdate) -> None:
+        now = self._clock()
+        first = not self.outage.active
+        wait = self.outage.failed(now, update.started_at or now, update.error or "Dify is unreachable")
+        self.pause.pause_for(wait)
+        if first:
+            log.warning("lane %s: %s; waiting for it", self.settings.name, self.outage.reason)
+        self._troubled(self)
+        limit = self.settings.outage_pause_after_s
+        if limit > 0 and self.outage.lasted(now) >= limit:
+            log.warning("lane %s: Dify unreachable for %.0f s; pausing its batches",
+                        self.settings.name, limit)
+            self._outage_too_long(self)
 
     async def _watch(self, cursor: Cursor, row: Row) -> None:
         await self.gate.acquire()  # the run still occupies Dify: count it against the lane
