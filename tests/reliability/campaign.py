@@ -48,7 +48,7 @@ class Campaign:
     async def open(
         cls, workdir: Path, *, rows: int, mode: str = "streaming", concurrency: int = 16,
         latency_s: float = 0.2, timeout_s: float = 5.0, max_attempts: int = 3,
-        extra: Sequence[str] = (), **dify: Any,
+        overload_pause_s: float = 1.0, extra: Sequence[str] = (), **dify: Any,
     ) -> AsyncIterator[Campaign]:
         workdir.mkdir(parents=True, exist_ok=True)
         async with FakeDify.running(latency_s=latency_s, record_requests=False, **dify) as fake:
@@ -68,7 +68,7 @@ class Campaign:
                 f"max_attempts = {max_attempts}",
                 "backoff_base_s = 0.05",
                 "backoff_max_s = 0.5",
-                "overload_pause_s = 0.2",
+                f"overload_pause_s = {overload_pause_s}",
                 *extra,
             ]) + "\n", encoding="utf-8")
             yield cls(workdir, fake, rows, sheet, workdir / "results.xlsx", config)
@@ -114,6 +114,13 @@ class Campaign:
         async with asyncio.timeout(timeout_s):
             while self.succeeded() < count:  # Dify's own counter is the point
                 await asyncio.sleep(0.005)
+
+    def span_s(self) -> float:
+        """From the first run Dify started to the last one it finished."""
+        runs = [r for r in self.dify.runs.values() if r.done.is_set()]
+        if not runs:
+            return 0.0
+        return max(r.started_mono + r.elapsed_s for r in runs) - min(r.started_mono for r in runs)
 
     def figures(self) -> dict[str, Any]:
         """Rows lost (no succeeded row in the results), rows run more than once, and runs that
