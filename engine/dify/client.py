@@ -313,7 +313,14 @@ def _unreachable(exc: BaseException) -> str | None:
     for _ in range(6):
         if seen is None:
             break
-        if isinstance(seen, aiohttp.ClientConnectorError | ConnectionRefusedError | socket.gaierror):
+        if isinstance(seen, aiohttp.ClientConnectorError):
+            where = f"{seen.host}:{seen.port}"
+            if isinstance(seen, aiohttp.ClientConnectorDNSError):
+                return f"cannot resolve the host name {seen.host}"
+            if isinstance(seen.os_error, ConnectionRefusedError):
+                return f"connection refused by {where}"
+            return f"cannot connect to {where} ({seen.os_error.strerror or seen.os_error})"
+        if isinstance(seen, ConnectionRefusedError | socket.gaierror):
             return str(seen) or type(seen).__name__
         seen = seen.__cause__ or seen.__context__
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
