@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any
 
 from engine.errors import PermanentWorkflowError, TransientWorkflowError, WorkflowError
@@ -75,6 +76,8 @@ def error_from_response(
 ) -> WorkflowError:
     """The error a non-2xx answer means; JSON or not (Cloudflare's 429 is plain text)."""
     code, raw_message = _describe_error_body(status, body)
+    if status in _OUTAGE_STATUSES and code is None:  # a proxy's HTML page, not Dify's JSON
+        raw_message = f"HTTP {status} {_phrase(status)} from the server in front of Dify"
     message = redact(raw_message)
     retry_after = parse_retry_after(headers.get("retry-after"))
     if status == 429 or (status == 400 and message.startswith(TOO_MANY_REQUESTS_PREFIX)):
@@ -86,6 +89,13 @@ def error_from_response(
             message, status=status, code=code, retry_after_s=retry_after, outage=status in _OUTAGE_STATUSES
         )
     return PermanentWorkflowError(message, status=status, code=code)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def error_from_event(event: Mapping[str, Any], redact: Redactor) -> WorkflowError:

@@ -297,10 +297,12 @@ class Lane(LaneControl):
     def _unreachable(self, update: RowUpdate) -> None:
         now = self._clock()
         first = not self.outage.active
-        wait = self.outage.failed(now, update.started_at or now, update.error or "Dify is unreachable")
+        why = (update.error or "no answer").removeprefix("Dify is unreachable: ")
+        wait = self.outage.failed(now, update.started_at or now, why)
         self.pause.pause_for(wait)
         if first:
-            log.warning("lane %s: %s; waiting for it", self.settings.name, self.outage.reason)
+            log.warning("lane %s: Dify is unreachable (%s); waiting for it",
+                        self.settings.name, self.outage.reason)
         self._troubled(self)
         limit = self.settings.outage_pause_after_s
         if limit > 0 and self.outage.lasted(now) >= limit:

@@ -87,7 +87,7 @@ async def test_non_json_bodies_still_say_what_happened() -> None:
         with pytest.raises(TransientWorkflowError) as gateway:
             await client.run({"text": "gw"}, user="u", trace_id="t")
     assert str(cloudflare.value) == "HTTP 429: error code: 1015"
-    assert str(gateway.value).startswith("HTTP 502: <html>")
+    assert str(gateway.value) == "HTTP 502 Bad Gateway from the server in front of Dify"
 
 
 async def test_retry_after_as_an_http_date() -> None:
