@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import secrets
 import sys
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.fakes.dify import FakeDify
 
@@ -48,16 +50,19 @@ class Campaign:
     async def open(
         cls, workdir: Path, *, rows: int, mode: str = "streaming", concurrency: int = 16,
         latency_s: float = 0.2, timeout_s: float = 5.0, max_attempts: int = 3,
-        overload_pause_s: float = 1.0, extra: Sequence[str] = (), **dify: Any,
+        overload_pause_s: float = 1.0, database_url: str | None = None, extra: Sequence[str] = (),
+        **dify: Any,
     ) -> AsyncIterator[Campaign]:
+        """``database_url``: a database for the CLI (default: SQLite in ``workdir``)."""
         workdir.mkdir(parents=True, exist_ok=True)
+        database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'campaign.db'}"
         async with FakeDify.running(latency_s=latency_s, record_requests=False, **dify) as fake:
             sheet = workdir / "sheet.csv"
             sheet.write_text("Text\n" + "\n".join(text_of(i) for i in range(rows)) + "\n", encoding="utf-8")
             config = workdir / "config.toml"
             config.write_text("\n".join([
                 "[daemon]",
-                f'database_url = "sqlite+aiosqlite:///{workdir / "campaign.db"}"',
+                f'database_url = "{database_url}"',
                 f'data_dir = "{workdir / "data"}"',
                 "[workflows.w]",
                 f'base_url = "{fake.base_url}"',
@@ -158,5 +163,18 @@ def result_rows(path: Path) -> list[dict[str, Any]]:
     return [dict(zip(header, r, strict=False)) for r in rows[1:]]
 
 
-def monotonic() -> float:
-    return time.monotonic()
+@asynccontextmanager
+async def scratch_database(server_url: str) -> AsyncIterator[str]:
+    """A PostgreSQL database of its own on the server ``server_url`` names, dropped after."""
+    name = f"campaign_{secrets.token_hex(4)}"
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with engine.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
