@@ -210,6 +210,7 @@ class FakeDify:
         call = RunCall(endpoint, inputs, query, user, trace_id, mode, key, attempt)
         counters.in_flight += 1
         counters.peak_in_flight = max(counters.peak_in_flight, counters.in_flight)
+        counters.admitted_at.append(counters.in_flight)
         try:
             return await self._serve_run(request, call, plan_for(self.script, call))
         finally:

@@ -48,12 +48,14 @@ async def overload_campaign(
         span = c.span_s()
         figures = c.figures()
         refused = sum(c.dify.counters.requests_by_key.values()) - figures["runs"]
+        levels = sorted(c.dify.counters.admitted_at)
     slots = min(concurrency, capacity) if capacity else concurrency
     ideal = math.ceil(rows / slots) * latency_s
     return {"campaign": "overload", "kind": f"capacity {capacity}" if capacity else f"one-off {share:.0%}",
             "rows": rows, "concurrency": concurrency, "latency_s": latency_s, "exit_code": code,
             "busy_s": round(span, 2), "ideal_s": round(ideal, 2), "x_ideal": round(span / ideal, 2),
             "refused": refused, "peak_in_flight_at_dify": figures["peak_in_flight_at_dify"],
+            "median_in_flight_at_admission": levels[len(levels) // 2] if levels else 0,
             "rows_lost": figures["rows_lost"], "seconds": round(time.monotonic() - started, 1)}
 
 
