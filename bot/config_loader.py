@@ -256,6 +256,7 @@ _WORKFLOW_KEYS = {
     "backoff_max_s",
     "overload_pause_s",
     "overload_give_up_s",
+    "outage_pause_after_s",
     "retry_failed_runs",
     "allow",
     *PIN_KEYS,
@@ -272,6 +273,13 @@ def _workflows(r: ConfigReader, table: Mapping[str, Any]) -> dict[str, WorkflowC
         r.unknown_keys(t, where, _WORKFLOW_KEYS)
         workflows[name] = _workflow(r, name, where, t)
     return workflows
+
+
+def _not_negative(r: ConfigReader, t: Mapping[str, Any], where: str, key: str, default: float) -> float:
+    value = float(r.value(t, where, key, float, default))
+    if value < 0:
+        r.problems.append(f"{where}.{key} must be 0 (never) or more")
+    return max(value, 0.0)
 
 
 def _workflow(r: ConfigReader, name: str, where: str, t: Mapping[str, Any]) -> WorkflowConfig:
@@ -299,6 +307,7 @@ def _workflow(r: ConfigReader, name: str, where: str, t: Mapping[str, Any]) -> W
         backoff_max_s=r.positive(t, where, "backoff_max_s", float, d.backoff_max_s),
         overload_pause_s=r.positive(t, where, "overload_pause_s", float, d.overload_pause_s),
         overload_give_up_s=r.positive(t, where, "overload_give_up_s", float, d.overload_give_up_s),
+        outage_pause_after_s=_not_negative(r, t, where, "outage_pause_after_s", d.outage_pause_after_s),
         retry_failed_runs=r.value(t, where, "retry_failed_runs", bool, d.retry_failed_runs),
         workflow_id=pinned_version(r, t, where, app_type),
         context=context_map(r, t, where),

@@ -97,7 +97,9 @@ class TransientWorkflowError(WorkflowError):
     """Worth retrying: connection errors, timeouts, 429/5xx, Dify's "Too many requests".
 
     ``overload`` marks answers that say the app is saturated (429, "Too many requests"):
-    they pause the lane and do not use up the row's attempts. ``run_id``/``task_id`` are
+    they pause the lane and do not use up the row's attempts. ``outage`` marks answers that
+    say Dify itself cannot be reached (connection refused, DNS, a proxy's 502/503/504): the
+    lane waits for Dify, the row keeps its attempts. ``run_id``/``task_id`` are
     set when a stream was cut after Dify had started the run, so it must be reconciled
     before any re-run.
     """
@@ -110,12 +112,14 @@ class TransientWorkflowError(WorkflowError):
         code: str | None = None,
         retry_after_s: float | None = None,
         overload: bool = False,
+        outage: bool = False,
         run_id: str | None = None,
         task_id: str | None = None,
     ) -> None:
         super().__init__(message, status=status, code=code)
         self.retry_after_s = retry_after_s
         self.overload = overload
+        self.outage = outage
         self.run_id = run_id
         self.task_id = task_id
 

@@ -240,6 +240,11 @@ class Progress:
     failed: int = 0
     cancelled: int = 0
     tokens: int = 0
+    unreachable_since: datetime | None = None
+    """Dify has not been reachable since then (the batch's lane waits for it)."""
+    next_try_at: datetime | None = None
+    trouble: str = ""
+    """What the last attempt to reach Dify ran into."""
 
     @property
     def done(self) -> int:

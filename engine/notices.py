@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from engine.models import Progress, RowStatus, RowUpdate
+from engine.models import Batch, Progress, RowStatus, RowUpdate
 from engine.ports import Notifier, Store
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,10 @@ _FIELD = {RowStatus.PENDING: "pending", RowStatus.SUCCEEDED: "succeeded",
 
 class Notices:
     def __init__(
-        self, store: Store, notifier: Notifier, *, interval_s: float, refresh_s: float = 5.0
+        self, store: Store, notifier: Notifier, *, interval_s: float, refresh_s: float = 5.0,
+        annotate: Callable[[Batch, Progress], Progress] = lambda _batch, progress: progress,
     ) -> None:
+        self._annotate = annotate
         self._store = store
         self._notifier = notifier
         self._interval_s = interval_s
@@ -96,6 +98,11 @@ class Notices:
         self._dirty.add(batch_id)
         self._dirty_event.set()
 
+    def touch(self, batch_id: str) -> None:
+        """Report the batch again at the next round though no row moved (its lane's state did)."""
+        self._dirty.add(batch_id)
+        self._dirty_event.set()
+
     def hold(self, batch_id: str) -> None:
         """Report nothing of this batch until `release`: it is final in the store while its
         rows in flight are still being settled (cancel), and a final report sends the file."""
@@ -116,7 +123,8 @@ class Notices:
                 return
             # a final report is read from the store: it must count rows other replicas finished
             reread = reread or batch.status.is_final
-            await self._notifier.batch_changed(batch, await self._progress(batch_id, reread))
+            progress = self._annotate(batch, await self._progress(batch_id, reread))
+            await self._notifier.batch_changed(batch, progress)
         except Exception:
             log.exception("notifying about batch %s failed", batch_id)
         finally:

@@ -9,6 +9,7 @@ import random
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from engine.context import ContextInput, context_values
@@ -69,14 +70,15 @@ class BatchService:
         lease = checked_lease(workflows.values(), lease_s)
         store.set_lease(lease)
         self._store = store
-        self._notices = Notices(store, notifier, interval_s=notify_interval_s)
+        self._notices = Notices(store, notifier, interval_s=notify_interval_s, annotate=self._annotate)
         self._clock = clock
         self._new_id = new_id
         self._writer = GroupWriter(store, self._on_commit, max_delay_s=flush_delay_s, sleep=sleep)
         self.lanes = {
             name: Lane(
                 settings, clients[name], store, self._writer, finished=self._finish,
-                claimed=self._notices.claimed, clock=clock,
+                claimed=self._notices.claimed, troubled=self._troubled,
+                outage_too_long=self._outage_too_long, clock=clock,
                 sleep=sleep, rand=rand, idle_poll_s=idle_poll_s, run_poll_s=run_poll_s,
                 cancel_grace_s=cancel_grace_s,
             )
@@ -90,6 +92,7 @@ class BatchService:
         )
         self._started = False
         self._recovered = False
+        self._side_tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -120,6 +123,7 @@ class BatchService:
         batch states are left as they are.
         """
         await self._upkeep.stop()
+        await asyncio.gather(*self._side_tasks, return_exceptions=True)
         await asyncio.gather(*(lane.shutdown(grace_s) for lane in self.lanes.values()))
         await self._writer.close()
         await self._notices.stop()
@@ -313,15 +317,17 @@ class BatchService:
         *,
         started_at: datetime | None = None,
         finished_at: datetime | None = None,
+        error: str | None = None,
     ) -> None:
         check_batch(batch.status, target)
         if not await self._store.update_batch(
-            batch.id, status=target, expected=[batch.status], started_at=started_at, finished_at=finished_at
+            batch.id, status=target, expected=[batch.status], started_at=started_at,
+            finished_at=finished_at, error=error,
         ):
             raise InvalidTransition(state_phrase("changed_meanwhile", id=batch.id))
 
-    async def _changed_to(self, batch_id: str, kind: str) -> Batch:
-        await self._store.add_event(batch_id, kind)
+    async def _changed_to(self, batch_id: str, kind: str, detail: str = "") -> Batch:
+        await self._store.add_event(batch_id, kind, detail)
         log.info("batch %s %s", batch_id, kind)
         await self._notices.notify(batch_id, reread=True)
         return await self.get(batch_id)
@@ -360,6 +366,43 @@ class BatchService:
         await self._store.add_event(batch.id, status.value, counts)
         log.info("batch %s %s", batch.id, status.value)
         return True
+
+    # -- Dify unreachable -------------------------------------------------------------------
+
+    def _annotate(self, batch: Batch, progress: Progress) -> Progress:
+        """A running batch whose lane cannot reach Dify says so, and since when."""
+        lane = self.lanes.get(batch.workflow)
+        if lane is None or not lane.outage.active or batch.status is not B.RUNNING:
+            return progress
+        o = lane.outage
+        return replace(progress, unreachable_since=o.since, next_try_at=o.next_try, trouble=o.reason)
+
+    def _troubled(self, lane: Lane) -> None:
+        for batch_id in lane.serving():
+            self._notices.touch(batch_id)
+
+    def _outage_too_long(self, lane: Lane) -> None:
+        since, why = lane.outage.since, lane.outage.reason or "no answer"
+        lane.outage.reset()  # a resume starts a new wait for Dify, with a new limit
+        when = since.strftime("%Y-%m-%d %H:%M UTC") if since is not None else "a while"
+        reason = (f"Dify has been unreachable since {when} ({why}); "
+                  f"paused by itself after {lane.settings.outage_pause_after_s:g} s")
+        for batch_id in lane.serving():
+            task = asyncio.create_task(self._pause_for_outage(batch_id, reason))
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_tasks.discard)
+
+    async def _pause_for_outage(self, batch_id: str, reason: str) -> None:
+        try:
+            async with self._locks[batch_id]:
+                batch = await self.get(batch_id)
+                if batch.status is not B.RUNNING:
+                    return
+                await self._move(batch, B.PAUSED, error=reason)
+                await self._lane(batch).pause_batch(batch_id)
+            await self._changed_to(batch_id, "paused", reason)
+        except Exception:
+            log.exception("pausing batch %s while Dify is unreachable failed", batch_id)
 
     def _on_commit(self, updates: Sequence[RowUpdate]) -> None:
         by_batch: dict[str, list[RowUpdate]] = {}

@@ -22,6 +22,9 @@ class WorkflowSettings:
     backoff_max_s: float = 60.0
     overload_pause_s: float = 1.0
     overload_give_up_s: float = 900.0
+    outage_pause_after_s: float = 600.0
+    """Dify unreachable this long: the lane's running batches pause and their owners are told
+    (0: wait for Dify however long it takes)."""
     retry_failed_runs: bool = False
     """Retry a run that Dify finished with ``status: failed`` (off: fail the row at once)."""
     workflow_id: str | None = None

@@ -146,7 +146,9 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
         return EXIT_INTERRUPTED.get(got or signal.SIGINT.value, 130)
     final = await runtime.service.get(batch.id)
     if final.status is BatchStatus.PAUSED:
-        by = "" if got else " elsewhere (dify-batch pause or a chat button)"
+        if final.error:  # it paused itself (e.g. Dify unreachable for outage_pause_after_s)
+            print(f"Batch {batch.id} paused by itself: {final.error}.", file=sys.stderr)
+        by = "" if got or final.error else " elsewhere (dify-batch pause or a chat button)"
         print(
             f"Paused batch {batch.id}{by}; rows in flight were kept. "
             f"Continue with: dify-batch resume {batch.id}",

@@ -44,6 +44,8 @@ def progress_line(
     )
     if progress.cancelled:
         line += words.cli_cancelled.format(cancelled=progress.cancelled)
+    if progress.unreachable_since is not None:
+        return line + " | " + unreachable_text(progress, now)
     started = batch.started_at
     if started is not None and progress.done:
         elapsed = max((now - started).total_seconds(), 1e-6)
@@ -53,6 +55,18 @@ def progress_line(
         if remaining and rate > 0:
             line += words.cli_eta.format(eta=format_duration(remaining / rate, words))
     return line
+
+
+def unreachable_text(progress: Progress, now: datetime) -> str:
+    """``Dify unreachable since 14:02:05 (3m10s): <why> | next try in 20s`` (local time)."""
+    since = progress.unreachable_since or now
+    text = f"Dify unreachable since {since.astimezone().strftime('%H:%M:%S')} "
+    text += f"({format_duration((now - since).total_seconds())})"
+    if progress.trouble:
+        text += f": {progress.trouble.removeprefix('Dify is unreachable: ')}"
+    if progress.next_try_at is not None:
+        text += f" | next try in {format_duration((progress.next_try_at - now).total_seconds())}"
+    return text
 
 
 class TerminalProgress:
@@ -71,13 +85,18 @@ class TerminalProgress:
         self._drawn = False
         self._last_line = ""
         self._finished: set[str] = set()
+        self._troubled = False
 
     async def batch_changed(self, batch: Batch, progress: Progress) -> None:
         now = time.monotonic()
         final = batch.status.is_final or progress.done == progress.total
         if final and batch.id in self._finished:
             return
-        if not final and (progress.done == 0 or now - self._last_draw < self.interval_s):
+        troubled = progress.unreachable_since is not None
+        turned = troubled != self._troubled  # Dify lost or back: say so at once, even off a TTY
+        self._troubled = troubled
+        quiet = progress.done == 0 and not troubled
+        if not final and not turned and (quiet or now - self._last_draw < self.interval_s):
             return
         if final:
             self._finished.add(batch.id)

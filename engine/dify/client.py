@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import socket
 import ssl
 import time
 from collections.abc import Mapping
@@ -181,6 +182,11 @@ class DifyClient:
             result = tracker.result(time.monotonic() - started_at)
             if result is not None:
                 return result
+            unreachable = _unreachable(exc)
+            if unreachable is not None and tracker.run_id is None:
+                raise TransientWorkflowError(
+                    self._redact(f"Dify is unreachable: {unreachable}"), outage=True
+                ) from exc
             raise self._lost(tracker, f"connection to Dify failed: {_describe(exc)}") from exc
         result = tracker.result(time.monotonic() - started_at)
         if result is None:
@@ -278,6 +284,10 @@ class DifyClient:
                 f"Dify did not answer {method} /{path} within {self.timeout_s:g} s"
             ) from exc
         except _NETWORK_ERRORS as exc:
+            unreachable = _unreachable(exc)
+            if unreachable is not None:
+                message = self._redact(f"Dify is unreachable: {unreachable}")
+                raise TransientWorkflowError(message, outage=True) from exc
             raise TransientWorkflowError(self._redact(f"{method} /{path} failed: {_describe(exc)}")) from exc
         if response.status_code >= 300:
             raise error_from_response(response.status_code, response.content, response.headers, self._redact)
@@ -299,6 +309,29 @@ def _loads(body: bytes) -> JsonDict | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """Why no connection to Dify could be made (refused, DNS, connect timeout), or None
+    when the failure came later; httpx-aiohttp reports a refused connection as a timeout,
+    so the cause it wraps is what names the reason."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            break
+        if isinstance(seen, aiohttp.ClientConnectorError):
+            where = f"{seen.host}:{seen.port}"
+            if isinstance(seen, aiohttp.ClientConnectorDNSError):
+                return f"cannot resolve the host name {seen.host}"
+            if isinstance(seen.os_error, ConnectionRefusedError):
+                return f"connection refused by {where}"
+            return f"cannot connect to {where} ({seen.os_error.strerror or seen.os_error})"
+        if isinstance(seen, ConnectionRefusedError | socket.gaierror):
+            return str(seen) or type(seen).__name__
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return _describe(exc)
+    return None
 
 
 def _describe(exc: BaseException) -> str:

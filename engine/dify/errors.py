@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any
 
 from engine.errors import PermanentWorkflowError, TransientWorkflowError, WorkflowError
@@ -13,6 +14,8 @@ from engine.errors import PermanentWorkflowError, TransientWorkflowError, Workfl
 TOO_MANY_REQUESTS_PREFIX = "Too many requests"
 # 408 and 5xx say "try again"; Dify's gunicorn/nginx answer 502/503/504 while restarting.
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# a proxy in front of Dify saying Dify is down or restarting: the lane's problem, not the row's
+_OUTAGE_STATUSES = frozenset({502, 503, 504})
 _SNIPPET_CHARS = 200
 
 
@@ -73,6 +76,8 @@ def error_from_response(
 ) -> WorkflowError:
     """The error a non-2xx answer means; JSON or not (Cloudflare's 429 is plain text)."""
     code, raw_message = _describe_error_body(status, body)
+    if status in _OUTAGE_STATUSES and code is None:  # a proxy's HTML page, not Dify's JSON
+        raw_message = f"HTTP {status} {_phrase(status)} from the server in front of Dify"
     message = redact(raw_message)
     retry_after = parse_retry_after(headers.get("retry-after"))
     if status == 429 or (status == 400 and message.startswith(TOO_MANY_REQUESTS_PREFIX)):
@@ -80,8 +85,17 @@ def error_from_response(
             message, status=status, code=code, retry_after_s=retry_after, overload=True
         )
     if status in _TRANSIENT_STATUSES or status >= 500:
-        return TransientWorkflowError(message, status=status, code=code, retry_after_s=retry_after)
+        return TransientWorkflowError(
+            message, status=status, code=code, retry_after_s=retry_after, outage=status in _OUTAGE_STATUSES
+        )
     return PermanentWorkflowError(message, status=status, code=code)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def error_from_event(event: Mapping[str, Any], redact: Redactor) -> WorkflowError:

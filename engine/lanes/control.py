@@ -39,6 +39,10 @@ class LaneControl:
         cursor.batch, cursor.mode, cursor.next_claim = batch, Mode.ACTIVE, 0.0
         self._wake.set()
 
+    def serving(self) -> list[str]:
+        """The batches this lane is running now."""
+        return [batch_id for batch_id, c in self.cursors.items() if c.mode is Mode.ACTIVE]
+
     def forget(self, batch_id: str) -> None:
         self.cursors.pop(batch_id, None)
 

@@ -14,17 +14,17 @@ import asyncio
 import heapq
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
-from engine.lanes.control import LaneControl
-from engine.lanes.cursor import Cursor, Flight, Mode, requeued
+from engine.lanes.adoption import LaneAdoption
+from engine.lanes.cursor import Cursor, Flight, Mode
 from engine.lanes.limits import AimdGate, LanePause, Ticket, TokenBucket
 from engine.lanes.lookup import SentRunLookup
+from engine.lanes.outage import OutageWatch
 from engine.lanes.runner import RowRunner, Signal
 from engine.lanes.writer import GroupWriter
-from engine.models import Batch, BatchStatus, Row, RowStatus, RowUpdate
+from engine.models import Row, RowStatus, RowUpdate
 from engine.ports import Store, WorkflowClient
 from engine.settings import WorkflowSettings
 
@@ -34,9 +34,11 @@ Finished = Callable[[str], Awaitable[None]]
 """Asked when a batch has nothing queued or in flight; the service decides if it is done."""
 Claimed = Callable[[str, int], None]
 """Told how many of a batch's rows a claim moved from `pending` to `running`."""
+Troubled = Callable[["Lane"], None]
+"""Told when the lane's view of Dify changed: unreachable (again), or back."""
 
 
-class Lane(LaneControl):
+class Lane(LaneAdoption):
     def __init__(
         self,
         settings: WorkflowSettings,
@@ -46,6 +48,8 @@ class Lane(LaneControl):
         *,
         finished: Finished,
         claimed: Claimed = lambda _batch_id, _n: None,
+        troubled: Troubled = lambda _lane: None,
+        outage_too_long: Troubled = lambda _lane: None,
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[None]],
         rand: Callable[[], float],
@@ -62,6 +66,9 @@ class Lane(LaneControl):
         seconds = lambda: clock().timestamp()  # noqa: E731
         self.bucket = TokenBucket.per_minute(settings.requests_per_minute, clock=seconds, sleep=sleep)
         self.pause = LanePause(clock=seconds, sleep=sleep)
+        self.outage = OutageWatch(base_s=settings.backoff_base_s, max_s=settings.backoff_max_s, rand=rand)
+        self._troubled = troubled
+        self._outage_too_long = outage_too_long
         self.cursors: OrderedDict[str, Cursor] = OrderedDict()
         self._store = store
         self._writer = writer
@@ -81,43 +88,6 @@ class Lane(LaneControl):
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._dispatch(), name=f"lane-{self.settings.name}")
-
-    def adopt(self, batch: Batch, row: Row) -> None:
-        """Watch a row that was in flight before a restart until its run is resolved: by its
-        run id, or (sent without one) by looking the run up in Dify's records first."""
-        if not row.run_id:
-            self.adopt_sent(batch, [row])
-            return
-        cursor = self._cursor_for(batch)
-        flight = cursor.flights[row.index] = Flight(task_id=row.task_id)
-        flight.task = self._background(self._watch(cursor, row))
-
-    def adopt_sent(self, batch: Batch, rows: Sequence[Row]) -> None:
-        """Rows left `running` without a run id: those sent are looked up in Dify's records
-        (together, one search for them all), the others go back to `pending`."""
-        sent = [r for r in rows if r.sent_at is not None and r.sent_user]
-        for row in rows:
-            if row.sent_at is None or not row.sent_user:
-                self._writer.put(requeued(row))
-        if not sent:
-            return
-        cursor = self._cursor_for(batch)
-        task = self._background(self._find_sent(cursor, sent))
-        for row in sent:
-            cursor.flights[row.index] = Flight(task=task)
-
-    def requeue(self, row: Row) -> None:
-        """Hand a row taken over from a dead replica back to `pending` (it has no run id);
-        one that was sent is looked up in Dify's records first."""
-        cursor = self.cursors.get(row.batch_id)
-        if row.sent_at is not None and row.sent_user and cursor is not None:
-            self.adopt_sent(cursor.batch, [row])
-            return
-        self._writer.put(requeued(row))
-
-    def _cursor_for(self, batch: Batch) -> Cursor:
-        mode = Mode.ACTIVE if batch.status is BatchStatus.RUNNING else Mode.PAUSED
-        return self.cursors.get(batch.id) or self.cursors.setdefault(batch.id, Cursor(batch, mode))
 
     def committed(self, batch_id: str, updates: Iterable[RowUpdate]) -> None:
         """The writer stored these updates: rows leave flight, retries get a claim time."""
@@ -173,13 +143,17 @@ class Lane(LaneControl):
         ticket = await self.gate.acquire()
         try:
             await self.pause.wait()
+            await self.outage.turn()  # Dify unreachable: one probe at a time
+            await self.pause.wait()  # the probe before us may have made the lane wait again
             if self.bucket is not None:
                 await self.bucket.acquire()
             picked = await self._next_row()
         except BaseException:
+            self.outage.idle()
             self.gate.release()
             raise
         if picked is None:
+            self.outage.idle()
             self.gate.release()
             if self.bucket is not None:
                 self.bucket.refund()
@@ -268,6 +242,12 @@ class Lane(LaneControl):
             raise
         finally:
             self.gate.release()
+            self.outage.idle()
+        if outcome.signal is Signal.OUTAGE:
+            self._unreachable(outcome.update)
+        elif self.outage.answered():
+            log.warning("lane %s: Dify answers again", self.settings.name)
+            self._troubled(self)
         if outcome.signal is Signal.SUCCESS:
             self.gate.on_success(ticket)
         elif outcome.signal is Signal.OVERLOAD and self.gate.on_overload(ticket):
@@ -276,47 +256,21 @@ class Lane(LaneControl):
             self.pause.pause_for(outcome.pause_s)
         self._writer.put(outcome.update)
 
-    async def _watch(self, cursor: Cursor, row: Row) -> None:
-        await self.gate.acquire()  # the run still occupies Dify: count it against the lane
-        try:
-            update = await self.runner.reconcile(row, user=cursor.batch.owner)
-        except asyncio.CancelledError:
-            if not self._stopping:
-                self._writer.put(self._cancelled(row, row.attempts))
-            raise
-        finally:
-            self.gate.release()
-        if cursor.mode is Mode.CANCELLED and update.status is RowStatus.PENDING:
-            update = self._cancelled(row, row.attempts)
-        self._writer.put(update)
-
-    async def _find_sent(self, cursor: Cursor, rows: list[Row]) -> None:
-        try:
-            taken = {r.run_id for r in await self._store.rows(cursor.batch.id) if r.run_id}
-            found = await self.lookup.resolve(rows, taken)
-        except asyncio.CancelledError:
-            if not self._stopping:
-                for row in rows:
-                    self._writer.put(self._cancelled(row, row.attempts))
-            raise
-        except Exception:
-            log.exception("lane %s: looking up sent rows of %s failed", self.settings.name, cursor.batch.id)
-            found = {}
-        def cancelled() -> bool:
-            return cursor.mode is Mode.CANCELLED
-
-        for row in rows:
-            run = found.get(row.index)
-            if run is None:
-                # Dify recorded no run for it within its timeout: send it again, attempt unspent
-                self._writer.put(self._cancelled(row, row.attempts) if cancelled() else requeued(row))
-                continue
-            log.info("row %s/%d: found its run %s in Dify's records", row.batch_id, row.index, run.run_id)
-            adopted = replace(row, attempts=row.attempts + 1, run_id=run.run_id)
-            if run.result is not None:
-                self._writer.put(self.runner.settle(adopted, run.result, cancelled=cancelled).update)
-            else:  # still running: watch it as a recovered run
-                cursor.flights[row.index] = Flight(task=self._background(self._watch(cursor, adopted)))
+    def _unreachable(self, update: RowUpdate) -> None:
+        now = self._clock()
+        first = not self.outage.active
+        why = (update.error or "no answer").removeprefix("Dify is unreachable: ")
+        wait = self.outage.failed(now, update.started_at or now, why)
+        self.pause.pause_for(wait)
+        if first:
+            log.warning("lane %s: Dify is unreachable (%s); waiting for it",
+                        self.settings.name, self.outage.reason)
+        self._troubled(self)
+        limit = self.settings.outage_pause_after_s
+        if limit > 0 and self.outage.lasted(now) >= limit:
+            log.warning("lane %s: Dify unreachable for %.0f s; pausing its batches",
+                        self.settings.name, limit)
+            self._outage_too_long(self)
 
     def _now(self) -> float:
         return self._clock().timestamp()

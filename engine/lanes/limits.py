@@ -34,7 +34,9 @@ class AimdGate:
     one-off and costs no capacity, though the evidence is trusted a little less from then on,
     so a capacity that really dropped is learnt at the next refusal. After a decrease the
     limit grows back by one per success up to the proven level, then by one per window of
-    successes (probing above it) up to ``cap``.
+    successes (probing above it) up to ``cap``; each refusal at the same level again doubles
+    the windows before the next probe, so a settled limit costs few refusals, while a
+    capacity that grew is found again by the next probe that succeeds.
 
     Only a call granted after the latest decrease may shrink the limit again, so one burst
     of refusals from calls that were all in flight together lowers it once (TCP's "one
@@ -49,6 +51,9 @@ class AimdGate:
         self.proven = 0
         """The highest level at which a call succeeded: Dify ran that many at once."""
         self._successes = 0
+        self._ceiling = 0
+        """The level of the latest refusal taken as the app's capacity."""
+        self._probe_windows = 1
         self._waiters: deque[asyncio.Future[Ticket]] = deque()
 
     @property
@@ -77,6 +82,8 @@ class AimdGate:
     def on_success(self, ticket: Ticket | None = None) -> None:
         if ticket is not None:
             self.proven = max(self.proven, min(ticket.level, self.cap))
+            if self._ceiling and self.proven >= self._ceiling:  # the app holds more now
+                self._ceiling, self._probe_windows = 0, 1
         if self.limit >= self.cap:
             return
         if self.limit < self.proven:  # Dify has run this many at once: come straight back
@@ -85,7 +92,7 @@ class AimdGate:
             self._wake()
             return
         self._successes += 1
-        if self._successes >= self.limit:
+        if self._successes >= self.limit * self._probe_windows:
             self.limit += 1
             self._successes = 0
             self._wake()
@@ -99,6 +106,8 @@ class AimdGate:
             self.proven = ticket.level - 1
             return False
         self.limit = max(1, min(self.limit, ticket.level - 1))
+        self._probe_windows = min(self._probe_windows * 2, 64) if ticket.level == self._ceiling else 1
+        self._ceiling = ticket.level
         self.proven = min(self.proven, self.limit)
         self.generation += 1
         self._successes = 0

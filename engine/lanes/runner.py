@@ -29,6 +29,8 @@ class Signal(Enum):
     NONE = "none"
     SUCCESS = "success"
     OVERLOAD = "overload"
+    OUTAGE = "outage"
+    """No Dify to talk to: the row goes back unspent, the lane waits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class RowRunner:
         except TransientWorkflowError as e:
             if e.overload:
                 return self._overload(at, e, cancelled)
+            if e.outage and not e.run_id:
+                return self._outage(at, e, cancelled)
             at.run_id = e.run_id or at.run_id
             at.task_id = e.task_id or at.task_id
             if at.run_id:
@@ -226,6 +230,14 @@ class RowRunner:
         update = self._update(at, RowStatus.PENDING, not_before=now + timedelta(seconds=wait),
                               error=str(e), run_id=None, task_id=None, overload_since=since)
         return Outcome(update, Signal.OVERLOAD, pause)
+
+    def _outage(self, at: _Attempt, e: TransientWorkflowError, cancelled: Cancelled) -> Outcome:
+        at.number = at.row.attempts  # Dify was not there: the row is not to blame
+        if cancelled():
+            return Outcome(self._final(at, RowStatus.CANCELLED, error=str(e)), Signal.OUTAGE)
+        update = self._update(at, RowStatus.PENDING, error=str(e), run_id=None, task_id=None,
+                              overload_since=at.row.overload_since)
+        return Outcome(update, Signal.OUTAGE)
 
     def _cap(self, seconds: float) -> float:
         return min(max(0.0, seconds), max(self.settings.backoff_max_s, self.settings.overload_pause_s))

@@ -134,7 +134,6 @@ async def test_overload_gives_up_after_overload_give_up_s(make: Make) -> None:
 
 
 async def test_retry_after_pauses_the_whole_lane(make: Make) -> None:
-    # Retry-After is honoured up to backoff_max_s
     settings = fast_settings(concurrency=2, backoff_max_s=0.5)
     h = await make(settings, workflow=ScriptedWorkflow(default=Step(latency_s=0.02)))
     h.wf.script("r0", Step(outcome=overload(retry_after=0.2)))
@@ -144,6 +143,27 @@ async def test_retry_after_pauses_the_whole_lane(make: Make) -> None:
     later = [c for c in h.wf.calls[1:] if c.key != "r1" or h.wf.calls.index(c) > 1]
     assert len(later) == 5
     assert min(c.at for c in later) - first.at >= 0.19
+
+
+async def test_retry_after_is_honoured_exactly_even_past_the_back_off_cap(make: Make) -> None:
+    settings = fast_settings(concurrency=2, backoff_max_s=0.01, overload_pause_s=0.01)
+    h = await make(settings, workflow=ScriptedWorkflow(default=Step(latency_s=0.01)))
+    h.wf.script("r0", Step(outcome=overload(retry_after=0.3)))
+    await h.run(4)
+    r0 = [c.at for c in h.wf.calls if c.key == "r0"]
+    assert r0[1] - r0[0] >= 0.29
+    assert min(c.at for c in h.wf.calls if c.key in ("r2", "r3")) - r0[0] >= 0.29
+
+
+async def test_an_overload_without_retry_after_delays_only_its_row(make: Make) -> None:
+    settings = fast_settings(concurrency=2, overload_pause_s=0.4)
+    h = await make(settings, workflow=ScriptedWorkflow(default=Step(latency_s=0.01)), rand=lambda: 0.0)
+    h.wf.script("r0", Step(outcome=overload()))
+    await h.run(6)
+    r0 = [c.at for c in h.wf.calls if c.key == "r0"]
+    others = [c.at for c in h.wf.calls if c.key != "r0"]
+    assert r0[1] - r0[0] >= 0.19, "the refused row waits about overload_pause_s (half of it at least)"
+    assert max(others) - r0[0] < 0.19, "the other rows went on meanwhile"
 
 
 async def test_waiting_retry_holds_no_slot(make: Make) -> None:

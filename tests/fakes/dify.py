@@ -138,9 +138,12 @@ class FakeDify:
         self.base_url = f"http://{bound_host}:{bound_port}/v1"
         return self.base_url
 
-    async def close(self) -> None:
+    async def close(self, *, keep_runs: bool = False) -> None:
+        """Stop serving. ``keep_runs``: an outage of the API in front (proxy, API server) while
+        the workers finish the runs they have, as Dify's Celery workers do; serve again on the
+        same port with ``start(port=...)``."""
         for run in self.runs.values():
-            if run.timer is not None:
+            if run.timer is not None and not keep_runs:
                 run.timer.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -224,6 +227,7 @@ class FakeDify:
         call = RunCall(endpoint, inputs, query, user, trace_id, mode, key, attempt, version)
         counters.in_flight += 1
         counters.peak_in_flight = max(counters.peak_in_flight, counters.in_flight)
+        counters.admitted_at.append(counters.in_flight)
         try:
             return await self._serve_run(request, call, plan_for(self.script, call))
         finally:

@@ -270,6 +270,8 @@ class Counters:
     stops: list[str] = field(default_factory=list)
     in_flight: int = 0
     peak_in_flight: int = 0
+    admitted_at: list[int] = field(default_factory=list)
+    """Runs in flight, this one included, as each run was admitted: how full the app was kept."""
     rejected_busy: int = 0
 
     def as_json(self) -> JsonDict:

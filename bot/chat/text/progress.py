@@ -24,8 +24,13 @@ class ProgressMessages(MessageBasics):
             f"{'▓' * filled}{'░' * (BAR_CELLS - filled)} {pct}%",
             self._counts(progress),
         ]
-        if batch.status is BatchStatus.RUNNING:
+        if batch.status is BatchStatus.RUNNING and progress.unreachable_since is not None:
+            lines.append(self._unreachable_line(progress, now))
+        elif batch.status is BatchStatus.RUNNING:
             lines.append(self._rate_line(batch, progress, now))
+        elif batch.status is BatchStatus.PAUSED and batch.error:
+            lines.append(self.paused_because.format(
+                error=scrub(batch.error), id=batch.id, resume=self.cmd("resume")))
         else:
             lines.append(
                 self.status_lines[batch.status].format(
@@ -41,6 +46,16 @@ class ProgressMessages(MessageBasics):
         if progress.cancelled:
             text += self.counts_cancelled.format(cancelled=progress.cancelled)
         return text
+
+    def _unreachable_line(self, progress: Progress, now: datetime) -> str:
+        since = progress.unreachable_since or now
+        next_try = progress.next_try_at or now
+        return self.unreachable.format(
+            since=since.strftime("%H:%M:%S"),
+            duration=self.duration((now - since).total_seconds()),
+            next=self.duration(max(0.0, (next_try - now).total_seconds())),
+            reason=scrub(progress.trouble or ""),
+        )
 
     def _rate_line(self, batch: Batch, progress: Progress, now: datetime) -> str:
         if batch.started_at is None or progress.done == 0:

@@ -73,7 +73,7 @@ def test_progress_before_first_row() -> None:
     [
         (BatchStatus.SCHEDULED, "Waiting for its scheduled time."),
         (BatchStatus.PENDING, "Queued; it starts when a slot is free."),
-        (BatchStatus.PAUSED, "Paused: nothing new starts. /resume 7f3a2c continues."),
+        (BatchStatus.PAUSED, "Paused: the app was deleted. /resume 7f3a2c continues."),
         (BatchStatus.COMPLETED, "Completed."),
         (BatchStatus.CANCELLED, "Cancelled."),
         (BatchStatus.FAILED, "Failed: the app was deleted"),
@@ -84,6 +84,25 @@ def test_progress_status_lines(status: BatchStatus, last_line: str) -> None:
     batch = replace(BATCH, status=status, error="the app was deleted")
     text = EN.progress_text(batch, HALF, now=NOW)
     assert text.splitlines()[-1] == last_line
+    assert "ETA" not in text
+
+
+def test_a_paused_batch_without_a_reason_says_how_to_go_on() -> None:
+    text = EN.progress_text(replace(BATCH, status=BatchStatus.PAUSED), HALF, now=NOW)
+    assert text.splitlines()[-1] == "Paused: nothing new starts. /resume 7f3a2c continues."
+
+
+def test_progress_says_dify_is_unreachable_since_when_and_the_next_try() -> None:
+    """While the lane cannot reach Dify the rate line gives way to what, since when, next try."""
+    trouble = replace(HALF, unreachable_since=NOW - timedelta(seconds=190),
+                      next_try_at=NOW + timedelta(seconds=20),
+                      trouble="connection refused by dify.local:443")
+    text = EN.progress_text(BATCH, trouble, now=NOW)
+    since = (NOW - timedelta(seconds=190)).strftime("%H:%M:%S")
+    assert text.splitlines()[-1] == (
+        f"⚠️ Dify unreachable since {since} UTC (3m 10s): connection refused by dify.local:443. "
+        "Next try in 20s."
+    )
     assert "ETA" not in text
 
 

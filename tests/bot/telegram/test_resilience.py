@@ -174,3 +174,22 @@ async def test_the_bot_token_never_reaches_logs_or_chat(
     assert "download of an upload failed" in caplog.text, "the failure was logged"
     assert secret_part not in caplog.text
     assert secret_part not in tg.transcript_text()
+
+
+async def test_the_progress_message_says_when_dify_is_unreachable_and_the_batch_goes_on(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path, dify={"latency_s": 0.05}, concurrency=2, progress_interval_s=0.1) as w:
+        tg = w.tg
+        alice = tg.user("Alice")
+        tg.upload_document(alice, texts(30), "items.xlsx", caption=RUN)
+        progress = await w.progress_of(alice)
+        await tg.wait_for(lambda: "ok" in (progress.text or "") and "· 0 ok" not in (progress.text or ""))
+        port = int(w.dify.base_url.rsplit(":", 1)[1].split("/")[0])
+        await w.dify.close(keep_runs=True)  # the runs it took go on; new calls are refused
+        await tg.wait_for(lambda: "Dify unreachable since" in (progress.text or ""), timeout=10)
+        assert "connection refused" in (progress.text or "")
+        await w.dify.start(port=port)
+        results = await w.results_of(alice, timeout=30)
+        assert {r["status"] for r in result_rows(results)} == {"succeeded"}
+        assert "unreachable" not in (progress.text or "")

@@ -74,6 +74,8 @@ async def test_http_faults_map_to_transient_or_permanent(
         assert error.overload is overload
         assert error.retry_after_s == retry_after
         assert error.run_id is None
+        # a proxy's 502/503/504 says Dify is not there: the lane's problem, not the row's
+        assert error.outage is (status in (502, 503, 504))
     assert fake.runs == {}
 
 
@@ -85,7 +87,7 @@ async def test_non_json_bodies_still_say_what_happened() -> None:
         with pytest.raises(TransientWorkflowError) as gateway:
             await client.run({"text": "gw"}, user="u", trace_id="t")
     assert str(cloudflare.value) == "HTTP 429: error code: 1015"
-    assert str(gateway.value).startswith("HTTP 502: <html>")
+    assert str(gateway.value) == "HTTP 502 Bad Gateway from the server in front of Dify"
 
 
 async def test_retry_after_as_an_http_date() -> None:
@@ -206,9 +208,11 @@ async def test_a_refused_connection_is_transient() -> None:
     async with DifyClient(f"http://127.0.0.1:{port}/v1", SECRET_KEY, timeout_s=2) as client:
         with pytest.raises(TransientWorkflowError) as caught:
             await client.run({"text": "x"}, user="u", trace_id="t")
-        with pytest.raises(TransientWorkflowError):
+        with pytest.raises(TransientWorkflowError) as fetched:
             await client.fetch_run("r")
     assert SECRET_KEY not in str(caught.value)
+    assert caught.value.outage and fetched.value.outage
+    assert str(caught.value) == f"Dify is unreachable: connection refused by 127.0.0.1:{port}"
 
 
 async def test_a_script_function_sees_each_attempt() -> None:

@@ -94,6 +94,8 @@ class EnglishWording:
     counts_cancelled = " · {cancelled} cancelled"
     rate = "{rate} rows/min · ETA {eta}"
     rate_unknown = "Starting…"
+    unreachable = "⚠️ Dify unreachable since {since} UTC ({duration}): {reason}. Next try in {next}."
+    paused_because = "Paused: {error}. {resume} {id} continues."
     status_lines: ClassVar[dict[BatchStatus, str]] = {
         BatchStatus.SCHEDULED: "Waiting for its scheduled time.",
         BatchStatus.PENDING: "Queued; it starts when a slot is free.",
