@@ -183,8 +183,10 @@ def _sheet_error(exc: SheetError, args: argparse.Namespace, stream: TextIO) -> N
     print(words.cli_error.format(message=_cli_wording(say(exc.phrase, words.sheet), args)), file=stream)
     for problem in exc.problem_phrases[:SHOWN_PROBLEMS]:
         print(words.cli_problem.format(problem=_cli_wording(say(problem, words.sheet), args)), file=stream)
-    if len(exc.problem_phrases) > SHOWN_PROBLEMS:
-        print(words.cli_more_problems.format(n=len(exc.problem_phrases) - SHOWN_PROBLEMS), file=stream)
+    hidden = len(exc.problem_phrases) - SHOWN_PROBLEMS
+    if hidden > 0:
+        more = words.cli_more_problem if hidden == 1 else words.cli_more_problems.format(n=hidden)
+        print(more, file=stream)
     for note in getattr(exc, "__notes__", ()):
         print(note, file=stream)
 

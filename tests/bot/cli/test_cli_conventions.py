@@ -144,7 +144,7 @@ async def test_check_config_refuses_empty_no_workflows_and_unknown_locale(cli: C
     text = cli.config.read_text(encoding="utf-8").replace("[daemon]\n", '[daemon]\nlocale = "xx-klingon"\n')
     cli.config.write_text(text, encoding="utf-8")
     code, out, err = await cli.run("check-config", str(cli.config))
-    assert code == 2 and "unknown language 'xx-klingon'" in err
+    assert code == 2 and "unknown locale 'xx-klingon'; known: auto, en, zh-CN" in err
 
 
 async def test_check_config_online_checks_the_database_and_each_chat_token(cli: Cli) -> None:

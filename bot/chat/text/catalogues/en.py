@@ -238,7 +238,8 @@ class EnglishWording:
     cli_duration_s = "{s}s"
     cli_error = "dify-batch: {message}"
     cli_problem = "  - {problem}"
-    cli_more_problems = "  … and {n} more problem(s)"
+    cli_more_problem = "  … and 1 more problem"
+    cli_more_problems = "  … and {n} more problems"
     cli_marked = "The bad cells are marked in {path}."
     cli_marked_failed = "(The marked-up copy could not be written to {path}: {reason}.)"
 

@@ -169,6 +169,8 @@ class ChineseWording(EnglishWording):
         "in1h": "1 小时后",
     }
     picked = "✓ {workflow}"
+    unreachable = "⚠️ 自 {since} UTC 起无法连接 Dify（已 {duration}）：{reason}。{next} 后重试。"
+    paused_because = "已暂停：{error}。{resume} {id} 可继续。"
     check_estimate = "≈ {rows} 行 · 约 {duration}（同时 {in_flight} 行）· 约 {tokens} tokens（{basis}）"
     check_estimate_basis: ClassVar[dict[str, str]] = {
         "one": "依据之前 1 个任务", "many": "依据之前 {n} 个任务",
@@ -414,6 +416,7 @@ class ChineseWording(EnglishWording):
     cli_duration_s = "{s} 秒"
     cli_error = "dify-batch：{message}"
     cli_problem = "  - {problem}"
+    cli_more_problem = "  …… 另有 1 个问题"
     cli_more_problems = "  …… 另有 {n} 个问题"
     cli_marked = "有问题的单元格已在 {path} 中标出。"
     cli_marked_failed = "（标注副本无法写入 {path}：{reason}。）"
