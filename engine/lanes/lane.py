@@ -25,6 +25,7 @@ from engine.lanes.writer import GroupWriter
 from engine.models import Batch, BatchStatus, Row, RowStatus, RowUpdate
 from engine.ports import Store, WorkflowClient
 from engine.settings import WorkflowSettings
+from engine.slots import UNSHARED, Slots
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Lane(LaneControl):
         seconds = lambda: clock().timestamp()  # noqa: E731
         self.bucket = TokenBucket.per_minute(settings.requests_per_minute, clock=seconds, sleep=sleep)
         self.pause = LanePause(clock=seconds, sleep=sleep)
+        self.slots: Slots = UNSHARED  # the workflow's limit across processes (set by the upkeep)
         self.cursors: OrderedDict[str, Cursor] = OrderedDict()
         self._store = store
         self._writer = writer
@@ -227,10 +229,11 @@ class Lane(LaneControl):
                 self._background(self.runner.stop(update.task_id, cursor.batch.owner))
 
         try:
-            outcome = await self.runner.run(
-                row, user=cursor.batch.owner, started=started,
-                cancelled=lambda: cursor.mode is Mode.CANCELLED,
-            )
+            async with self.slots.held():
+                outcome = await self.runner.run(
+                    row, user=cursor.batch.owner, started=started,
+                    cancelled=lambda: cursor.mode is Mode.CANCELLED,
+                )
         except asyncio.CancelledError:
             if not self._stopping:
                 self._writer.put(self._cancelled(row, row.attempts + 1))
@@ -248,7 +251,8 @@ class Lane(LaneControl):
     async def _watch(self, cursor: Cursor, row: Row) -> None:
         await self.gate.acquire()  # the run still occupies Dify: count it against the lane
         try:
-            update = await self.runner.reconcile(row, user=cursor.batch.owner)
+            async with self.slots.held():
+                update = await self.runner.reconcile(row, user=cursor.batch.owner)
         except asyncio.CancelledError:
             if not self._stopping:
                 self._writer.put(self._cancelled(row, row.attempts))
