@@ -12,6 +12,7 @@ from pathlib import Path
 from engine.errors import NotFound, SheetError
 from engine.models import Batch, ChatRef, InputForm, ParsedSheet, SheetLimits
 from engine.ports import Store, WorkflowClient
+from engine.private import private_dir, write_private
 from engine.service import BatchService
 from engine.sheets.reading import read_sheet
 
@@ -50,14 +51,12 @@ class Intake:
 
     def keep(self, data: bytes, filename: str) -> Path:
         """Store the upload under the data directory (content-addressed, so re-uploads share)."""
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.uploads_dir)
         digest = hashlib.sha256(data).hexdigest()[:16]
         name = _UNSAFE.sub("_", Path(filename).name)[-80:] or "upload"
         path = self.uploads_dir / f"{digest}-{name}"
         if not path.exists():
-            tmp = path.with_suffix(path.suffix + ".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            write_private(path, data)
         return path
 
     async def submit(
