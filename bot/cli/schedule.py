@@ -26,7 +26,7 @@ async def cmd_schedule(args: argparse.Namespace) -> int:
         if not parsed.ok:
             problems = [f"row {p.row}, column {p.column!r}: {p.message}" for p in parsed.problems]
             raise SheetError(f"{len(problems)} problem(s) in {args.sheet.name}; nothing scheduled.", problems)
-        path = runtime.intake.keep(data, args.sheet.name)
+        path = await runtime.intake.keep(data, args.sheet.name)
         _, bridge = schedule_service(runtime)
         schedule, next_fire = await bridge.add(
             cli_owner(), args.workflow, args.when, args.sheet.name, str(path), None
