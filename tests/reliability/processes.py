@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage.tables import SLOT
 from tests.fakes.dify import FakeDify
 from tests.fakes.dify_script import Plan
 
@@ -185,8 +186,13 @@ async def second_process_on_a_running_batch(
                 f"the second process ({second}) to come up")
     second_up = True
     left_when_up = rows - sum(dify.counters.succeeded_by_key.values())
-    first_code = await first.exit_code(600)
-    second_code = await (other.exit_code(600) if second == "resume" else other.stop())
+    sharing = asyncio.create_task(_watch_slots(procs.database_url, holders := {}))
+    try:
+        first_code = await first.exit_code(600)
+        second_code = await (other.exit_code(600) if second == "resume" else other.stop())
+    finally:
+        sharing.cancel()
+        await asyncio.gather(sharing, return_exceptions=True)
     runs = dify.counters.runs_by_key
     return {
         "rows": rows,
@@ -201,9 +207,24 @@ async def second_process_on_a_running_batch(
         "peak_in_flight": dify.counters.peak_in_flight,
         "limit": procs.concurrency,
         "seconds": round(time.monotonic() - began, 2),
+        "most_slots_held_by_each_process": sorted(holders.values(), reverse=True),
         "first_stderr_tail": first.stderr()[-400:] if first_code else "",
         "second_stderr_tail": other.stderr()[-400:] if second_code else "",
     }
+
+
+async def _watch_slots(database_url: str, holders: dict[str, int]) -> None:
+    """Sample the shared slot table: the most slots each process held at once."""
+    engine = create_async_engine(database_url)
+    try:
+        while True:
+            async with engine.connect() as conn:
+                found = await conn.execute(select(SLOT.c.owner, func.count()).group_by(SLOT.c.owner))
+                for owner, count in found.all():
+                    holders[owner] = max(holders.get(owner, 0), count)
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
