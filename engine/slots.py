@@ -109,14 +109,20 @@ class SharedSlots:
 
     async def _ask(self, want: int) -> None:
         async with self._asking:
+            before = self.owned
+            # no call may start while the store decides: it may take back every slot not in
+            # use at the moment of asking, and one taken meanwhile would be over the limit
+            self.owned = min(self.owned, self.in_use)
             try:
                 held, self.share = await self._store.hold_slots(
                     self.workflow, want=want, keep=self.in_use, limit=self.limit, now=self._clock()
                 )
             except Exception:
+                self.owned = before  # nothing changed in the store
                 log.exception("workflow %s: could not take concurrency slots", self.workflow)
                 return
-            if held != self.owned:
+            finally:
+                self._changed.set()
+            if held != before:
                 log.debug("workflow %s: holding %d of %d slots", self.workflow, held, self.limit)
             self.owned = held
-            self._changed.set()

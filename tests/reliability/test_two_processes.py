@@ -16,6 +16,9 @@ from tests.storage.conftest import pg_available  # noqa: F401 - fixture
 
 ROWS = 240
 LIMIT = 4
+PACE = {"join_after": 0.02, "waiting_latency_s": 1.0, "latency_s": 0.05}
+"""The second process starts after 5 rows; until it is up a row takes 1 s at Dify, so the
+first one is mid-batch for a minute whatever a start costs on a busy machine."""
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def _assert_shared_safely(figures: dict[str, object]) -> None:
 @pytest.mark.timeout(180)
 async def test_a_second_resume_on_sqlite_shares_the_batch_safely(tmp_path: Path, dify: FakeDify) -> None:
     procs = Processes(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}", dify, concurrency=LIMIT)
-    figures = await second_process_on_a_running_batch(procs, rows=ROWS, second="resume")
+    figures = await second_process_on_a_running_batch(procs, rows=ROWS, second="resume", **PACE)
     _assert_shared_safely(figures)
 
 
@@ -51,7 +54,7 @@ async def test_a_second_resume_on_postgres_shares_the_batch_safely(
         pytest.skip("PostgreSQL not reachable (set DIFY_BATCH_TEST_PG)")
     async with pg_database(pg_available) as url:
         procs = Processes(tmp_path, url, dify, concurrency=LIMIT)
-        figures = await second_process_on_a_running_batch(procs, rows=ROWS, second="resume")
+        figures = await second_process_on_a_running_batch(procs, rows=ROWS, second="resume", **PACE)
     _assert_shared_safely(figures)
 
 
@@ -63,5 +66,5 @@ async def test_a_daemon_started_beside_a_run_on_postgres_takes_none_of_its_rows(
         pytest.skip("PostgreSQL not reachable (set DIFY_BATCH_TEST_PG)")
     async with pg_database(pg_available) as url:
         procs = Processes(tmp_path, url, dify, concurrency=LIMIT)
-        figures = await second_process_on_a_running_batch(procs, rows=ROWS, second="serve")
+        figures = await second_process_on_a_running_batch(procs, rows=ROWS, second="serve", **PACE)
     _assert_shared_safely(figures)
