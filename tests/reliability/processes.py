@@ -218,10 +218,13 @@ async def _watch_slots(database_url: str, holders: dict[str, int]) -> None:
     engine = create_async_engine(database_url)
     try:
         while True:
-            async with engine.connect() as conn:
-                found = await conn.execute(select(SLOT.c.owner, func.count()).group_by(SLOT.c.owner))
-                for owner, count in found.all():
-                    holders[owner] = max(holders.get(owner, 0), count)
+            try:
+                async with engine.connect() as conn:
+                    found = await conn.execute(select(SLOT.c.owner, func.count()).group_by(SLOT.c.owner))
+                    for owner, count in found.all():
+                        holders[owner] = max(holders.get(owner, 0), count)
+            except Exception:
+                pass
             await asyncio.sleep(0.1)
     finally:
         await engine.dispose()
