@@ -13,6 +13,7 @@ from bot.intake import Intake
 from engine.dify.client import DifyClient
 from engine.models import SheetLimits
 from engine.ports import Notifier, Store, WorkflowClient
+from engine.private import private_dir
 from engine.service import BatchService
 from engine.settings import WorkflowSettings
 from storage import SqlStore
@@ -69,8 +70,7 @@ async def open_runtime(
 
     ``serve_others=False`` (CLI commands) runs only the batches this process starts or
     resumes, never other running batches found in the database."""
-    data_dir = Path(config.daemon.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Path(config.daemon.data_dir))
     store = await SqlStore.open(config.daemon.database_url)
     if callable(notifier):
         notifier = notifier(store)  # the daemon's notifier needs the store it reports from

@@ -1,20 +1,30 @@
-"""From an uploaded file to a batch: check it against the app's form, keep a copy under
-the data directory, submit it. Shared by the CLI, both chat adapters and the scheduler."""
+"""From an uploaded file to a batch: check it against the app's form, keep it, submit it.
+Shared by the CLI, both chat adapters and the scheduler.
+
+A kept sheet lives in the database (`Store.keep_sheet`), so a replica on another machine,
+with no disk in common, can run a pending upload another replica received, or fire a
+schedule made there. The copy under this process's data directory is a cache: the
+recorded path names the sheet, and `load` falls back to the database (and refills the
+cache) when the file is not on this machine. The bytes are within ``max_file_mb``: nothing
+larger gets this far."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.context import inputs_to_fill, unknown_variables
 from engine.errors import ConfigError, NotFound, SheetError
 from engine.models import Batch, ChatRef, InputForm, ParsedSheet, SheetLimits
 from engine.ports import Store, WorkflowClient
+from engine.private import private_dir, write_private
 from engine.service import BatchService
+from engine.sheets.filecheck import check_file
 from engine.sheets.reading import read_sheet
 from engine.sheets.sentences import problem_line, sheet_phrase
 
@@ -59,17 +69,36 @@ class Intake:
         """Read and validate a file; file-level problems raise `SheetError`."""
         return read_sheet(data, filename, await self.form(workflow), self.limits)
 
-    def keep(self, data: bytes, filename: str) -> Path:
-        """Store the upload under the data directory (content-addressed, so re-uploads share)."""
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+    async def keep(self, data: bytes, filename: str) -> Path:
+        """Keep the upload in the database and under the data directory (content-addressed,
+        so re-uploads share); returns the path to record."""
+        if len(data) > self.limits.max_file_bytes:
+            check_file(data, filename, self.limits)  # raises the too-large refusal
+        private_dir(self.uploads_dir)
         digest = hashlib.sha256(data).hexdigest()[:16]
         name = _UNSAFE.sub("_", Path(filename).name)[-80:] or "upload"
         path = self.uploads_dir / f"{digest}-{name}"
+        await self.store.keep_sheet(path.name, data, now=datetime.now(UTC))
         if not path.exists():
-            tmp = path.with_suffix(path.suffix + ".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            write_private(path, data)
         return path
+
+    async def has(self, path: str | Path) -> bool:
+        """Whether a kept sheet can be loaded here (from this machine or the database)."""
+        return Path(path).is_file() or await self.store.has_sheet(Path(path).name)
+
+    async def load(self, path: str | Path) -> bytes:
+        """A kept sheet's bytes, from this machine if it has them, else from the database."""
+        local = Path(path)
+        try:
+            return await asyncio.to_thread(local.read_bytes)
+        except FileNotFoundError:
+            pass
+        data = await self.store.load_sheet(local.name)
+        if data is None:
+            raise NotFound(f"the stored sheet {local.name} is gone")
+        write_private(self.uploads_dir / local.name, data)  # the next use is local
+        return data
 
     async def submit(
         self,
@@ -98,7 +127,7 @@ class Intake:
             raise refused
         if sample is not None:
             sheet = dataclasses.replace(sheet, rows=sheet.rows[:sample])
-        path = self.keep(data, filename)
+        path = await self.keep(data, filename)
         context = inputs_to_fill(self._context(workflow), await self.form(workflow), sheet)
         return await self.service.submit(
             workflow=workflow,

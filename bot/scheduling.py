@@ -4,11 +4,9 @@ the scheduler through the `Scheduling` port. Only the composition root builds th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import Runtime
@@ -30,10 +28,9 @@ class ScheduledStarter:
         self.intake = intake
 
     async def start_scheduled(self, schedule: Schedule, fire_time: datetime) -> Batch:
-        path = Path(schedule.source_path)
         try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
+            data = await self.intake.load(schedule.source_path)  # here or from the database
+        except NotFound:
             raise NotFound(f"the stored sheet of schedule {schedule.id} is gone") from None
         return await self.intake.submit(
             schedule.workflow, schedule.owner, data, schedule.source_name,

@@ -8,17 +8,18 @@ the others. One process alone takes them all on its first row and keeps them whi
 when another process waits for slots, each holder above its fair share gives one back
 whenever a row of its own finishes, until the limit is shared evenly.
 
-`SharedGate` puts this in front of a lane's own gate without the lane knowing: it takes the
-lane's ticket first (the adaptive limit), then a slot, and gives both back together.
+A lane holds a slot only around a call to Dify (or the watch of an adopted run), never
+while it looks for work: an idle process holds none.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Protocol
 
 from engine.ports import Store
 
@@ -28,6 +29,22 @@ WAIT_POLL_S = 1.0
 """How often a process that has rows to send but no free slot asks the store again."""
 
 
+class Slots(Protocol):
+    def held(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold one slot for the duration of the block (waits for one first)."""
+        ...
+
+
+class Unshared:
+    """No other process to share with (a lane built on its own, in unit tests)."""
+
+    def held(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()
+
+
+UNSHARED = Unshared()
+
+
 class SharedSlots:
     def __init__(
         self, store: Store, workflow: str, limit: int, *, clock: Callable[[], datetime],
@@ -35,7 +52,7 @@ class SharedSlots:
     ) -> None:
         self.workflow = workflow
         self.limit = limit
-        self.held = 0
+        self.owned = 0
         self.share = limit
         self.in_use = 0
         self._peak = 0  # most in use since the last `settle`
@@ -44,81 +61,68 @@ class SharedSlots:
         self._poll_s = poll_s
         self._changed = asyncio.Event()
         self._asking = asyncio.Lock()
-        self._giving_back: asyncio.Task[None] | None = None
+        self._giving_back: set[asyncio.Task[None]] = set()
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        await self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
 
     async def acquire(self) -> None:
-        while self.in_use >= self.held:
-            if self.held < self.limit:
+        asked = False
+        while True:
+            self._changed.clear()  # before the check: a release from here on wakes the wait
+            if self.in_use < self.owned:
+                break
+            if not asked and self.owned < min(self.limit, self.share):
+                asked = True  # free slots may be there: ask once, then wait for a change
                 await self._ask(self.limit)
-                if self.in_use < self.held:
-                    break
-            self._changed.clear()
+                continue
             try:
                 async with asyncio.timeout(self._poll_s):
                     await self._changed.wait()
             except TimeoutError:
-                pass
+                asked = False  # ask again: the others may have given slots back or gone
+                self.share = max(self.share, self.owned + 1)
         self.in_use += 1
         self._peak = max(self._peak, self.in_use)
 
     def release(self) -> None:
         self.in_use -= 1
         self._changed.set()
-        if self.held > self.share and not self._asking.locked():
+        if self.owned > self.share and not self._asking.locked():
             # another process waits: hand back what this one holds above its share
-            self._giving_back = asyncio.get_running_loop().create_task(self._ask(self.share))
+            task = asyncio.get_running_loop().create_task(self._ask(self.share))
+            self._giving_back.add(task)
+            task.add_done_callback(self._giving_back.discard)
 
     async def settle(self) -> None:
         """Give back the slots not used since the last call, and learn the fair share
         (upkeep calls it every tick: one small write)."""
         keep = max(self._peak, self.in_use)
         self._peak = self.in_use
-        if self.held or self.in_use:
+        if self.owned or self.in_use:
             await self._ask(keep)
-
-    async def let_go(self) -> None:
-        await self._ask(0)
 
     async def _ask(self, want: int) -> None:
         async with self._asking:
+            before = self.owned
+            # no call may start while the store decides: it may take back every slot not in
+            # use at the moment of asking, and one taken meanwhile would be over the limit
+            self.owned = min(self.owned, self.in_use)
             try:
                 held, self.share = await self._store.hold_slots(
                     self.workflow, want=want, keep=self.in_use, limit=self.limit, now=self._clock()
                 )
             except Exception:
+                self.owned = before  # nothing changed in the store
                 log.exception("workflow %s: could not take concurrency slots", self.workflow)
                 return
-            if held != self.held:
+            finally:
+                self._changed.set()
+            if held != before:
                 log.debug("workflow %s: holding %d of %d slots", self.workflow, held, self.limit)
-            self.held = held
-            self._changed.set()
-
-
-class SharedGate:
-    """A lane's gate (anything with ``acquire() -> ticket`` and ``release()``) that also
-    holds one shared slot per ticket; every other attribute is the inner gate's."""
-
-    def __init__(self, inner: Any, slots: SharedSlots) -> None:
-        self._inner = inner
-        self.slots = slots
-
-    async def acquire(self) -> Any:
-        ticket = await self._inner.acquire()
-        try:
-            await self.slots.acquire()
-        except BaseException:
-            self._inner.release()
-            raise
-        return ticket
-
-    def release(self) -> None:
-        self.slots.release()
-        self._inner.release()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-def share(gate: Any, slots: SharedSlots) -> Any:
-    """``gate`` wrapped, typed as the gate it wraps (it answers for every attribute)."""
-    return cast(Any, SharedGate(gate, slots))
+            self.owned = held

@@ -10,7 +10,7 @@ or resumed them) and to pause or cancel the ones another replica paused or cance
 Between two discoveries a pause elsewhere still stops this process's claims at once: the
 store hands out rows of running batches only.
 Each tick also gives back the concurrency slots a lane did not use (`engine.slots`): every
-lane's gate is wrapped here so the workflow's limit holds across processes.
+lane gets its share here so the workflow's limit holds across processes.
 On a single process all of this finds nothing to do and costs one small UPDATE a tick.
 """
 
@@ -26,7 +26,7 @@ from engine.lanes.lane import Lane
 from engine.models import Batch, BatchStatus
 from engine.ports import Store
 from engine.settings import WorkflowSettings
-from engine.slots import SharedSlots, share
+from engine.slots import SharedSlots
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Upkeep:
             for name, lane in lanes.items()
         }
         for name, lane in lanes.items():
-            lane.gate = share(lane.gate, self.slots[name])
+            lane.slots = self.slots[name]
 
     def start(self) -> None:
         if self._task is None:

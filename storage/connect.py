@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlalchemy.util import await_
 
+from engine.private import private_file
 from storage.types import json_dumps
 
 DEFAULT_URL = "sqlite+aiosqlite:///./data/dify-batch.db"
@@ -32,7 +33,9 @@ def create_engine(database_url: str, *, connect_args: Mapping[str, Any] | None =
     """An async engine for the URL; SQLite gets the pragmas and transaction hooks."""
     path = sqlite_file(database_url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
+        # database file's mode
+        private_file(path)
     sqlite = make_url(database_url).get_backend_name() == "sqlite"
     engine = create_async_engine(
         database_url,

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
-from engine.errors import NotFound
+from engine.errors import AlreadyExists, NotFound
 from engine.models import ChatRef, ChatUpload, Schedule
 from storage import codec
 from storage import statements as sql
 from storage.sql_access import SqlAccess
-from storage.tables import CHAT, SCHEDULE, UPLOAD
+from storage.tables import CHAT, SCHEDULE, SHEET_FILE, UPLOAD
 
 
 class ScheduleAndChatTables(SqlAccess):
@@ -82,6 +83,20 @@ class ScheduleAndChatTables(SqlAccess):
         async with self._write() as conn:
             result = await conn.execute(sql.delete_uploads(upload_id=upload_id, before=before))
         return result.rowcount
+
+    # uploaded sheets
+
+    async def keep_sheet(self, name: str, data: bytes, *, now: datetime) -> None:
+        record = {"name": name, "size": len(data), "data": data, "created_at": now}
+        with contextlib.suppress(AlreadyExists):  # content-addressed: the same bytes
+            await self._insert_new(SHEET_FILE, record, f"sheet {name}")
+
+    async def load_sheet(self, name: str) -> bytes | None:
+        found = await self._all(select(SHEET_FILE.c.data).where(SHEET_FILE.c.name == name))
+        return bytes(found[0]["data"]) if found else None
+
+    async def has_sheet(self, name: str) -> bool:
+        return bool(await self._all(select(SHEET_FILE.c.name).where(SHEET_FILE.c.name == name)))
 
     # who reports a batch in chat
 

@@ -156,10 +156,11 @@ class ProgressReporter:
                 per_batch.pop(batch.id, None)
         return True
 
-    async def _holds(self, batch_id: str) -> bool:
+    async def _holds(self, batch_id: str, *, fresh: bool = False) -> bool:
         """Whether this reporter reports the batch: replicas sharing a database must not all
-        edit its message and send its file. The hold is renewed at half its length."""
-        if self.clock() < self._held_until.get(batch_id, -1e9):
+        edit its message and send its file. The hold is renewed at half its length, and
+        ``fresh`` renews it now."""
+        if not fresh and self.clock() < self._held_until.get(batch_id, -1e9):
             return True
         held = await self.store.hold_reporting(
             batch_id, self.reporter_id, now=datetime.now(UTC), hold_s=self.hold_s
@@ -184,6 +185,10 @@ class ProgressReporter:
     async def _send_results(
         self, surface: ChatSurface, chat: ChatRef, batch: Batch, progress: Progress
     ) -> None:
+        # the delivery is claimed in the database: a hold renewed now lasts the whole send, so
+        # another replica cannot take over (and send it again) while the file is on its way
+        if not await self._holds(batch.id, fresh=True):
+            return
         if not results_owed(await self.store.events(batch.id)):
             return
         m = self.messages[chat.platform].for_locale(batch.locale)

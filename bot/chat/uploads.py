@@ -111,11 +111,11 @@ class UploadDesk:
 
     async def latest(self, actor: Actor, where: ChatRef) -> PendingUpload | None:
         """That person's latest upload in that conversation (Slack's ``run <workflow>``)."""
-        return self._usable(await self.store.find_upload(where.chat_id, owner=actor.user))
+        return await self._usable(await self.store.find_upload(where.chat_id, owner=actor.user))
 
     async def by_message(self, message_id: str, where: ChatRef) -> PendingUpload | None:
         """The upload a message is (Telegram: a reply to the file)."""
-        return self._usable(await self.store.find_upload(where.chat_id, message_id=message_id))
+        return await self._usable(await self.store.find_upload(where.chat_id, message_id=message_id))
 
     async def summary(self, upload: PendingUpload, selected: str | None = None) -> list[Reply]:
         workflows = self.access.workflows_for(upload.actor.user, upload.actor.chat)
@@ -130,7 +130,7 @@ class UploadDesk:
         names = [selected] if selected else workflows
         text = self.m.check_summary(upload.filename, names, parsed, estimate=estimate)
         if not parsed.ok:
-            return [Reply(text, file=self._annotated(upload, parsed))]
+            return [Reply(text, file=await self._annotated(upload, parsed))]
         if not parsed.rows:
             return [Reply(text)]  # a Run button would only lead to "no data rows"
         keyboard = check_buttons(
@@ -143,9 +143,9 @@ class UploadDesk:
         parsed = await self._check(upload, workflow)
         if not parsed.ok:
             text = self.m.check_summary(upload.filename, [workflow], parsed)
-            return [Reply(text, file=self._annotated(upload, parsed))]
+            return [Reply(text, file=await self._annotated(upload, parsed))]
         await self.intake.submit(
-            workflow, upload.actor.user, upload.path.read_bytes(), upload.filename,
+            workflow, upload.actor.user, await self.intake.load(upload.path), upload.filename,
             parsed=parsed, chat=chat_for(upload.where, upload.actor, upload.message_id),
             locale=self.m.locale,
         )
@@ -190,7 +190,7 @@ class UploadDesk:
         parsed = await self._check(upload, workflow)
         if not parsed.ok:
             text = self.m.check_summary(upload.filename, [workflow], parsed)
-            return [Reply(text, file=self._annotated(upload, parsed))]
+            return [Reply(text, file=await self._annotated(upload, parsed))]
         schedule, next_fire = await self.scheduling.add(
             upload.actor.user, workflow, when_text, upload.filename, str(upload.path),
             chat_for(upload.where, upload.actor, upload.message_id), self.m.locale,
@@ -199,7 +199,7 @@ class UploadDesk:
 
     async def press(self, actor: Actor, callback: Callback) -> ButtonOutcome:
         """A button under a check summary. Only the uploader may press it."""
-        upload = self._usable(await self.store.get_upload(callback.target_id))
+        upload = await self._usable(await self.store.get_upload(callback.target_id))
         if upload is None:
             return ButtonOutcome(toast=self.m.out(self.m.upload_gone))
         if upload.actor.user != actor.user and not self.access.is_admin(actor.user):
@@ -236,17 +236,18 @@ class UploadDesk:
         record = ChatUpload(
             id=secrets.token_hex(4), owner=actor.user, owner_chat=actor.chat,
             where=dataclasses.replace(where, owner_display=actor.display), filename=filename,
-            path=str(self.intake.keep(data, filename)), message_id=message_id, created_at=now,
+            path=str(await self.intake.keep(data, filename)), message_id=message_id, created_at=now,
         )
         await self.store.forget_uploads(before=now - KEEP_UPLOADS)
         await self.store.add_upload(record)
         return self._with_checks(record)
 
-    def _usable(self, record: ChatUpload | None) -> PendingUpload | None:
-        """The upload if its buttons still work: not expired, and its file is on this machine."""
+    async def _usable(self, record: ChatUpload | None) -> PendingUpload | None:
+        """The upload if its buttons still work: not expired, and its sheet still kept (on
+        this machine or in the database, so any replica can use it)."""
         if record is None or record.created_at < datetime.now(UTC) - KEEP_UPLOADS:
             return None
-        if not Path(record.path).is_file():
+        if not await self.intake.has(record.path):
             return None
         return self._with_checks(record)
 
@@ -273,14 +274,14 @@ class UploadDesk:
 
     async def _check(self, upload: PendingUpload, workflow: str) -> ParsedSheet:
         if workflow not in upload.checked:
-            data = upload.path.read_bytes()
+            data = await self.intake.load(upload.path)
             upload.checked[workflow] = await self.intake.check(workflow, data, upload.filename)
         return upload.checked[workflow]
 
-    def _annotated(self, upload: PendingUpload, parsed: ParsedSheet) -> OutFile:
+    async def _annotated(self, upload: PendingUpload, parsed: ParsedSheet) -> OutFile:
         stem = upload.filename.rsplit(".", 1)[0]
         data = annotated_copy(
-            upload.path.read_bytes(), upload.filename, parsed,
+            await self.intake.load(upload.path), upload.filename, parsed,
             labels=self.m.template_labels, describe=self.m.problem_message,
         )
         return OutFile(f"{stem}-problems.xlsx", data)

@@ -46,7 +46,7 @@ async def cmd_schedule(args: argparse.Namespace) -> int:
             problems = [problem_line(p) for p in parsed.problems]
             said = sheet_phrase("rows_not_scheduled", n=len(problems), filename=args.sheet.name)
             raise SheetError(said, problems)
-        path = runtime.intake.keep(data, args.sheet.name)
+        path = await runtime.intake.keep(data, args.sheet.name)
         from bot.cli.terminal import cli_wording
         from bot.scheduling import schedule_service
 

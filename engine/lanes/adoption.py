@@ -16,6 +16,7 @@ from engine.lanes.lookup import SentRunLookup
 from engine.models import Batch, BatchStatus, Row, RowStatus
 from engine.ports import Store
 from engine.settings import WorkflowSettings
+from engine.slots import Slots
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class LaneAdoption(LaneControl):
     settings: WorkflowSettings
     gate: AimdGate
     lookup: SentRunLookup
+    slots: Slots
     _store: Store
     _stopping: bool
 
@@ -69,7 +71,8 @@ class LaneAdoption(LaneControl):
     async def _watch(self, cursor: Cursor, row: Row) -> None:
         await self.gate.acquire()  # the run still occupies Dify: count it against the lane
         try:
-            update = await self.runner.reconcile(row, user=cursor.batch.owner)
+            async with self.slots.held():
+                update = await self.runner.reconcile(row, user=cursor.batch.owner)
         except asyncio.CancelledError:
             if not self._stopping:
                 self._writer.put(self._cancelled(row, row.attempts))

@@ -27,6 +27,7 @@ from engine.lanes.writer import GroupWriter
 from engine.models import Row, RowStatus, RowUpdate
 from engine.ports import Store, WorkflowClient
 from engine.settings import WorkflowSettings
+from engine.slots import UNSHARED, Slots
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Lane(LaneAdoption):
         self.outage = OutageWatch(base_s=settings.backoff_base_s, max_s=settings.backoff_max_s, rand=rand)
         self._troubled = troubled
         self._outage_too_long = outage_too_long
+        self.slots: Slots = UNSHARED  # the workflow's limit across processes (set by the upkeep)
         self.cursors: OrderedDict[str, Cursor] = OrderedDict()
         self._store = store
         self._writer = writer
@@ -232,10 +234,11 @@ class Lane(LaneAdoption):
 
         try:
             await self._writer.write([self.runner.sent(row, user=cursor.batch.owner)])
-            outcome = await self.runner.run(
-                row, user=cursor.batch.owner, started=started,
-                cancelled=lambda: cursor.mode is Mode.CANCELLED,
-            )
+            async with self.slots.held():
+                outcome = await self.runner.run(
+                    row, user=cursor.batch.owner, started=started,
+                    cancelled=lambda: cursor.mode is Mode.CANCELLED,
+                )
         except asyncio.CancelledError:
             if not self._stopping:
                 self._writer.put(self._cancelled(row, row.attempts + 1))

@@ -34,6 +34,7 @@ class InMemoryStore:
         self.chats: dict[str, ChatRef] = {}
         self.uploads: dict[str, ChatUpload] = {}
         self.reporters: dict[str, tuple[str, datetime]] = {}
+        self.sheets: dict[str, bytes] = {}
         self.update_calls = 0
         self.renewals = 0
         self.lease_s = 0.0
@@ -117,6 +118,15 @@ class InMemoryStore:
     async def reclaim_expired(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
         # one process owns every row here, and its running rows are alive: nothing expired
         return []
+
+    async def keep_sheet(self, name: str, data: bytes, *, now: datetime) -> None:
+        self.sheets.setdefault(name, data)
+
+    async def load_sheet(self, name: str) -> bytes | None:
+        return self.sheets.get(name)
+
+    async def has_sheet(self, name: str) -> bool:
+        return name in self.sheets
 
     async def take_abandoned(self, batch_id: str, *, now: datetime) -> list[Row]:
         # one process, and recovery runs before it claims anything: every running row is stale

@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage.tables import SLOT
 from tests.fakes.dify import FakeDify
+from tests.fakes.dify_script import Plan
 
 ENTRY = Path(sys.executable).parent / "dify-batch"
 """The venv's own entry point: another venv's `dify-batch` would run another tree."""
@@ -152,33 +154,51 @@ async def pg_database(server_url: str) -> AsyncIterator[str]:
         await admin.dispose()
 
 
+READY = {"resume": "Resuming batch", "serve": "daemon ready"}
+"""What the second process says once it recovered and runs."""
+
+
 async def second_process_on_a_running_batch(
-    procs: Processes, *, rows: int, second: str, join_after: float = 0.1
+    procs: Processes, *, rows: int, second: str, join_after: float = 0.1,
+    latency_s: float = 0.05, waiting_latency_s: float = 0.3,
 ) -> dict[str, Any]:
     """`run` a batch; once ``join_after`` of its rows succeeded, start ``second`` ("resume" or
-    "serve") on the same database; return what Dify executed and how the processes ended."""
+    "serve") on the same database; return what Dify executed and how the processes ended.
+
+    Until the second process says it runs, Dify answers slowly (``waiting_latency_s``), so
+    the first is still mid-batch however long a start takes on a busy machine."""
     dify = procs.dify
+    second_up = False
+    dify.script = lambda _call: Plan(latency_s=latency_s if second_up else waiting_latency_s)
     sheet = write_sheet(procs.workdir / "sheet.csv", rows)
     began = time.monotonic()
     first = await procs.start("first", "run", str(sheet), "--workflow", "summarize")
     batch_id = await first.batch_id()
     await until(lambda: sum(dify.counters.succeeded_by_key.values()) >= rows * join_after, 120,
                 "the first process to get going")
-    joined_at = sum(dify.counters.succeeded_by_key.values())
     if second == "resume":
         other = await procs.start(
             "second", "resume", batch_id, "--output", str(procs.workdir / "second-results.xlsx")
         )
     else:
         other = await procs.start("second", "serve")
-    first_code = await first.exit_code(600)
-    second_code = await (other.exit_code(600) if second == "resume" else other.stop())
+    await until(lambda: READY[second] in other.stderr() or other.process.returncode is not None, 300,
+                f"the second process ({second}) to come up")
+    second_up = True
+    left_when_up = rows - sum(dify.counters.succeeded_by_key.values())
+    sharing = asyncio.create_task(_watch_slots(procs.database_url, holders := {}))
+    try:
+        first_code = await first.exit_code(600)
+        second_code = await (other.exit_code(600) if second == "resume" else other.stop())
+    finally:
+        sharing.cancel()
+        await asyncio.gather(sharing, return_exceptions=True)
     runs = dify.counters.runs_by_key
     return {
         "rows": rows,
         "second": second,
         "database": make_url(procs.database_url).get_backend_name(),
-        "joined_after_rows": joined_at,
+        "rows_left_when_second_up": left_when_up,
         "first_exit": first_code,
         "second_exit": second_code,
         "rows_run": len(runs),
@@ -187,21 +207,42 @@ async def second_process_on_a_running_batch(
         "peak_in_flight": dify.counters.peak_in_flight,
         "limit": procs.concurrency,
         "seconds": round(time.monotonic() - began, 2),
+        "most_slots_held_by_each_process": sorted(holders.values(), reverse=True),
         "first_stderr_tail": first.stderr()[-400:] if first_code else "",
         "second_stderr_tail": other.stderr()[-400:] if second_code else "",
     }
 
 
+async def _watch_slots(database_url: str, holders: dict[str, int]) -> None:
+    """Sample the shared slot table: the most slots each process held at once."""
+    engine = create_async_engine(database_url)
+    try:
+        while True:
+            try:
+                async with engine.connect() as conn:
+                    found = await conn.execute(select(SLOT.c.owner, func.count()).group_by(SLOT.c.owner))
+                    for owner, count in found.all():
+                        holders[owner] = max(holders.get(owner, 0), count)
+            except Exception:
+                pass
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()
+
+
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        async with FakeDify.running(latency_s=args.latency) as dify:
+        timing = {"latency_s": args.latency, "waiting_latency_s": args.wait_latency}
+        async with FakeDify.running(record_requests=False) as dify:
             if args.db == "sqlite":
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'shared.db'}"
                 procs = Processes(Path(tmp), url, dify, concurrency=args.concurrency)
-                return await second_process_on_a_running_batch(procs, rows=args.rows, second=args.second)
+                return await second_process_on_a_running_batch(
+                    procs, rows=args.rows, second=args.second, **timing)
             async with pg_database(args.pg) as url:
                 procs = Processes(Path(tmp), url, dify, concurrency=args.concurrency)
-                return await second_process_on_a_running_batch(procs, rows=args.rows, second=args.second)
+                return await second_process_on_a_running_batch(
+                    procs, rows=args.rows, second=args.second, **timing)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -213,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--second", choices=("resume", "serve"), default="serve")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per Dify run")
+    parser.add_argument("--wait-latency", type=float, default=0.5,
+                        help="seconds per Dify run until the second process is up")
     parser.add_argument("--pg", default=os.environ.get(
         "DIFY_BATCH_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
     print(json.dumps(asyncio.run(_main(parser.parse_args(argv))), indent=2))

@@ -79,13 +79,34 @@ def run_button(keyboard: Keyboard) -> Callback:
     return next(decode(b.data) for row in keyboard for b in row if decode(b.data).action is Action.RUN)
 
 
-async def test_the_run_button_of_an_upload_whose_file_is_gone_asks_for_it_again(desk: UploadDesk) -> None:
-    # e.g. a replica with another data directory, or a data directory wiped between restarts
+async def test_the_run_button_works_from_the_database_when_this_machines_copy_is_gone(
+    desk: UploadDesk,
+) -> None:
+    # a replica with another data directory, or one wiped between restarts (issue 10 §12)
     (check,) = await desk.receive(ALICE, WHERE, GOOD, "list.xlsx", None, "10")
     press = run_button(check.keyboard)
     stored = await desk.store.get_upload(press.target_id)
     assert stored is not None
     Path(stored.path).unlink()
+
+    outcome = await desk.press(ALICE, press)
+
+    assert not outcome.toast
+    batch = await desk.intake.service.latest("telegram:1")
+    assert batch is not None and batch.total == 2
+    assert Path(stored.path).read_bytes() == GOOD  # the local copy is back, private
+    assert Path(stored.path).stat().st_mode & 0o777 == 0o600
+
+
+async def test_the_run_button_of_an_upload_whose_sheet_is_gone_everywhere_asks_for_it_again(
+    desk: UploadDesk,
+) -> None:
+    (check,) = await desk.receive(ALICE, WHERE, GOOD, "list.xlsx", None, "10")
+    press = run_button(check.keyboard)
+    stored = await desk.store.get_upload(press.target_id)
+    assert stored is not None and isinstance(desk.store, InMemoryStore)
+    Path(stored.path).unlink()
+    desk.store.sheets.clear()
 
     outcome = await desk.press(ALICE, press)
 
