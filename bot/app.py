@@ -12,7 +12,7 @@ from bot.config import Config, WorkflowConfig
 from bot.intake import Intake
 from engine.dify.client import DifyClient
 from engine.models import SheetLimits
-from engine.ports import Notifier, Store, WorkflowClient
+from engine.ports import Housekeeping, Notifier, RunObserver, Store, WorkflowClient
 from engine.service import BatchService
 from engine.settings import WorkflowSettings
 from storage import SqlStore
@@ -29,6 +29,8 @@ class Runtime:
     service: BatchService
     clients: Mapping[str, WorkflowClient]
     intake: Intake
+    records: Housekeeping
+    """The same database as ``store``: what retention, health and metrics ask of it."""
 
     async def aclose(self) -> None:
         for client in self.clients.values():
@@ -62,8 +64,11 @@ async def open_runtime(
     *,
     clients: Mapping[str, WorkflowClient] | None = None,
     settings: Mapping[str, WorkflowSettings] | None = None,
+    observer: RunObserver | None = None,
 ) -> Runtime:
-    """Open the store, build one client per workflow and the engine service on top."""
+    """Open the store, build one client per workflow and the engine service on top.
+
+    With ``observer`` (the daemon's metrics) every lane and every client reports to it."""
     data_dir = Path(config.daemon.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = await SqlStore.open(config.daemon.database_url)
@@ -73,9 +78,15 @@ async def open_runtime(
         clients = {name: dify_client(wf) for name, wf in config.workflows.items()}
     if settings is None:
         settings = {name: wf.settings for name, wf in config.workflows.items()}
-    service = BatchService(store, settings, clients, notifier)
+    if observer is not None:
+        from bot.metrics import ObservedClient
+
+        clients = {
+            name: ObservedClient(c, name, observer, settings[name].timeout_s) for name, c in clients.items()
+        }
+    service = BatchService(store, settings, clients, notifier, observer=observer)
     intake = Intake(service, store, clients, sheet_limits(config), data_dir)
-    return Runtime(config, store, service, clients, intake)
+    return Runtime(config, store, service, clients, intake, store)
 
 
 def with_concurrency(config: Config, workflow: str, concurrency: int) -> Config:

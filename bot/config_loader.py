@@ -76,6 +76,7 @@ def _checked(
 
 
 _EXTRA_KEYS: dict[str, set[str]] = {
+    "daemon": {"database_url_env"},
     "telegram": {"token_env", "webhook_secret_env"},
     "slack": {"bot_token_env", "app_token_env", "signing_secret_env"},
 }
@@ -88,7 +89,7 @@ def _daemon(r: ConfigReader, t: Mapping[str, Any]) -> DaemonConfig:
         timezone = r.value(t, "daemon", "timezone", str, d.timezone)
         _check_timezone(r, timezone)
         return DaemonConfig(
-            database_url=r.value(t, "daemon", "database_url", str, d.database_url),
+            database_url=_database_url(r, t, d.database_url),
             data_dir=Path(r.value(t, "daemon", "data_dir", str, str(d.data_dir))),
             timezone=timezone,
             http_host=r.value(t, "daemon", "http_host", str, d.http_host),
@@ -97,9 +98,25 @@ def _daemon(r: ConfigReader, t: Mapping[str, Any]) -> DaemonConfig:
             shutdown_grace_s=r.positive(t, "daemon", "shutdown_grace_s", float, d.shutdown_grace_s),
             misfire_grace_s=r.positive(t, "daemon", "misfire_grace_s", float, d.misfire_grace_s),
             schedule_sync_s=r.positive(t, "daemon", "schedule_sync_s", float, d.schedule_sync_s),
+            log_format=r.choice(t, "daemon", "log_format", ("text", "json")),
+            log_level=r.choice(t, "daemon", "log_level", LOG_LEVELS),
+            keep_days=r.positive(t, "daemon", "keep_days", int, d.keep_days),
         )
 
     return _checked(r, t, "daemon", build, DaemonConfig)
+
+
+LOG_LEVELS = ("INFO", "DEBUG", "WARNING", "ERROR")
+
+
+def _database_url(r: ConfigReader, t: Mapping[str, Any], default: str) -> str:
+    """``database_url_env`` names a variable holding the whole URL, so a password stays
+    out of the file; it wins over ``database_url``."""
+    if "database_url_env" in t:
+        if "database_url" in t:
+            r.problems.append("daemon: set database_url or database_url_env, not both")
+        return r.secret(t, "daemon", "database_url_env", "")
+    return r.value(t, "daemon", "database_url", str, default)
 
 
 def _check_timezone(r: ConfigReader, name: str) -> None:

@@ -16,7 +16,7 @@ from engine.lanes.lane import Lane
 from engine.lanes.writer import GroupWriter
 from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Row, RowStatus, RowUpdate
 from engine.notices import Notices
-from engine.ports import Notifier, Store, WorkflowClient
+from engine.ports import Notifier, RunObserver, Store, WorkflowClient
 from engine.recovery import recover_batches
 from engine.settings import WorkflowSettings
 from engine.states import check_batch
@@ -53,6 +53,7 @@ class BatchService:
         lease_s: float | None = None,
         heartbeat_s: float | None = None,
         discover_s: float = 5.0,
+        observer: RunObserver | None = None,
     ) -> None:
         """``lease_s`` (default: from the workflows' timeouts) must outlive every row timeout;
         the heartbeat renews it every ``heartbeat_s`` (default: a quarter of it, at most 30 s)."""
@@ -75,6 +76,9 @@ class BatchService:
             )
             for name, settings in workflows.items()
         }
+        if observer is not None:
+            for lane in self.lanes.values():
+                lane.observer = observer
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._upkeep = Upkeep(
             store, self.lanes, locks=self._locks, clock=clock,

@@ -39,6 +39,7 @@ from storage import codec, migrate
 from storage import statements as sql
 from storage.connect import DEFAULT_URL, create_engine
 from storage.sql_side import ScheduleAndChatTables
+from storage.sql_upkeep import HousekeepingQueries
 from storage.tables import BATCH, EVENT, ROW
 
 DEFAULT_LEASE_S = 900.0
@@ -52,7 +53,7 @@ INSERT_SLICE = 2_000
 """Rows per INSERT of a new batch: big enough to amortise the call, small enough for memory."""
 
 
-class SqlStore(ScheduleAndChatTables):
+class SqlStore(ScheduleAndChatTables, HousekeepingQueries):
     """The `Store` port on SQL. Build it with `SqlStore.open`; `close` disposes the engine."""
 
     def __init__(self, engine: AsyncEngine, *, worker_id: str, lease_s: float = DEFAULT_LEASE_S) -> None:

@@ -22,8 +22,9 @@ from engine.lanes.cursor import Cursor, Flight, Mode, requeued
 from engine.lanes.limits import AimdGate, LanePause, TokenBucket
 from engine.lanes.runner import RowRunner, Signal
 from engine.lanes.writer import GroupWriter
+from engine.logcontext import bind_row
 from engine.models import Batch, BatchStatus, Row, RowStatus, RowUpdate
-from engine.ports import Store, WorkflowClient
+from engine.ports import NoObserver, RunObserver, Store, WorkflowClient
 from engine.settings import WorkflowSettings
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ Claimed = Callable[[str, int], None]
 
 
 class Lane(LaneControl):
+    observer: RunObserver = NoObserver()
+    """Told how each attempt ended (metrics); set by whoever builds the lane."""
+
     def __init__(
         self,
         settings: WorkflowSettings,
@@ -220,6 +224,7 @@ class Lane(LaneControl):
     # -- rows -----------------------------------------------------------------------------
 
     async def _run_row(self, cursor: Cursor, flight: Flight, row: Row, ticket: int) -> None:
+        bind_row(row.batch_id, self.settings.name, row.index)
         def started(update: RowUpdate) -> None:
             flight.task_id = update.task_id
             self._writer.put(update)
@@ -244,8 +249,10 @@ class Lane(LaneControl):
         if outcome.pause_s:
             self.pause.pause_for(outcome.pause_s)
         self._writer.put(outcome.update)
+        self.observer.row_settled(self.settings.name, outcome.update)
 
     async def _watch(self, cursor: Cursor, row: Row) -> None:
+        bind_row(row.batch_id, self.settings.name, row.index)
         await self.gate.acquire()  # the run still occupies Dify: count it against the lane
         try:
             update = await self.runner.reconcile(row, user=cursor.batch.owner)
@@ -258,6 +265,7 @@ class Lane(LaneControl):
         if cursor.mode is Mode.CANCELLED and update.status is RowStatus.PENDING:
             update = self._cancelled(row, row.attempts)
         self._writer.put(update)
+        self.observer.row_settled(self.settings.name, update)
 
     def _now(self) -> float:
         return self._clock().timestamp()
