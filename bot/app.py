@@ -15,7 +15,9 @@ from engine.models import SheetLimits
 from engine.ports import Housekeeping, Notifier, RunObserver, Store, WorkflowClient
 from engine.service import BatchService
 from engine.settings import WorkflowSettings
-from storage import SqlStore
+from storage import SqlStore, migrate
+from storage.connect import create_engine
+from storage.migrate import SchemaState, Upgraded
 
 _MB = 1024 * 1024
 
@@ -96,3 +98,21 @@ def with_concurrency(config: Config, workflow: str, concurrency: int) -> Config:
         wf, settings=dataclasses.replace(wf.settings, concurrency=concurrency)
     )
     return dataclasses.replace(config, workflows={**config.workflows, workflow: new_wf})
+
+
+async def database_state(config: Config) -> SchemaState:
+    """The schema revision of the configured database, read without changing it."""
+    engine = create_engine(config.daemon.database_url)
+    try:
+        return await migrate.current(engine)
+    finally:
+        await engine.dispose()
+
+
+async def upgrade_database(config: Config) -> Upgraded | None:
+    """Upgrade the configured database now (opening a store does the same)."""
+    engine = create_engine(config.daemon.database_url)
+    try:
+        return await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()

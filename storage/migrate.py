@@ -63,8 +63,11 @@ class SchemaState:
 @dataclass(frozen=True, slots=True)
 class Upgraded:
     before: tuple[str, ...]
+    """The revisions it had; empty for a 0.1.0 database and for a new one."""
     after: str
     backup: Path | None
+    created: bool = False
+    """The database was empty: the revisions built it."""
 
 
 @cache
@@ -116,7 +119,7 @@ async def upgrade(engine: AsyncEngine, *, location: Path = MIGRATIONS) -> Upgrad
         done = await conn.run_sync(_migrate, location, sqlite_file(str(engine.url)))
     if done is None:  # another process did it while we waited for the lock
         return None
-    if done.before or done.backup:
+    if not done.created:
         log.warning(
             "database schema upgraded from %s to %s%s", ", ".join(done.before) or "0.1.0", done.after,
             f"; the previous file was copied to {done.backup}" if done.backup else "",
@@ -152,7 +155,7 @@ def _migrate(conn: Connection, location: Path, path: Path | None) -> Upgraded | 
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"the upgrade broke {len(broken)} foreign key(s); nothing was changed")
-            return Upgraded(state.current, state.head, backup)
+            return Upgraded(state.current, state.head, backup, created=not (state.current or state.legacy))
     finally:
         if sqlite:
             _pragma(conn, "foreign_keys=ON")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.cli import commands as cli_commands
+from bot.cli import db as cli_db
 from bot.cli import schedule as cli_schedule
 from bot.cli.drive import EXIT_USAGE
 from engine.errors import AppError
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     unschedule = sub.add_parser("unschedule", help="stop a schedule")
     unschedule.add_argument("schedule_id")
     config_arg(unschedule)
+
+    # `dify-batch db upgrade|current|prune` (bot/cli/db.py)
+    cli_db.add_parser(sub, config_arg)
     return parser
 
 
@@ -95,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     name = "cmd_" + args.command.replace("-", "_")
-    handler = getattr(cli_commands, name, None) or getattr(cli_schedule, name)
+    handler = getattr(cli_commands, name, None) or getattr(cli_db, name, None) or getattr(cli_schedule, name)
     try:
         code: int = asyncio.run(handler(args))
     except AppError as exc:
