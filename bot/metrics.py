@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from bot.chat.surface import ChatSurface, FileTooLarge, Keyboard, RetryLater
 from engine.errors import WorkflowError, dify_error_kind
@@ -21,7 +21,9 @@ from engine.models import BatchStatus, ChatRef, InputForm, JsonDict, RowStatus, 
 from engine.ports import Housekeeping, RunObserver, RunStarted, WorkflowClient
 from engine.service import BatchService
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+"""The classic text format every Prometheus reads; what prometheus_client's own server
+answers a scraper that asks for nothing newer."""
 ROW_SECONDS_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
 _OUTCOMES = {RowStatus.SUCCEEDED: "succeeded", RowStatus.FAILED: "failed", RowStatus.CANCELLED: "cancelled"}
 
