@@ -51,6 +51,7 @@ class Daemon:
         self.reporter: ProgressReporter | None = None
         self.metrics = Metrics()
         self.health = Health()
+        self.runtime: Runtime | None = None
         self.messages = {
             "telegram": messages_for(config.daemon.locale, prefix="/"),
             "slack": messages_for(
@@ -75,6 +76,7 @@ class Daemon:
             self.config, self._reporter, clients=self.clients, settings=self.settings,
             observer=self.metrics,
         )
+        self.runtime = runtime
         try:
             await self._serve(runtime, stop)
         finally:

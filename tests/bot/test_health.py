@@ -1,0 +1,128 @@
+"""/healthz tells the truth: 503 with a reason while the database cannot be reached or a chat
+adapter cannot work; /readyz says when the start is over; a rejected token stops the start."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.config import Secret
+from bot.daemon import Daemon
+from bot.health import Health
+from engine.errors import ConfigError
+from tests.bot.telegram import TOKEN, world
+from tests.fakes.dify import FakeDify
+from tests.fakes.telegram import FakeTelegram
+from tests.support import make_config, running_daemon
+
+
+async def get(port: int, path: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}{path}") as answer:
+        return answer.status, await answer.json()
+
+
+async def until(port: int, path: str, status: int, timeout: float = 10.0) -> Any:
+    async def poll() -> Any:
+        while True:
+            got, body = await get(port, path)
+            if got == status:
+                return body
+            await asyncio.sleep(0.05)
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+async def test_healthz_is_503_while_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        port = w.daemon.http_port
+        assert await get(port, "/healthz") == (200, {"ok": True})
+        assert await get(port, "/readyz") == (200, {"ready": True})
+        db = tmp_path / "bot.db"
+        moved = tmp_path / "moved"
+        moved.mkdir()
+        for part in tmp_path.glob("bot.db*"):
+            part.rename(moved / part.name)
+        db.mkdir()  # where the file was is now a directory: SQLite cannot open it
+        runtime = w.daemon.runtime
+        assert runtime is not None
+        await runtime.store.engine.dispose()  # type: ignore[attr-defined]  # pooled connections would still answer
+        body = await until(port, "/healthz", 503)
+        assert body["ok"] is False
+        assert body["problems"] == ["database: unreachable (OperationalError)"]
+        db.rmdir()
+        for part in moved.iterdir():
+            part.rename(tmp_path / part.name)
+        assert await until(port, "/healthz", 200) == {"ok": True}
+
+
+async def test_healthz_is_503_at_once_when_telegram_starts_rejecting_the_token(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        port = w.daemon.http_port
+        assert await get(port, "/healthz") == (200, {"ok": True})
+        w.tg.token = "7012345678:AAHrevokedrevokedrevokedrevoked12345"  # revoked in @BotFather
+        w.tg.send_text(w.tg.user("Ann"), "/help")  # ends the long poll under way
+        body = await until(port, "/healthz", 503)
+        assert body["problems"][0].startswith("telegram: Telegram rejects the bot token (401)")
+        assert TOKEN not in str(body)
+        w.tg.token = TOKEN
+        w.tg.send_text(w.tg.user("Ann"), "/help")  # a poll that gets through says so at once
+        await until(port, "/healthz", 200, timeout=20)
+
+
+def test_a_part_counts_as_down_only_after_its_grace() -> None:
+    now = [100.0]
+    health = Health(clock=lambda: now[0])
+    health.down("slack", "Socket Mode disconnected")
+    now[0] += 59
+    health.down("slack", "Socket Mode disconnected")  # still down: keeps the first time
+    assert health.problems() == []
+    now[0] += 1
+    assert health.problems() == ["slack: Socket Mode disconnected (for 60 s)"]
+    health.up("slack")
+    assert health.problems() == []
+    health.down("telegram", "token rejected", grace_s=0)
+    assert health.problems() == ["telegram: token rejected (for 0 s)"]
+
+
+async def test_readyz_is_503_until_the_start_is_over(tmp_path: Path) -> None:
+    # Telegram answers getMe with 502s for a while: the HTTP server is up, the start is not over
+    async with FakeDify.running(latency_s=0.02) as dify, FakeTelegram.running(TOKEN) as tg:
+        tg.server_error("getMe", 502, times=3)
+        daemon = Daemon(make_config(tmp_path, dify=dify, telegram=tg))
+        stop = asyncio.Event()
+        task = asyncio.create_task(daemon.run(stop))
+        try:
+            while daemon.http_port == 0:
+                await asyncio.sleep(0.01)
+            assert await until(daemon.http_port, "/readyz", 503) == {"ready": False, "reason": "starting"}
+            await until(daemon.http_port, "/readyz", 200, timeout=20)
+            assert daemon.ready.is_set()
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("not-a-token", "telegram: the bot token (telegram.token_env) is malformed"),
+        ("7012345678:AAHwrongwrongwrongwrongwrongwrong1234",
+         "telegram: Telegram rejected the bot token at getMe (401 Unauthorized)"),
+    ],
+)
+async def test_a_bad_telegram_token_ends_the_start_with_a_config_error(
+    tmp_path: Path, token: str, message: str
+) -> None:
+    async with FakeDify.running() as dify, FakeTelegram.running(TOKEN) as tg:
+        config = make_config(tmp_path, dify=dify, telegram=tg)
+        bad = dataclasses.replace(config.telegram, token=Secret(token))
+        config = dataclasses.replace(config, telegram=bad)
+        with pytest.raises(ConfigError) as raised:
+            async with running_daemon(config):
+                pass
+        assert raised.value.problems[0].startswith(message)
