@@ -81,7 +81,8 @@ class Daemon:
             await self._serve(runtime, stop)
         finally:
             await runtime.aclose()
-            log.info("daemon stopped")
+            if self.ready.is_set():
+                log.info("daemon stopped")
 
     async def _serve(self, runtime: Runtime, stop: asyncio.Event) -> None:
         reporter = self.reporter

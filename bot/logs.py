@@ -86,12 +86,16 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
         self._redact = redact
 
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # on the message line itself, before any traceback
+        text = super().formatMessage(record)
         fields = current()
         if fields:
             text += " [" + " ".join(f"{k}={v}" for k, v in fields.items()) + "]"
-        return self._redact(text)
+        return text
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
 
 
 def configure_logging(

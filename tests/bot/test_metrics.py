@@ -44,7 +44,8 @@ SCRIPT = {
 
 
 def value(samples: list[Sample], name: str, **labels: str) -> float:
-    found = [s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
+    found = [s.value for s in samples
+             if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
     assert len(found) == 1, (name, labels, [s for s in samples if s.name == name])
     return found[0]
 
