@@ -182,12 +182,13 @@ class _OneLine(logging.Filter):
             record.msg, record.args = "slack: using the bot token named by slack.bot_token_env", None
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
             return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
-        if record.exc_info and message.startswith("Failed to"):
-            error = record.exc_info[1]
-            what = "Socket Mode connection failed" if message.startswith("Failed to connect") else message
-            record.msg = "slack: %s (%s); slack_sdk retries by itself"
-            record.args = (what.split(" (error")[0], type(error).__name__)
-            record.exc_info = record.exc_text = None
+        if "socket_mode" in record.pathname and message.startswith("Failed to"):
+            error = record.exc_info[1] if record.exc_info else None
+            reason = type(error).__name__ if error is not None else message[len("Failed to "):]
+            record.msg = "slack: Socket Mode connection failed (%s); slack_sdk retries by itself"
+            record.args = (reason.split(":")[0].split(" (")[0],)
+            record.exc_info = None
+            record.exc_text = None
         return True
 
 
