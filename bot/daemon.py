@@ -41,6 +41,7 @@ class Daemon:
         *,
         clients: Mapping[str, WorkflowClient] | None = None,
         settings: Mapping[str, WorkflowSettings] | None = None,
+        health: Health | None = None,
     ) -> None:
         self.config = config
         self.clients = clients
@@ -50,7 +51,7 @@ class Daemon:
         self.surfaces: dict[str, ChatSurface] = {}
         self.reporter: ProgressReporter | None = None
         self.metrics = Metrics()
-        self.health = Health()
+        self.health = health or Health()
         self.runtime: Runtime | None = None
         self.messages = {
             "telegram": messages_for(config.daemon.locale, prefix="/"),

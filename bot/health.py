@@ -34,6 +34,11 @@ class Health:
     def up(self, part: str) -> None:
         self._down.pop(part, None)
 
+    def down_since(self, part: str) -> float | None:
+        """When ``part`` was first seen down (on the health clock); None while it works."""
+        down = self._down.get(part)
+        return down.since if down is not None else None
+
     def problems(self) -> list[str]:
         """One line for each part down for longer than its grace."""
         now = self._clock()

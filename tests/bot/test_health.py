@@ -15,6 +15,7 @@ from bot.config import Secret
 from bot.daemon import Daemon
 from bot.health import Health
 from engine.errors import ConfigError
+from tests.bot.slack import fakes
 from tests.bot.telegram import TOKEN, world
 from tests.fakes.dify import FakeDify
 from tests.fakes.telegram import FakeTelegram
@@ -126,3 +127,22 @@ async def test_a_bad_telegram_token_ends_the_start_with_a_config_error(
             async with running_daemon(config):
                 pass
         assert raised.value.problems[0].startswith(message)
+
+
+async def test_healthz_is_503_when_slack_socket_mode_stays_down_past_a_minute(tmp_path: Path) -> None:
+    now = [1000.0]
+    health = Health(clock=lambda: now[0])
+    async with fakes() as (slack, dify):
+        config = make_config(tmp_path, dify=dify, slack=slack)
+        async with running_daemon(config, health=health) as daemon:
+            await slack.wait_connected(1)
+            port = daemon.http_port
+            assert await get(port, "/healthz") == (200, {"ok": True})
+            slack.fail("apps.connections.open", "internal_error", times=1000)  # Slack keeps refusing
+            await slack.drop_connections()
+            # the adapter notices within its watch interval; the outage is not an alarm yet
+            await slack.wait_for(lambda: health.down_since("slack") is not None, timeout=15)
+            assert await get(port, "/healthz") == (200, {"ok": True})
+            now[0] += 61
+            body = await until(port, "/healthz", 503)
+            assert body["problems"] == ["slack: Socket Mode disconnected (for 61 s)"]
