@@ -279,7 +279,7 @@ def _run_from_detail(detail: Mapping[str, Any]) -> RunResult | None:
     if not isinstance(run_id, str) or not isinstance(status, str):
         return None  # 1.12.1 answers an unknown id with 200 and every field null
     outputs: Any = detail.get("outputs")
-    if isinstance(outputs, str):  # a JSON string in some versions (dify-api.md §3)
+    if isinstance(outputs, str):  # some Dify versions send the outputs as a JSON string
         outputs = _loads(outputs.encode())
     error = detail.get("error")
     elapsed = detail.get("elapsed_time")
