@@ -146,3 +146,19 @@ async def test_healthz_is_503_when_slack_socket_mode_stays_down_past_a_minute(tm
             now[0] += 61
             body = await until(port, "/healthz", 503)
             assert body["problems"] == ["slack: Socket Mode disconnected (for 61 s)"]
+
+
+@pytest.mark.parametrize("which", ["bot_token", "app_token"])
+async def test_a_slack_token_slack_rejects_ends_the_start_with_a_config_error(
+    tmp_path: Path, which: str
+) -> None:
+    async with fakes() as (slack, dify):
+        config = make_config(tmp_path, dify=dify, slack=slack)
+        wrong = "xoxb-9-9-wrongtoken" if which == "bot_token" else "xapp-1-A0WRONG-1-wrong"
+        bad = dataclasses.replace(config.slack, **{which: Secret(wrong)})
+        config = dataclasses.replace(config, slack=bad)
+        with pytest.raises(ConfigError) as raised:
+            async with running_daemon(config):
+                pass
+        key = "slack.bot_token_env" if which == "bot_token" else "slack.app_token_env"
+        assert raised.value.problems == (f"slack: Slack rejected the token named by {key} (invalid_auth)",)

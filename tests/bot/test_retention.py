@@ -3,6 +3,7 @@ owed a results file, or still needed by a schedule or an upload is touched."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -107,3 +108,47 @@ async def test_prune_deletes_old_finished_batches_and_keeps_everything_else(
 
     again = await prune(sql, sql, data, keep_days=30, now=NOW)
     assert (again.batches, again.files) == ([], [])
+
+
+async def test_the_daemon_prunes_at_start_and_db_prune_does_it_by_hand(tmp_path: Path) -> None:
+    from tests.bot.cli.conftest import Cli, write_config
+    from tests.fakes.dify import FakeDify
+    from tests.support import make_config, running_daemon
+
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    async with FakeDify.running() as dify:
+        config = make_config(tmp_path, dify=dify)
+        store = await SqlStore.open(config.daemon.database_url)
+        await store.create_batch(batch("old1", status=BatchStatus.COMPLETED, created_at=long_ago,
+                                       finished_at=long_ago), rows("old1", 2))
+        await store.create_batch(batch("new1", status=BatchStatus.COMPLETED, created_at=long_ago,
+                                       finished_at=datetime.now(UTC)), rows("new1", 2))
+        await store.close()
+        async with running_daemon(config) as daemon:
+            assert daemon.runtime is not None
+            for _ in range(200):
+                if await daemon.runtime.store.get_batch("old1") is None:
+                    break
+                await asyncio.sleep(0.05)
+            assert await daemon.runtime.store.get_batch("old1") is None
+            assert await daemon.runtime.store.get_batch("new1") is not None
+
+        cli = Cli(tmp_path, tmp_path / "config.toml", dify)
+        write_config(cli.config, dify)
+        store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        await store.create_batch(batch("old2", status=BatchStatus.FAILED, created_at=long_ago,
+                                       finished_at=long_ago), rows("old2", 2))
+        busy = batch("busy", status=BatchStatus.RUNNING, created_at=long_ago)
+        await store.create_batch(busy, rows("busy", 2))
+        await store.close()
+        code, out, err = await cli.run("db", "prune", "--keep-days", "30")
+        assert code == 0, err
+        assert out.startswith("deleted 1 batch(es) finished before ")
+        code, out, err = await cli.run("db", "prune", "--keep-days", "0")
+        assert code == 2 and "--keep-days must be 1 or more" in err
+        store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        try:
+            assert await store.get_batch("old2") is None
+            assert await store.get_batch("busy") is not None
+        finally:
+            await store.close()
