@@ -131,14 +131,15 @@ def dify_error_kind(error: BaseException) -> str:
     if error.status is not None:
         return "server_error"
     cause = error.__cause__
+    if error.run_id is None and type(cause).__name__ in _CONNECT_ERRORS:
+        return "unreachable"
     if isinstance(cause, TimeoutError) or type(cause).__name__.endswith("Timeout"):
         return "timeout"
-    if error.run_id is not None or cause is None or type(cause).__name__ not in _CONNECT_ERRORS:
-        return "cut_stream"
-    return "unreachable"
+    return "cut_stream"
 
 
+# httpx-aiohttp reports a refused connection as httpx's ConnectTimeout
 _CONNECT_ERRORS = frozenset({
-    "ConnectError", "ClientConnectorError", "ClientConnectorDNSError", "ClientConnectionError",
-    "ConnectionRefusedError", "OSError", "gaierror",
+    "ConnectError", "ConnectTimeout", "ClientConnectorError", "ClientConnectorDNSError",
+    "ClientConnectionError", "ConnectionRefusedError", "OSError", "gaierror",
 })
