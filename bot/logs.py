@@ -24,6 +24,18 @@ from sqlalchemy.engine import make_url
 from bot.config import Config
 from engine.logcontext import current
 
+FIELDS = ("batch_id", "workflow", "row")
+
+
+def _fields(record: logging.LogRecord) -> dict[str, str | int]:
+    """The task's bound fields, overridden by a line's own ``extra=about(...)``."""
+    fields = current()
+    for key in FIELDS:
+        value = getattr(record, key, None)
+        if value is not None:
+            fields[key] = value
+    return fields
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET_AT_INFO = (
     "httpx",  # one INFO line per request: thousands per batch
@@ -75,7 +87,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        line.update(current())
+        line.update(_fields(record))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return self._redact(json.dumps(line, ensure_ascii=False, default=str))
@@ -89,7 +101,7 @@ class TextFormatter(logging.Formatter):
     def formatMessage(self, record: logging.LogRecord) -> str:
         # on the message line itself, before any traceback
         text = super().formatMessage(record)
-        fields = current()
+        fields = _fields(record)
         if fields:
             text += " [" + " ".join(f"{k}={v}" for k, v in fields.items()) + "]"
         return text

@@ -2,7 +2,9 @@
 
 Set where a row's task starts (asyncio copies the context into each task, so it stays
 with that row's work); read by the log formatter, which puts the values in their own
-fields. Standard library only, so the engine stays free of any logging framework."""
+fields. A single line about a batch, logged from a task that serves many, passes
+``extra=about(batch_id, workflow)`` instead. Standard library only, so the engine stays
+free of any logging framework."""
 
 from __future__ import annotations
 
@@ -28,5 +30,15 @@ def current() -> dict[str, str | int]:
     if (workflow := _WORKFLOW.get()) is not None:
         fields["workflow"] = workflow
     if (row := _ROW.get()) is not None:
+        fields["row"] = row
+    return fields
+
+
+def about(batch_id: str, workflow: str | None = None, row: int | None = None) -> dict[str, str | int]:
+    """``extra=`` for one log line about a batch (or row); the formatter shows the fields."""
+    fields: dict[str, str | int] = {"batch_id": batch_id}
+    if workflow is not None:
+        fields["workflow"] = workflow
+    if row is not None:
         fields["row"] = row
     return fields

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from engine.lanes.cursor import requeued
 from engine.lanes.lane import Lane
+from engine.logcontext import about
 from engine.models import Batch, BatchStatus, RowStatus
 from engine.ports import Store
 
@@ -38,7 +39,8 @@ async def recover_batches(store: Store, lanes: Mapping[str, Lane]) -> list[Batch
         await store.add_event(
             batch.id, "recovered", f"{len(requeue)} rows requeued, {len(watched)} runs to reconcile"
         )
-        log.info("batch %s recovered: %d requeued, %d to reconcile", batch.id, len(requeue), len(watched))
+        log.info("batch %s recovered: %d requeued, %d to reconcile", batch.id, len(requeue), len(watched),
+                 extra=about(batch.id, batch.workflow))
         if batch.status is BatchStatus.RUNNING:
             lane.add_batch(batch)
             resumed.append(batch)

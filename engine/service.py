@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
 from engine.lanes.lane import Lane
 from engine.lanes.writer import GroupWriter
+from engine.logcontext import about
 from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Row, RowStatus, RowUpdate
 from engine.notices import Notices
 from engine.ports import Notifier, RunObserver, Store, WorkflowClient
@@ -278,7 +279,7 @@ class BatchService:
 
     async def _changed_to(self, batch_id: str, kind: str) -> Batch:
         await self._store.add_event(batch_id, kind)
-        log.info("batch %s %s", batch_id, kind)
+        log.info("batch %s %s", batch_id, kind, extra=about(batch_id))
         await self._notices.notify(batch_id, reread=True)
         return await self.get(batch_id)
 
@@ -314,7 +315,7 @@ class BatchService:
         self._lane(batch).forget(batch.id)
         counts = f"{progress.succeeded} ok, {progress.failed} failed"
         await self._store.add_event(batch.id, status.value, counts)
-        log.info("batch %s %s", batch.id, status.value)
+        log.info("batch %s %s", batch.id, status.value, extra=about(batch.id, batch.workflow))
         return True
 
     def _on_commit(self, updates: Sequence[RowUpdate]) -> None:

@@ -3,6 +3,7 @@ keys, the database password read through ``database_url_env``), show none of the
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import logging
@@ -13,7 +14,7 @@ import pytest
 
 from bot.config_loader import parse_config
 from bot.logs import config_secrets, configure_logging
-from engine.logcontext import bind_row
+from engine.logcontext import about, bind_row
 
 SECRETS = {
     "TG": "7012345678:AAHsecretsecretsecretsecretsecret12",
@@ -50,6 +51,7 @@ def emit_everything() -> None:
     logging.getLogger("httpx").warning("Authorization: Bearer %s", SECRETS["DIFY_KEY"])
     logging.getLogger("slack_sdk").error(f"token={SECRETS['SLACK_BOT']} app={SECRETS['SLACK_APP']}")
     logging.getLogger("sqlalchemy").error("cannot connect to %s", SECRETS["DB_URL"])
+    logging.getLogger("engine.service").info("batch 9a8b7c completed", extra=about("9a8b7c", "summarize"))
     bind_row("7f3a2c", "summarize", 4)
     try:
         raise RuntimeError(f"bot{token} answered 401")
@@ -63,7 +65,7 @@ def test_no_secret_reaches_a_log_line(log_format: str, restore_logging: None) ->
     assert config.daemon.database_url == SECRETS["DB_URL"]
     out = io.StringIO()
     configure_logging(log_format, "INFO", secrets=config_secrets(config), stream=out)
-    emit_everything()
+    contextvars.Context().run(emit_everything)  # a fresh context, as each asyncio task has
     text = out.getvalue()
     assert text.count("***") >= 6
     for secret in SHOWN:
@@ -71,13 +73,16 @@ def test_no_secret_reaches_a_log_line(log_format: str, restore_logging: None) ->
     lines = text.splitlines()
     if log_format == "json":
         records = [json.loads(line) for line in lines]
-        assert len(records) == 5
+        assert len(records) == 6
+        assert (records[4]["batch_id"], records[4]["workflow"]) == ("9a8b7c", "summarize")
+        assert "row" not in records[4] and "batch_id" not in records[0]
         last = records[-1]
         assert (last["batch_id"], last["workflow"], last["row"]) == ("7f3a2c", "summarize", 4)
         assert last["level"] == "ERROR" and last["logger"] == "engine.lanes.runner"
         assert "RuntimeError: bot*** answered 401" in last["exception"]
     else:
         assert "row failed [batch_id=7f3a2c workflow=summarize row=4]" in text
+        assert "batch 9a8b7c completed [batch_id=9a8b7c workflow=summarize]" in text
 
 
 def test_database_url_env_keeps_the_password_out_of_the_file() -> None:
