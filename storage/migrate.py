@@ -20,17 +20,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engine.errors import AppError
 from storage.connect import WRITE_OPTION, sqlite_file
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+# alembic is imported where it is used: it costs a third of a second at start-up, and
+# every CLI command (even --help) imports the store, while only a needed upgrade runs it
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,8 @@ class Upgraded:
 
 @cache
 def _script(location: Path) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config(location))
 
 
@@ -83,12 +89,16 @@ def head_revision(location: Path = MIGRATIONS) -> str:
 
 
 def _config(location: Path) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(location))
     return config
 
 
 def _state(conn: Connection, location: Path) -> SchemaState:
+    from alembic.runtime.migration import MigrationContext
+
     script = _script(location)
     head = head_revision(location)
     current = tuple(MigrationContext.configure(conn).get_current_heads())
@@ -146,6 +156,8 @@ def _migrate(conn: Connection, location: Path, path: Path | None) -> Upgraded | 
                 # under the write lock, so the copy is the state the upgrade starts from;
                 # WAL lets the copy read while we hold it
                 backup = _copy_aside(path, state.current[0] if state.current else "0.1.0")
+            from alembic import command
+
             config = _config(location)
             config.attributes["connection"] = conn
             if state.legacy:
