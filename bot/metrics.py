@@ -8,6 +8,7 @@ scraped, so they are never stale and cost nothing between scrapes.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
@@ -20,6 +21,8 @@ from engine.errors import WorkflowError, dify_error_kind
 from engine.models import BatchStatus, ChatRef, InputForm, JsonDict, RowStatus, RowUpdate, RunResult
 from engine.ports import Housekeeping, RunObserver, RunStarted, WorkflowClient
 from engine.service import BatchService
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 """The classic text format every Prometheus reads; what prometheus_client's own server
@@ -100,9 +103,14 @@ class Metrics:
 
     async def exposition(self, service: BatchService, records: Housekeeping) -> bytes:
         """The text exposition format, gauges read now."""
-        counts = await records.batch_counts()
-        for state in BatchStatus:
-            self.batches.labels(state.value).set(counts.get(state, 0))
+        try:
+            counts = await records.batch_counts()
+        except Exception as exc:
+            # the rest still tells what happened; /healthz says the database is away
+            log.warning("metrics: batch counts unavailable (%s)", type(exc).__name__)
+        else:
+            for state in BatchStatus:
+                self.batches.labels(state.value).set(counts.get(state, 0))
         for name, lane in service.lanes.items():
             self.lane_limit.labels(name).set(lane.gate.limit)
             self.lane_in_flight.labels(name).set(lane.gate.in_flight)

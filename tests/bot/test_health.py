@@ -4,12 +4,17 @@ adapter cannot work; /readyz says when the start is over; a rejected token stops
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Secret
 from bot.daemon import Daemon
@@ -38,27 +43,54 @@ async def until(port: int, path: str, status: int, timeout: float = 10.0) -> Any
     return await asyncio.wait_for(poll(), timeout)
 
 
-async def test_healthz_is_503_while_the_database_cannot_be_reached(tmp_path: Path) -> None:
-    async with world(tmp_path) as w:
-        port = w.daemon.http_port
-        assert await get(port, "/healthz") == (200, {"ok": True})
-        assert await get(port, "/readyz") == (200, {"ready": True})
-        db = tmp_path / "bot.db"
-        moved = tmp_path / "moved"
-        moved.mkdir()
-        for part in tmp_path.glob("bot.db*"):
-            part.rename(moved / part.name)
-        db.mkdir()  # where the file was is now a directory: SQLite cannot open it
-        runtime = w.daemon.runtime
-        assert runtime is not None
-        await runtime.store.engine.dispose()  # type: ignore[attr-defined]  # pooled connections would still answer
-        body = await until(port, "/healthz", 503)
-        assert body["ok"] is False
-        assert body["problems"] == ["database: unreachable (OperationalError)"]
-        db.rmdir()
-        for part in moved.iterdir():
-            part.rename(tmp_path / part.name)
-        assert await until(port, "/healthz", 200) == {"ok": True}
+@contextlib.asynccontextmanager
+async def own_role(admin_url: str) -> AsyncIterator[tuple[str, Callable[[str], Awaitable[None]]]]:
+    """A PostgreSQL role with a schema of its name (so its search_path finds it): the daemon's
+    database URL, and a way to run admin SQL such as taking its LOGIN away."""
+    role = f"ops_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+
+    async def sql(statement: str) -> None:
+        async with admin.connect() as conn:
+            await conn.execute(text(statement))
+
+    await sql(f"CREATE ROLE {role} LOGIN")
+    await sql(f"CREATE SCHEMA {role} AUTHORIZATION {role}")
+    try:
+        yield admin_url.replace("//postgres@", f"//{role}@").replace("//root@", f"//{role}@"), sql
+    finally:
+        await sql(f"ALTER ROLE {role} LOGIN")
+        await sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+        await sql(f"DROP SCHEMA {role} CASCADE")
+        await sql(f"DROP ROLE {role}")
+        await admin.dispose()
+
+
+async def test_healthz_is_503_while_the_database_cannot_be_reached(
+    tmp_path: Path, pg_available: str | None
+) -> None:
+    if pg_available is None:
+        pytest.skip("PostgreSQL not reachable (set DIFY_BATCH_TEST_PG)")
+    async with own_role(pg_available) as (url, sql):
+        on_pg = lambda c: dataclasses.replace(c, daemon=dataclasses.replace(c.daemon, database_url=url))  # noqa: E731
+        async with world(tmp_path, adjust=on_pg) as w:
+            port = w.daemon.http_port
+            assert await get(port, "/healthz") == (200, {"ok": True})
+            assert await get(port, "/readyz") == (200, {"ready": True})
+            # the server throws the daemon out and lets it back in no more
+            role = url.split("//", 1)[1].split("@", 1)[0]
+            await sql(f"ALTER ROLE {role} NOLOGIN")
+            await sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+            body = await until(port, "/healthz", 503)
+            assert body["ok"] is False
+            [problem] = body["problems"]
+            assert problem.startswith("database: unreachable (") and role not in problem
+            async with aiohttp.ClientSession() as http, \
+                    http.get(f"http://127.0.0.1:{port}/metrics") as answer:
+                assert answer.status == 200  # still scraped, without the database's gauge update
+                assert "difybatch_rows_total" in await answer.text()
+            await sql(f"ALTER ROLE {role} LOGIN")
+            assert await until(port, "/healthz", 200) == {"ok": True}
 
 
 async def test_healthz_is_503_at_once_when_telegram_starts_rejecting_the_token(tmp_path: Path) -> None:
