@@ -32,3 +32,30 @@ async def test_token_warning_and_failed_socket_connections_are_one_line_each(
         message = record.getMessage()
         assert message.startswith("slack: Socket Mode connection failed ("), message
         assert record.exc_info is None and "\n" not in message and "http" not in message
+
+
+class _RefusedTickets(set[str]):
+    """Socket Mode URLs whose websocket handshake the fake refuses (401), as after a revoked app."""
+
+    def add(self, ticket: str) -> None:
+        pass
+
+
+async def test_a_failed_socket_handshake_is_one_line_without_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.slack.bolt")
+    async with slack_desk(tmp_path) as d:
+        d.slack.delivery.tickets = _RefusedTickets()
+        await d.slack.drop_connections()
+
+        def failed() -> list[logging.LogRecord]:
+            return [r for r in caplog.records if "Socket Mode connection failed" in r.getMessage()]
+
+        await d.slack.wait_for(lambda: failed(), timeout=15)
+    [first, *_] = failed()
+    assert first.getMessage() == (
+        "slack: Socket Mode connection failed (WSServerHandshakeError); slack_sdk retries by itself"
+    )
+    assert first.exc_info is None and first.exc_text is None
+    assert not [r for r in caplog.records if r.name == "bot.slack.bolt" and r.exc_info]
