@@ -12,11 +12,13 @@ from bot.config import Config, WorkflowConfig
 from bot.intake import Intake
 from engine.dify.client import DifyClient
 from engine.models import SheetLimits
-from engine.ports import Notifier, Store, WorkflowClient
+from engine.ports import Housekeeping, Notifier, RunObserver, Store, WorkflowClient
 from engine.private import private_dir
 from engine.service import BatchService
 from engine.settings import WorkflowSettings
-from storage import SqlStore
+from storage import SqlStore, migrate
+from storage.connect import create_engine
+from storage.migrate import SchemaState, Upgraded
 
 _MB = 1024 * 1024
 
@@ -30,6 +32,8 @@ class Runtime:
     service: BatchService
     clients: Mapping[str, WorkflowClient]
     intake: Intake
+    records: Housekeeping
+    """The same database as ``store``: what retention, health and metrics ask of it."""
 
     async def aclose(self) -> None:
         for client in self.clients.values():
@@ -65,11 +69,13 @@ async def open_runtime(
     clients: Mapping[str, WorkflowClient] | None = None,
     settings: Mapping[str, WorkflowSettings] | None = None,
     serve_others: bool = True,
+    observer: RunObserver | None = None,
 ) -> Runtime:
     """Open the store, build one client per workflow and the engine service on top.
 
     ``serve_others=False`` (CLI commands) runs only the batches this process starts or
-    resumes, never other running batches found in the database."""
+    resumes, never other running batches found in the database. With ``observer`` (the
+    daemon's metrics) every lane and every client reports to it."""
     data_dir = private_dir(Path(config.daemon.data_dir))
     store = await SqlStore.open(config.daemon.database_url)
     if callable(notifier):
@@ -78,9 +84,15 @@ async def open_runtime(
         clients = {name: dify_client(wf) for name, wf in config.workflows.items()}
     if settings is None:
         settings = {name: wf.settings for name, wf in config.workflows.items()}
-    service = BatchService(store, settings, clients, notifier, serve_others=serve_others)
+    if observer is not None:
+        from bot.metrics import ObservedClient
+
+        clients = {
+            name: ObservedClient(c, name, observer, settings[name].timeout_s) for name, c in clients.items()
+        }
+    service = BatchService(store, settings, clients, notifier, serve_others=serve_others, observer=observer)
     intake = Intake(service, store, clients, sheet_limits(config), data_dir)
-    return Runtime(config, store, service, clients, intake)
+    return Runtime(config, store, service, clients, intake, store)
 
 
 def with_concurrency(config: Config, workflow: str, concurrency: int) -> Config:
@@ -90,3 +102,21 @@ def with_concurrency(config: Config, workflow: str, concurrency: int) -> Config:
         wf, settings=dataclasses.replace(wf.settings, concurrency=concurrency)
     )
     return dataclasses.replace(config, workflows={**config.workflows, workflow: new_wf})
+
+
+async def database_state(config: Config) -> SchemaState:
+    """The schema revision of the configured database, read without changing it."""
+    engine = create_engine(config.daemon.database_url)
+    try:
+        return await migrate.current(engine)
+    finally:
+        await engine.dispose()
+
+
+async def upgrade_database(config: Config) -> Upgraded | None:
+    """Upgrade the configured database now (opening a store does the same)."""
+    engine = create_engine(config.daemon.database_url)
+    try:
+        return await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()

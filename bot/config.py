@@ -38,6 +38,10 @@ class DaemonConfig:
     shutdown_grace_s: float = 30.0
     misfire_grace_s: float = 3600.0
     schedule_sync_s: float = 30.0
+    # operations (README "Running it in production")
+    log_format: str = "text"
+    log_level: str = "INFO"
+    keep_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)

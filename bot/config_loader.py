@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
@@ -72,7 +73,8 @@ def _check_database_url(r: ConfigReader, url: str) -> None:
         return
     scheme = url.partition("://")[0] or url
     if scheme in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
-        hint = "postgresql+asyncpg://" + url.partition("://")[2]
+        # the URL may come from database_url_env with a password in it: never echo that
+        hint = "postgresql+asyncpg://" + re.sub(r":[^:@/]*@", ":***@", url.partition("://")[2], count=1)
         r.problems.append(
             f"daemon.database_url: this program talks to PostgreSQL through asyncpg; write {hint!r}"
         )
@@ -117,6 +119,7 @@ def _checked(
 
 
 _EXTRA_KEYS: dict[str, set[str]] = {
+    "daemon": {"database_url_env"},
     "telegram": {"token_env", "webhook_secret_env"},
     "slack": {"bot_token_env", "app_token_env", "signing_secret_env"},
 }
@@ -128,8 +131,9 @@ def _daemon(r: ConfigReader, t: Mapping[str, Any]) -> DaemonConfig:
     def build() -> DaemonConfig:
         timezone = r.value(t, "daemon", "timezone", str, d.timezone)
         _check_timezone(r, timezone)
-        database_url = r.value(t, "daemon", "database_url", str, d.database_url)
-        _check_database_url(r, database_url)
+        database_url = _database_url(r, t, d.database_url)
+        if database_url:  # empty only when database_url_env names a missing variable (reported)
+            _check_database_url(r, database_url)
         return DaemonConfig(
             database_url=database_url,
             data_dir=Path(r.value(t, "daemon", "data_dir", str, str(d.data_dir))),
@@ -140,6 +144,9 @@ def _daemon(r: ConfigReader, t: Mapping[str, Any]) -> DaemonConfig:
             shutdown_grace_s=r.positive(t, "daemon", "shutdown_grace_s", float, d.shutdown_grace_s),
             misfire_grace_s=r.positive(t, "daemon", "misfire_grace_s", float, d.misfire_grace_s),
             schedule_sync_s=r.positive(t, "daemon", "schedule_sync_s", float, d.schedule_sync_s),
+            log_format=r.choice(t, "daemon", "log_format", ("text", "json")),
+            log_level=r.choice(t, "daemon", "log_level", LOG_LEVELS),
+            keep_days=r.positive(t, "daemon", "keep_days", int, d.keep_days),
         )
 
     return _checked(r, t, "daemon", build, DaemonConfig)
@@ -157,6 +164,19 @@ def _locale(r: ConfigReader, setting: str) -> str:
         r.problems.append(f"daemon.locale: unknown locale {setting!r}; known: {known}")
         return AUTO
     return found
+
+
+LOG_LEVELS = ("INFO", "DEBUG", "WARNING", "ERROR")
+
+
+def _database_url(r: ConfigReader, t: Mapping[str, Any], default: str) -> str:
+    """``database_url_env`` names a variable holding the whole URL, so a password stays
+    out of the file; it wins over ``database_url``."""
+    if "database_url_env" in t:
+        if "database_url" in t:
+            r.problems.append("daemon: set database_url or database_url_env, not both")
+        return r.secret(t, "daemon", "database_url_env", "")
+    return r.value(t, "daemon", "database_url", str, default)
 
 
 def _check_timezone(r: ConfigReader, name: str) -> None:

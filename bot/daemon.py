@@ -20,10 +20,13 @@ from bot.chat.text.catalogues import known_locales
 from bot.chat.text.renderer import MessageBook, slack_escape
 from bot.chat.uploads import UploadDesk
 from bot.config import Config
+from bot.health import Health, PartHealth
 from bot.http import HttpServer, build_app
+from bot.logs import config_secrets, configure_logging
+from bot.metrics import CONTENT_TYPE, MeteredSurface, Metrics
 from bot.results_files import deliver_owed
+from bot.retention import RETENTION_EVERY_S, prune
 from bot.scheduling import SchedulingBridge, schedule_service
-from engine.models import BatchStatus
 from engine.ports import Store, WorkflowClient
 from engine.settings import WorkflowSettings
 from scheduler.service import ScheduleService
@@ -40,6 +43,7 @@ class Daemon:
         *,
         clients: Mapping[str, WorkflowClient] | None = None,
         settings: Mapping[str, WorkflowSettings] | None = None,
+        health: Health | None = None,
     ) -> None:
         self.config = config
         self.clients = clients
@@ -49,6 +53,9 @@ class Daemon:
         self.surfaces: dict[str, ChatSurface] = {}
         self.reporter: ProgressReporter | None = None
         locale = config.daemon.locale
+        self.metrics = Metrics()
+        self.health = health or Health()
+        self.runtime: Runtime | None = None
         self.messages = {
             "telegram": MessageBook(locale, prefix="/"),
             "slack": MessageBook(locale, prefix=f"{config.slack.command} ", escape=slack_escape),
@@ -68,18 +75,34 @@ class Daemon:
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then shut down gracefully."""
         runtime = await open_runtime(
-            self.config, self._reporter, clients=self.clients, settings=self.settings
+            self.config, self._reporter, clients=self.clients, settings=self.settings,
+            observer=self.metrics,
         )
+        self.runtime = runtime
+        try:
+            await self._serve(runtime, stop)
+        finally:
+            await runtime.aclose()
+            if self.ready.is_set():
+                log.info("daemon stopped")
+
+    async def _serve(self, runtime: Runtime, stop: asyncio.Event) -> None:
         reporter = self.reporter
         assert reporter is not None
         schedules, scheduling = schedule_service(runtime, self.surfaces, self.messages)
         adapters = self._adapters(runtime, scheduling)
         routes = [route for adapter in adapters for route in adapter.routes()]
-        http = HttpServer(build_app(lambda: _metrics(runtime), routes),
-                          self.config.daemon.http_host, self.config.daemon.http_port)
+
+        async def scrape() -> bytes:
+            return await self.metrics.exposition(runtime.service, runtime.records)
+
+        app = build_app(scrape, CONTENT_TYPE, self.health, runtime.records.ping, routes)
+        http = HttpServer(app, self.config.daemon.http_host, self.config.daemon.http_port)
         await http.start()
         self.http_port = http.port
         try:
+            for adapter in adapters:
+                await adapter.check()  # a rejected token ends the start here, with exit 2
             # a CLI run that crashed while writing its results file left it owed
             await deliver_owed(runtime.store)
             await runtime.service.recover()
@@ -87,15 +110,18 @@ class Daemon:
             await runtime.service.start()
             await schedules.start()
             self.ready.set()
+            self.health.ready = True
             log.info("daemon ready on %s:%d", http.host, http.port)
             async with asyncio.TaskGroup() as group:
                 receivers = [group.create_task(a.run(), name=f"{a.platform}-receiver") for a in adapters]
                 receivers.append(group.create_task(self._sync_schedules(schedules)))
+                receivers.append(group.create_task(self._prune_daily(runtime)))
                 await stop.wait()
                 log.info("stopping: no new work is taken")
                 for receiver in receivers:
                     receiver.cancel()
         finally:
+            self.health.ready = False
             await schedules.shutdown()
             await runtime.service.shutdown(self.config.daemon.shutdown_grace_s)
             await reporter.flush()
@@ -103,8 +129,16 @@ class Daemon:
             for adapter in adapters:
                 await adapter.aclose()
             await http.stop()
-            await runtime.aclose()
-            log.info("daemon stopped")
+
+    async def _prune_daily(self, runtime: Runtime) -> None:
+        """Retention: finished batches older than ``keep_days`` go, once a day (and at start)."""
+        while True:
+            try:
+                await prune(runtime.records, runtime.store, self.config.daemon.data_dir,
+                            keep_days=self.config.daemon.keep_days)
+            except Exception:
+                log.exception("pruning old batches failed; trying again tomorrow")
+            await asyncio.sleep(RETENTION_EVERY_S)
 
     async def _sync_schedules(self, schedules: ScheduleService) -> None:
         """Pick up schedules added or removed by the CLI or another replica."""
@@ -141,21 +175,14 @@ class Daemon:
 
             adapters.append(SlackAdapter(self.config.slack, desk("slack")))
         for adapter in adapters:
-            self.surfaces[adapter.platform] = adapter.surface
+            self.surfaces[adapter.platform] = MeteredSurface(adapter.surface, adapter.platform, self.metrics)
+            adapter.health = PartHealth(self.health, adapter.platform)
         return adapters
-
-
-async def _metrics(runtime: Runtime) -> dict[str, float]:
-    batches = await runtime.store.list_batches(limit=10_000)
-    counts = {f"batches_{status.value}": 0.0 for status in BatchStatus}
-    for batch in batches:
-        counts[f"batches_{batch.status.value}"] += 1
-    return counts
 
 
 async def serve(config: Config) -> int:
     """Run the daemon until SIGTERM or SIGINT."""
-    logging.getLogger().setLevel(logging.INFO)
+    configure_logging(config.daemon.log_format, config.daemon.log_level, secrets=config_secrets(config))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

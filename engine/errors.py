@@ -126,3 +126,40 @@ class TransientWorkflowError(WorkflowError):
 
 class PermanentWorkflowError(WorkflowError):
     """Not worth retrying: bad inputs, bad key, unknown app. Fails the row at once."""
+
+
+DIFY_ERROR_KINDS = (
+    "rate_limited", "busy", "server_error", "timeout", "cut_stream", "unreachable", "rejected",
+)
+
+
+def dify_error_kind(error: BaseException) -> str:
+    """Which of `DIFY_ERROR_KINDS` a failed call to Dify was, for the metrics.
+
+    Read from what the client raises: 429 is a rate limit, Dify's "Too many requests" 400
+    means the app is busy, a cause that is a timeout is one, a stream that broke once Dify
+    had named the run (or ended early) was cut, and any other network failure means Dify
+    could not be reached."""
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, PermanentWorkflowError):
+        return "rejected"
+    if not isinstance(error, TransientWorkflowError):
+        return "unreachable"
+    if error.overload:
+        return "rate_limited" if error.status == 429 else "busy"
+    if error.status is not None:
+        return "server_error"
+    cause = error.__cause__
+    if error.run_id is None and type(cause).__name__ in _CONNECT_ERRORS:
+        return "unreachable"
+    if isinstance(cause, TimeoutError) or type(cause).__name__.endswith("Timeout"):
+        return "timeout"
+    return "cut_stream"
+
+
+# httpx-aiohttp reports a refused connection as httpx's ConnectTimeout
+_CONNECT_ERRORS = frozenset({
+    "ConnectError", "ConnectTimeout", "ClientConnectorError", "ClientConnectorDNSError",
+    "ClientConnectionError", "ConnectionRefusedError", "OSError", "gaierror",
+})

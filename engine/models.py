@@ -28,7 +28,7 @@ class ResponseMode(StrEnum):
 
 
 class FieldType(StrEnum):
-    """Dify's ``user_input_form`` control types (dify-api.md §4)."""
+    """Dify's ``user_input_form`` control types, as ``GET /parameters`` names them."""
 
     TEXT_INPUT = "text-input"
     PARAGRAPH = "paragraph"

@@ -232,3 +232,51 @@ class Notifier(Protocol):
     """Where the engine reports progress; the bot turns this into throttled edits."""
 
     async def batch_changed(self, batch: Batch, progress: Progress) -> None: ...
+
+
+class Housekeeping(Protocol):
+    """What retention, health and the metrics ask of storage, beside the `Store` the engine uses."""
+
+    async def ping(self) -> None:
+        """Raise unless the database answers."""
+        ...
+
+    async def batch_counts(self) -> dict[BatchStatus, int]:
+        """How many batches are in each state (states with none may be missing)."""
+        ...
+
+    async def finished_before(self, before: datetime, *, limit: int) -> list[Batch]:
+        """Up to ``limit`` completed, failed or cancelled batches that finished before ``before``."""
+        ...
+
+    async def delete_batches(self, batch_ids: Sequence[str]) -> int:
+        """Delete batches with their rows, events, chat binding and reporter; returns how many."""
+        ...
+
+    async def files_in_use(self) -> set[str]:
+        """Paths of kept sheets still referenced by a batch, an active schedule or an upload."""
+        ...
+
+
+class RunObserver(Protocol):
+    """Told what the lanes do, for metrics; the bot implements it, the engine only calls it.
+
+    Calls are synchronous and must be cheap: they happen on the lanes' hot path."""
+
+    def row_settled(self, workflow: str, update: RowUpdate) -> None:
+        """An attempt ended: the row finished (succeeded, failed, cancelled) or will be retried."""
+        ...
+
+    def dify_error(self, workflow: str, kind: str) -> None:
+        """A call to Dify failed; ``kind`` is one of `engine.errors.DIFY_ERROR_KINDS`."""
+        ...
+
+
+class NoObserver:
+    """The default `RunObserver`: nobody is watching."""
+
+    def row_settled(self, workflow: str, update: RowUpdate) -> None:
+        pass
+
+    def dify_error(self, workflow: str, kind: str) -> None:
+        pass

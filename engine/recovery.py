@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from engine.lanes.cursor import requeued
 from engine.lanes.lane import Lane
+from engine.logcontext import about
 from engine.models import Batch, BatchStatus
 from engine.ports import Store
 
@@ -50,7 +51,7 @@ async def recover_batches(
         detail = (f"{len(requeue)} rows requeued, {len(watched)} runs to reconcile, "
                   f"{len(sent)} sent rows to look up")
         await store.add_event(batch.id, "recovered", detail)
-        log.info("batch %s recovered: %s", batch.id, detail)
+        log.info("batch %s recovered: %s", batch.id, detail, extra=about(batch.id, batch.workflow))
         if batch.status is BatchStatus.RUNNING:
             lane.add_batch(batch)
             resumed.append(batch)

@@ -17,9 +17,10 @@ from engine.errors import InvalidTransition, NotFound, SheetError, StateError
 from engine.estimate import HISTORY_BATCHES, HISTORY_ROWS, Estimate, estimate_from
 from engine.lanes.lane import Lane
 from engine.lanes.writer import GroupWriter
+from engine.logcontext import about
 from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Row, RowStatus, RowUpdate
 from engine.notices import Notices
-from engine.ports import Notifier, Store, WorkflowClient
+from engine.ports import Notifier, RunObserver, Store, WorkflowClient
 from engine.recovery import recover_batches
 from engine.sentences import state_phrase
 from engine.settings import WorkflowSettings
@@ -59,6 +60,7 @@ class BatchService:
         heartbeat_s: float | None = None,
         discover_s: float = 5.0,
         serve_others: bool = True,
+        observer: RunObserver | None = None,
     ) -> None:
         """``lease_s`` (default: from the workflows' timeouts) must outlive every row timeout;
         the heartbeat renews it every ``heartbeat_s`` (default: a quarter of it, at most 30 s).
@@ -84,6 +86,9 @@ class BatchService:
             )
             for name, settings in workflows.items()
         }
+        if observer is not None:
+            for lane in self.lanes.values():
+                lane.observer = observer
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._upkeep = Upkeep(
             store, self.lanes, locks=self._locks, clock=clock,
@@ -328,7 +333,7 @@ class BatchService:
 
     async def _changed_to(self, batch_id: str, kind: str, detail: str = "") -> Batch:
         await self._store.add_event(batch_id, kind, detail)
-        log.info("batch %s %s", batch_id, kind)
+        log.info("batch %s %s", batch_id, kind, extra=about(batch_id))
         await self._notices.notify(batch_id, reread=True)
         return await self.get(batch_id)
 
@@ -364,7 +369,7 @@ class BatchService:
         self._lane(batch).forget(batch.id)
         counts = f"{progress.succeeded} ok, {progress.failed} failed"
         await self._store.add_event(batch.id, status.value, counts)
-        log.info("batch %s %s", batch.id, status.value)
+        log.info("batch %s %s", batch.id, status.value, extra=about(batch.id, batch.workflow))
         return True
 
     # -- Dify unreachable -------------------------------------------------------------------

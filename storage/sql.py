@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel
 
 from engine.errors import AlreadyExists
 from engine.models import (
@@ -36,11 +35,12 @@ from engine.models import (
     RowStatus,
     RowUpdate,
 )
-from storage import codec, slots, workers
+from storage import codec, migrate, slots, workers
 from storage import statements as sql
 from storage.connect import DEFAULT_URL, create_engine
 from storage.sql_side import ScheduleAndChatTables
-from storage.tables import BATCH, EVENT, ROW, TABLES
+from storage.sql_upkeep import HousekeepingQueries
+from storage.tables import BATCH, EVENT, ROW
 
 DEFAULT_LEASE_S = 900.0
 """Longer than any row's timeout, so a live row's lease never lapses between heartbeats."""
@@ -59,7 +59,7 @@ INSERT_SLICE = 2_000
 """Rows per INSERT of a new batch: big enough to amortise the call, small enough for memory."""
 
 
-class SqlStore(ScheduleAndChatTables):
+class SqlStore(ScheduleAndChatTables, HousekeepingQueries):
     """The `Store` port on SQL. Build it with `SqlStore.open`; `close` disposes the engine."""
 
     def __init__(self, engine: AsyncEngine, *, worker_id: str, lease_s: float = DEFAULT_LEASE_S) -> None:
@@ -76,12 +76,11 @@ class SqlStore(ScheduleAndChatTables):
         lease_s: float = DEFAULT_LEASE_S,
         connect_args: Mapping[str, Any] | None = None,
     ) -> SqlStore:
-        """Connect, create missing tables (and a SQLite file's directory), return the store."""
+        """Connect, bring the schema to this code's revision (`storage.migrate`), return the store."""
         engine = create_engine(database_url, connect_args=connect_args)
         store = cls(engine, worker_id=worker_id or default_worker_id(), lease_s=lease_s)
         try:
-            async with store._write() as conn:
-                await conn.run_sync(SQLModel.metadata.create_all, tables=list(TABLES))
+            await migrate.upgrade(engine)
         except BaseException:
             await engine.dispose()
             raise

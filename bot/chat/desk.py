@@ -14,6 +14,7 @@ from bot.chat.handlers import CommandHandlers
 from bot.chat.surface import ChatSurface
 from bot.chat.text.renderer import MessageBook, Messages
 from bot.chat.uploads import UploadDesk
+from bot.health import PartHealth
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,17 @@ class ChatAdapter(Protocol):
 
     platform: str
     surface: ChatSurface
+    health: PartHealth
+    """Where the adapter says it cannot work (token rejected, connection down); the daemon sets it."""
 
     def routes(self) -> Sequence[web.RouteDef]:
         """HTTP routes to mount on the daemon's server (webhooks); may be empty."""
+        ...
+
+    async def check(self) -> None:
+        """At start: raise `ConfigError` when the platform rejects the credentials.
+
+        Network trouble is retried here, not raised: the platform may be back soon."""
         ...
 
     async def run(self) -> None:

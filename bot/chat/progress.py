@@ -17,6 +17,7 @@ from bot.chat.buttons import Button, progress_buttons
 from bot.chat.surface import ChatSurface, FileTooLarge, RetryLater
 from bot.chat.text.catalogues import wording_for
 from bot.chat.text.renderer import MessageBook
+from engine.logcontext import bind_row
 from engine.models import FINAL_BATCH_STATUSES, Batch, BatchEvent, ChatRef, Progress, Row
 from engine.ports import Store
 from engine.sheets.results import write_results
@@ -111,6 +112,7 @@ class ProgressReporter:
             if wait > 0:
                 await self.sleep(wait)
             batch, progress = self._latest.pop(batch_id)
+            bind_row(batch.id, batch.workflow)  # this task serves one batch: its lines name it
             try:
                 shown = await self._show(batch, progress)
                 if not shown and batch.status.is_final and results_owed(await self.store.events(batch_id)):

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.cli import batches, check, checking, commands, control
+from bot.cli import batches, check, checking, commands, control, db
 from bot.cli import schedule as scheduling
 from bot.cli.explain import Subcommands, report_error
 from engine.errors import AppError
@@ -31,6 +31,7 @@ REGISTRATIONS: tuple[Register, ...] = (
     scheduling.register,
     checking.register,
     check.register,
+    db.register,
 )
 """One function per command module, each adding its subcommands; a new module adds its own."""
 

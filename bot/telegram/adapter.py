@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter, TelegramUnauthorizedError
 from aiogram.types import BotCommand, Update
+from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -21,8 +22,10 @@ from bot.chat.surface import ChatSurface
 from bot.chat.text.catalogues import AUTO, DEFAULT_LOCALE, known_locales
 from bot.chat.text.renderer import Messages
 from bot.config import TelegramConfig
+from bot.health import UNWATCHED, PartHealth
 from bot.telegram.routing import Inbound
 from bot.telegram.surface import TelegramSurface
+from engine.errors import ConfigError
 
 if TYPE_CHECKING:
     from bot.chat.desk import ChatDesk
@@ -42,11 +45,18 @@ class TelegramAdapter:
     """`bot.desk.ChatAdapter` for Telegram."""
 
     platform = "telegram"
+    health: PartHealth = UNWATCHED
 
     def __init__(self, config: TelegramConfig, desk: ChatDesk) -> None:
         self.config = config
         api = TelegramAPIServer.from_base(config.api_base) if config.api_base else PRODUCTION
-        self.bot = Bot(str(config.token), session=AiohttpSession(api=api))
+        try:
+            self.bot = Bot(str(config.token), session=AiohttpSession(api=api))
+        except TokenValidationError:
+            raise ConfigError([
+                "telegram: the bot token (telegram.token_env) is malformed; a token from @BotFather "
+                "looks like 123456789:AA... (digits, a colon, then letters, digits, - and _)"
+            ]) from None
         surface = TelegramSurface(self.bot)
         self.surface: ChatSurface = surface
         self.desk = desk
@@ -54,6 +64,7 @@ class TelegramAdapter:
         self.inbound = Inbound(self.bot, surface, desk, cloud=not config.api_base, token=token)
         self._tasks: set[asyncio.Task[None]] = set()
         self._accepting = False
+        self._checked = False
 
     def routes(self) -> Sequence[web.RouteDef]:
         if self.config.mode != "webhook":
@@ -81,9 +92,14 @@ class TelegramAdapter:
 
     # -- start ----------------------------------------------------------------------------
 
-    async def _prepare(self) -> None:
+    async def check(self) -> None:
         me = await self._retrying("getMe", self.bot.get_me)
         self.inbound.username = me.username or ""
+        self._checked = True
+
+    async def _prepare(self) -> None:
+        if not self._checked:
+            await self.check()
         try:
             await self.bot.set_my_commands(_menu(self.desk.messages))
             if self.desk.book.setting.casefold() == AUTO:
@@ -108,6 +124,12 @@ class TelegramAdapter:
                 return await call()
             except TelegramRetryAfter as exc:
                 await asyncio.sleep(exc.retry_after)
+            except TelegramUnauthorizedError:
+                # retrying cannot help: the token is wrong or was revoked
+                raise ConfigError([
+                    f"telegram: Telegram rejected the bot token at {what} (401 Unauthorized); "
+                    "check telegram.token_env, or ask @BotFather for the bot's current token"
+                ]) from None
             except TelegramAPIError as exc:
                 log.warning("telegram %s failed (%s); retrying in %.1f s", what,
                             self.inbound.redact(exc.message), delay)
@@ -129,12 +151,17 @@ class TelegramAdapter:
                 await asyncio.sleep(exc.retry_after)
                 continue
             except TelegramAPIError as exc:
+                if isinstance(exc, TelegramUnauthorizedError):
+                    self.health.down("Telegram rejects the bot token (401)", grace_s=0)
+                else:
+                    self.health.down(f"getUpdates failing: {self.inbound.redact(exc.message)}")
                 log.warning("getUpdates failed (%s); retrying in %.1f s",
                             self.inbound.redact(exc.message), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _BACKOFF_MAX_S)
                 continue
             delay = _BACKOFF_MIN_S
+            self.health.up()
             for update in updates:
                 # confirmed by the next getUpdates; each update is handled in its own task
                 offset = update.update_id + 1

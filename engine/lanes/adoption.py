@@ -13,8 +13,9 @@ from engine.lanes.control import LaneControl
 from engine.lanes.cursor import Cursor, Flight, Mode, requeued
 from engine.lanes.limits import AimdGate
 from engine.lanes.lookup import SentRunLookup
+from engine.logcontext import bind_row
 from engine.models import Batch, BatchStatus, Row, RowStatus
-from engine.ports import Store
+from engine.ports import RunObserver, Store
 from engine.settings import WorkflowSettings
 from engine.slots import Slots
 
@@ -28,6 +29,7 @@ class LaneAdoption(LaneControl):
     gate: AimdGate
     lookup: SentRunLookup
     slots: Slots
+    observer: RunObserver
     _store: Store
     _stopping: bool
 
@@ -69,6 +71,7 @@ class LaneAdoption(LaneControl):
         return self.cursors.get(batch.id) or self.cursors.setdefault(batch.id, Cursor(batch, mode))
 
     async def _watch(self, cursor: Cursor, row: Row) -> None:
+        bind_row(row.batch_id, self.settings.name, row.index)
         await self.gate.acquire()  # the run still occupies Dify: count it against the lane
         try:
             async with self.slots.held():
@@ -82,6 +85,7 @@ class LaneAdoption(LaneControl):
         if cursor.mode is Mode.CANCELLED and update.status is RowStatus.PENDING:
             update = self._cancelled(row, row.attempts)
         self._writer.put(update)
+        self.observer.row_settled(self.settings.name, update)
 
     async def _find_sent(self, cursor: Cursor, rows: list[Row]) -> None:
         try:

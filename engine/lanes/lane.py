@@ -24,8 +24,9 @@ from engine.lanes.lookup import SentRunLookup
 from engine.lanes.outage import OutageWatch
 from engine.lanes.runner import RowRunner, Signal
 from engine.lanes.writer import GroupWriter
+from engine.logcontext import bind_row
 from engine.models import Row, RowStatus, RowUpdate
-from engine.ports import Store, WorkflowClient
+from engine.ports import NoObserver, RunObserver, Store, WorkflowClient
 from engine.settings import WorkflowSettings
 from engine.slots import UNSHARED, Slots
 
@@ -40,6 +41,9 @@ Troubled = Callable[["Lane"], None]
 
 
 class Lane(LaneAdoption):
+    observer: RunObserver = NoObserver()
+    """Told how each attempt ended (metrics); set by whoever builds the lane."""
+
     def __init__(
         self,
         settings: WorkflowSettings,
@@ -226,6 +230,7 @@ class Lane(LaneAdoption):
     # -- rows -----------------------------------------------------------------------------
 
     async def _run_row(self, cursor: Cursor, flight: Flight, row: Row, ticket: Ticket) -> None:
+        bind_row(row.batch_id, self.settings.name, row.index)
         def started(update: RowUpdate) -> None:
             flight.task_id = update.task_id
             self._writer.put(update)
@@ -258,6 +263,7 @@ class Lane(LaneAdoption):
         if outcome.pause_s:
             self.pause.pause_for(outcome.pause_s)
         self._writer.put(outcome.update)
+        self.observer.row_settled(self.settings.name, outcome.update)
 
     def _unreachable(self, update: RowUpdate) -> None:
         now = self._clock()

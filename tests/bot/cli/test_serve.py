@@ -57,7 +57,7 @@ async def test_serve_answers_health_fires_a_cli_schedule_and_stops_on_sigterm(cl
                 while True:
                     async with http.get(f"http://127.0.0.1:{port}/metrics") as answer:
                         body = await answer.text()
-                    if "dify_batch_batches_completed 1" in body:
+                    if 'difybatch_batches{state="completed"} 1.0' in body:
                         return body
                     await asyncio.sleep(0.1)
 

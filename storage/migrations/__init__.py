@@ -1,0 +1,1 @@
+"""Alembic revisions of the schema; `storage.migrate` applies them. See README "Upgrades"."""
