@@ -103,9 +103,13 @@ async def assert_everything_kept(store: SqlStore) -> None:
     assert rows[0].inputs == {"text": "héllo"} and rows[0].run_id == "run-1"
     paused = await store.get_batch("b0002")
     assert paused is not None and paused.status is BatchStatus.PAUSED and paused.blank_rows == 1
+    # 0.2.0's columns give what 0.1.0 meant: English, a whole sheet, nothing sent unrecorded
+    assert (done.locale, done.sample, paused.locale, paused.sample) == ("en", False, "en", False)
+    assert (rows[0].sent_at, rows[0].sent_user, rows[0].workflow_id) == (None, None, None)
     assert [e.kind for e in await store.events("b0001")] == ["results_sent"]
     schedule = await store.get_schedule("s0001")
     assert schedule is not None and schedule.cron == "0 9 * * *" and schedule.active
+    assert schedule.locale == "en"
     chat = await store.chat_for("b0002")
     assert chat is not None and (chat.chat_id, chat.progress_message_id) == ("C1", "1.3")
     upload = await store.get_upload("u0001")
@@ -207,7 +211,7 @@ FUTURE_REVISION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
+revision = "9999"
 down_revision = "{head}"
 branch_labels = None
 depends_on = None
@@ -229,7 +233,7 @@ async def test_a_revision_that_copies_the_batch_table_keeps_its_rows_on_sqlite(t
     # dropping the old `batch` table with foreign keys on would cascade into every row
     location = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_note.py").write_text(
+    (location / "versions" / "9999_note.py").write_text(
         FUTURE_REVISION.format(head=migrate.head_revision()), encoding="utf-8"
     )
     path = tmp_path / "dify-batch.db"
@@ -238,7 +242,7 @@ async def test_a_revision_that_copies_the_batch_table_keeps_its_rows_on_sqlite(t
     store = await SqlStore.open(url)  # at today's head
     try:
         done = await migrate.upgrade(store.engine, location=location)
-        assert done is not None and done.after == "0002"
+        assert done is not None and done.after == "9999"
         await assert_everything_kept(store)
         async with store.engine.connect() as conn:
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
