@@ -85,7 +85,7 @@ async def open_runtime(
     if settings is None:
         settings = {name: wf.settings for name, wf in config.workflows.items()}
     if observer is not None:
-        from bot.metrics import ObservedClient
+        from bot.ops.metrics import ObservedClient
 
         clients = {
             name: ObservedClient(c, name, observer, settings[name].timeout_s) for name, c in clients.items()

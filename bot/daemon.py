@@ -20,12 +20,12 @@ from bot.chat.text.catalogues import known_locales
 from bot.chat.text.renderer import MessageBook, slack_escape
 from bot.chat.uploads import UploadDesk
 from bot.config import Config
-from bot.health import Health, PartHealth
 from bot.http import HttpServer, build_app
-from bot.logs import config_secrets, configure_logging
-from bot.metrics import CONTENT_TYPE, MeteredSurface, Metrics
+from bot.ops.health import Health, PartHealth
+from bot.ops.logs import config_secrets, configure_logging
+from bot.ops.metrics import CONTENT_TYPE, MeteredSurface, Metrics
+from bot.ops.retention import RETENTION_EVERY_S, prune
 from bot.results_files import deliver_owed
-from bot.retention import RETENTION_EVERY_S, prune
 from bot.scheduling import SchedulingBridge, schedule_service
 from engine.ports import Store, WorkflowClient
 from engine.settings import WorkflowSettings

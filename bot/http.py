@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from bot.health import Health
+from bot.ops.health import Health
 
 log = logging.getLogger(__name__)
 

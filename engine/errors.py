@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.phrases import Phrase
+from engine.text.phrases import Phrase
 
 
 class AppError(Exception):

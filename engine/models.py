@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-from engine.phrases import Phrase
+from engine.text.phrases import Phrase
 
 JsonDict: TypeAlias = dict[str, Any]
 

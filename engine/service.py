@@ -22,10 +22,10 @@ from engine.models import Batch, BatchStatus, ChatRef, ParsedSheet, Progress, Ro
 from engine.notices import Notices
 from engine.ports import Notifier, RunObserver, Store, WorkflowClient
 from engine.recovery import recover_batches
-from engine.sentences import state_phrase
 from engine.settings import WorkflowSettings
 from engine.sheets.sentences import problem_line, sheet_phrase
 from engine.states import check_batch
+from engine.text.sentences import state_phrase
 from engine.upkeep import Upkeep, checked_lease
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine.errors import InvalidTransition
 from engine.models import BatchStatus as B
 from engine.models import RowStatus as R
-from engine.sentences import state_phrase
+from engine.text.sentences import state_phrase
 
 BATCH_TRANSITIONS: dict[B, frozenset[B]] = {
     B.SCHEDULED: frozenset({B.PENDING, B.RUNNING, B.CANCELLED}),

@@ -9,7 +9,7 @@ running batches, to serve the ones this process does not serve yet (another repl
 or resumed them) and to pause or cancel the ones another replica paused or cancelled.
 Between two discoveries a pause elsewhere still stops this process's claims at once: the
 store hands out rows of running batches only.
-Each tick also gives back the concurrency slots a lane did not use (`engine.slots`): every
+Each tick also gives back the concurrency slots a lane did not use (`engine.lanes.slots`): every
 lane gets its share here so the workflow's limit holds across processes.
 On a single process all of this finds nothing to do and costs one small UPDATE a tick.
 """
@@ -23,10 +23,10 @@ from datetime import datetime
 
 from engine.lanes.cursor import Mode
 from engine.lanes.lane import Lane
+from engine.lanes.slots import SharedSlots
 from engine.models import Batch, BatchStatus
 from engine.ports import Store
 from engine.settings import WorkflowSettings
-from engine.slots import SharedSlots
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from engine.errors import WhenError
-from engine.sentences import when_phrase
+from engine.text.sentences import when_phrase
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 """Index = standard crontab weekday number (0 and 7 are Sunday)."""

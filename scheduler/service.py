@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from engine.errors import AlreadyExists, AppError, CommandError, NotFound, WhenError
 from engine.models import ChatRef, Schedule, ScheduleKind
 from engine.ports import Store
-from engine.sentences import when_phrase
+from engine.text.sentences import when_phrase
 from scheduler.cron import latest_fire_time
 from scheduler.jobs import ScheduleJobs
 from scheduler.ports import BatchStarter, Clock, MissedFiring, TriggerFactory, default_trigger, utcnow

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from engine.errors import WhenError
 from engine.models import ScheduleKind
-from engine.sentences import WHEN_SENTENCES, when_phrase
+from engine.text.sentences import WHEN_SENTENCES, when_phrase
 from scheduler.cron import cron_trigger
 
 ACCEPTED = WHEN_SENTENCES["accepted"]

@@ -14,7 +14,7 @@ from bot.chat.handlers import CommandHandlers
 from bot.chat.surface import ChatSurface
 from bot.chat.text.renderer import MessageBook, Messages
 from bot.chat.uploads import UploadDesk
-from bot.health import PartHealth
+from bot.ops.health import PartHealth
 
 
 @dataclass(frozen=True)

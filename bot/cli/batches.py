@@ -25,7 +25,7 @@ from engine.errors import InputError, SheetError
 
 if TYPE_CHECKING:
     from bot.app import Runtime
-    from bot.cli.terminal import TerminalProgress
+    from bot.cli.output.terminal import TerminalProgress
     from bot.config import Config
     from engine.models import Batch, ParsedSheet
 
@@ -63,7 +63,7 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 async def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import with_concurrency
-    from bot.cli.terminal import TerminalProgress
+    from bot.cli.output.terminal import TerminalProgress
     from bot.results_files import CONCURRENCY_EVENT, OUTPUT_EVENT
 
     config = cli_config(args.config)
@@ -88,7 +88,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
         await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output))
         concurrency = config.workflows[args.workflow].settings.concurrency
         await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
-        from bot.cli.costs import estimate_line
+        from bot.cli.output.costs import estimate_line
 
         kind = "Sample batch" if batch.sample else "Batch"
         print(f"{kind} {batch.id}: {batch.total} rows on {args.workflow}", file=sys.stderr)
@@ -101,7 +101,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
 async def checked_sheet(runtime: Runtime, workflow: str, data: bytes, sheet: Path) -> ParsedSheet:
     """The checked sheet; with bad rows, a marked-up copy beside it and every problem listed."""
-    from bot.cli.terminal import cli_wording
+    from bot.cli.output.terminal import cli_wording
     from engine.sheets.sentences import problem_line, sheet_phrase
     from engine.sheets.template import annotated_copy
 
@@ -170,7 +170,7 @@ async def _open_for(
     """Open the database on the batch's own concurrency: the one given now, else the one it
     was started with (which needs a look at the batch first, so the runtime opens twice)."""
     from bot.app import with_concurrency
-    from bot.cli.terminal import TerminalProgress
+    from bot.cli.output.terminal import TerminalProgress
     from bot.results_files import CONCURRENCY_EVENT, recorded_concurrency
 
     progress = TerminalProgress()

@@ -26,7 +26,7 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 async def cmd_check(args: argparse.Namespace) -> int:
     # the same checks, words and marked-up copy as `run`, from the same function
     from bot.cli.batches import checked_sheet
-    from bot.cli.costs import estimate_line
+    from bot.cli.output.costs import estimate_line
 
     config = cli_config(args.config)
     need_workflow(config, args.workflow)

@@ -101,7 +101,7 @@ async def _check_app(name: str, workflow: WorkflowConfig) -> bool:
 async def _check_database(config: Config) -> bool:
     """Connect and read which tables (and schema revision) are there; never create anything."""
     from bot.cli.explain import database_problem
-    from bot.cli.glance import sqlite_file
+    from bot.cli.output.glance import sqlite_file
 
     path = sqlite_file(config.daemon.database_url)
     if path is not None and not path.exists():

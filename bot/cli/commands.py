@@ -26,7 +26,7 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 
 async def cmd_template(args: argparse.Namespace) -> int:
-    from bot.cli.terminal import cli_wording
+    from bot.cli.output.terminal import cli_wording
     from engine.sheets.template import template_workbook
 
     config = cli_config(args.config)
@@ -48,7 +48,7 @@ async def cmd_template(args: argparse.Namespace) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.cli.demo import run_demo
+    from bot.cli.demo.run import run_demo
 
     return await run_demo(args.dir, args.rows)
 

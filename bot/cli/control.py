@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from bot.cli.drive import cli_config, open_cli_runtime
 from bot.cli.explain import Subcommands
-from bot.cli.style import Style
+from bot.cli.output.style import Style
 
 if TYPE_CHECKING:
-    from bot.cli.glance import BatchLine
+    from bot.cli.output.glance import BatchLine
     from bot.config import Config
     from engine.models import Batch
 
@@ -45,7 +45,7 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Plain (not async): on SQLite it needs no event loop, which keeps it quick to start."""
-    from bot.cli.glance import read_sqlite, sqlite_file
+    from bot.cli.output.glance import read_sqlite, sqlite_file
 
     config = cli_config(args.config)
     path = sqlite_file(config.daemon.database_url)
@@ -79,7 +79,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 async def _from_store(config: Config, batch_id: str | None) -> list[BatchLine]:
-    from bot.cli.glance import BatchLine
+    from bot.cli.output.glance import BatchLine
     from bot.results_files import OUTPUT_EVENT, OWED_EVENT, WRITTEN_EVENT
 
     runtime = await open_cli_runtime(config)

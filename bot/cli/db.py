@@ -31,8 +31,8 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 async def cmd_db(args: argparse.Namespace) -> int:
     # imported here: `dify-batch --help` must not pay for SQLAlchemy and Alembic
     from bot.app import database_state, open_runtime, upgrade_database
-    from bot.cli.terminal import TerminalProgress
-    from bot.retention import prune
+    from bot.cli.output.terminal import TerminalProgress
+    from bot.ops.retention import prune
 
     config = cli_config(args.config)
     if args.db_command == "current":

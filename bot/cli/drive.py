@@ -20,7 +20,7 @@ from engine.errors import ConfigError, InputError, InvalidTransition, WorkflowEr
 
 if TYPE_CHECKING:
     from bot.app import Runtime
-    from bot.cli.terminal import TerminalProgress
+    from bot.cli.output.terminal import TerminalProgress
     from bot.config import Config
     from engine.models import Batch, InputForm
 
@@ -101,7 +101,7 @@ async def open_cli_runtime(config: Config, progress: TerminalProgress | None = N
     clear message when that fails; then write any results file a crash left owed."""
     from bot.app import open_runtime
     from bot.cli.explain import database_problem
-    from bot.cli.terminal import TerminalProgress
+    from bot.cli.output.terminal import TerminalProgress
     from bot.results_files import deliver_owed
 
     try:
@@ -163,7 +163,7 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
             f"({exc.strerror or exc}); fix that and run: dify-batch resume {batch.id}"
         ) from exc
     if final.sample:  # what a person tries a sample for: the outputs, right here
-        from bot.cli.sample import sample_lines
+        from bot.cli.output.sample import sample_lines
 
         print("\n".join(sample_lines(await runtime.service.rows(batch.id))))
     print(str(output))
@@ -171,7 +171,7 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
 
 
 async def print_summary(runtime: Runtime, final: Batch) -> int:
-    from bot.cli.terminal import format_duration
+    from bot.cli.output.terminal import format_duration
 
     counts = await runtime.service.progress(final.id)
     took = ""

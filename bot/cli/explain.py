@@ -176,8 +176,8 @@ def report_error(exc: BaseException, args: argparse.Namespace, stream: TextIO) -
 
 def _sheet_error(exc: SheetError, args: argparse.Namespace, stream: TextIO) -> None:
     """A broken sheet explained in the terminal's language (LC_ALL, LC_MESSAGES, LANG)."""
-    from bot.cli.terminal import cli_wording
-    from engine.phrases import say
+    from bot.cli.output.terminal import cli_wording
+    from engine.text.phrases import say
 
     words = cli_wording()
     print(words.cli_error.format(message=_cli_wording(say(exc.phrase, words.sheet), args)), file=stream)

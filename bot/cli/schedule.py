@@ -47,7 +47,7 @@ async def cmd_schedule(args: argparse.Namespace) -> int:
             said = sheet_phrase("rows_not_scheduled", n=len(problems), filename=args.sheet.name)
             raise SheetError(said, problems)
         path = await runtime.intake.keep(data, args.sheet.name)
-        from bot.cli.terminal import cli_wording
+        from bot.cli.output.terminal import cli_wording
         from bot.scheduling import schedule_service
 
         _, bridge = schedule_service(runtime)

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat.surface import ChatSurface
 from bot.chat.text.catalogues import AUTO
 from bot.config import SlackConfig
-from bot.health import UNWATCHED, PartHealth
+from bot.ops.health import UNWATCHED, PartHealth
 from bot.slack.languages import PersonLanguages
 from bot.slack.listeners import Inbound
 from bot.slack.surface import SlackSurface

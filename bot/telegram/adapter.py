@@ -22,7 +22,7 @@ from bot.chat.surface import ChatSurface
 from bot.chat.text.catalogues import AUTO, DEFAULT_LOCALE, known_locales
 from bot.chat.text.renderer import Messages
 from bot.config import TelegramConfig
-from bot.health import UNWATCHED, PartHealth
+from bot.ops.health import UNWATCHED, PartHealth
 from bot.telegram.routing import Inbound
 from bot.telegram.surface import TelegramSurface
 from engine.errors import ConfigError

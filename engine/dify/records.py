@@ -145,7 +145,7 @@ def _items(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _decoded(value: Any) -> Any:
-    if isinstance(value, str):  # a JSON string in some versions (dify-api.md §3)
+    if isinstance(value, str):  # some Dify versions send the outputs as a JSON string
         try:
             return json.loads(value)
         except ValueError:

@@ -13,11 +13,11 @@ from engine.lanes.control import LaneControl
 from engine.lanes.cursor import Cursor, Flight, Mode, requeued
 from engine.lanes.limits import AimdGate
 from engine.lanes.lookup import SentRunLookup
+from engine.lanes.slots import Slots
 from engine.logcontext import bind_row
 from engine.models import Batch, BatchStatus, Row, RowStatus
 from engine.ports import RunObserver, Store
 from engine.settings import WorkflowSettings
-from engine.slots import Slots
 
 log = logging.getLogger(__name__)
 

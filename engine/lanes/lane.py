@@ -23,12 +23,12 @@ from engine.lanes.limits import AimdGate, LanePause, Ticket, TokenBucket
 from engine.lanes.lookup import SentRunLookup
 from engine.lanes.outage import OutageWatch
 from engine.lanes.runner import RowRunner, Signal
+from engine.lanes.slots import UNSHARED, Slots
 from engine.lanes.writer import GroupWriter
 from engine.logcontext import bind_row
 from engine.models import Row, RowStatus, RowUpdate
 from engine.ports import NoObserver, RunObserver, Store, WorkflowClient
 from engine.settings import WorkflowSettings
-from engine.slots import UNSHARED, Slots
 
 log = logging.getLogger(__name__)
 

@@ -64,7 +64,7 @@ def _same_value(sent: Any, stored: Any) -> bool:
 
 
 def _truth(value: Any) -> bool | None:
-    """A checkbox value as Dify reads it (dify-api.md §2)."""
+    """A checkbox value as Dify reads it (true/false, 1/0, yes/no, on/off, any case)."""
     text = str(value).strip().lower()
     if text in ("true", "1", "yes", "on"):
         return True

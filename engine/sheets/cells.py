@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.models import FieldType, FormField
-from engine.phrases import Phrase
 from engine.sheets.sentences import sheet_phrase
+from engine.text.phrases import Phrase
 
 _TRUE = frozenset({"true", "yes", "y", "1", "on", "是", "真"})
 _FALSE = frozenset({"false", "no", "n", "0", "off", "否", "假"})

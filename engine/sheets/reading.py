@@ -22,10 +22,10 @@ from engine.models import (
     SheetProblem,
     SheetRow,
 )
-from engine.phrases import Phrase
 from engine.sheets.cells import CellProblem, coerce, converter, loose
 from engine.sheets.filecheck import FileKind, check_file, sniff_kind
 from engine.sheets.sentences import sheet_phrase
+from engine.text.phrases import Phrase
 
 TEMPLATE_SHEET = "Inputs"
 """The template's data sheet; a workbook with a sheet of this name is read from it, else the first."""

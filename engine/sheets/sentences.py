@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.models import SheetProblem
-from engine.phrases import Phrase, phrase
+from engine.text.phrases import Phrase, phrase
 
 SHEET_SENTENCES: dict[str, str] = {
     # the file as a whole

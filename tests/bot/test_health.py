@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Secret
 from bot.daemon import Daemon
-from bot.health import Health
+from bot.ops.health import Health
 from engine.errors import ConfigError
 from tests.bot.slack import fakes
 from tests.bot.telegram import TOKEN, world

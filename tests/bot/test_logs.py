@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config_loader import parse_config
-from bot.logs import config_secrets, configure_logging
+from bot.ops.logs import config_secrets, configure_logging
 from engine.logcontext import about, bind_row
 
 SECRETS = {

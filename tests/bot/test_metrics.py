@@ -9,7 +9,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from bot.metrics import build_version
+from bot.ops.metrics import build_version
 from tests.bot.telegram import texts, world
 from tests.fakes.dify_script import (
     Plan,

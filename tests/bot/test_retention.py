@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.chat.progress import RESULTS_SENT
-from bot.retention import prune
+from bot.ops.retention import prune
 from engine.models import BatchStatus, ChatRef, ChatUpload
 from storage import SqlStore
 from tests.storage.builders import batch, rows, schedule

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from engine.slots import SharedSlots
+from engine.lanes.slots import SharedSlots
 from tests.fakes.memory_store import InMemoryStore
 
 

@@ -189,7 +189,7 @@ class FakeDify:
     # -- runs ---------------------------------------------------------------------
 
     async def _run_version(self, request: web.Request) -> web.StreamResponse:
-        """``POST /workflows/{workflow_id}/run``: one published version (dify-api.md §11.1)."""
+        """``POST /workflows/{workflow_id}/run``: one published version, as Dify 1.14.1 runs it."""
         version = request.match_info["workflow_id"]
         try:
             uuid.UUID(version)

@@ -19,7 +19,7 @@ from engine.errors import (
 )
 from engine.estimate import Estimate, rough_count, rough_duration
 from engine.models import Batch, ParsedSheet, Progress, Row, RowStatus, Schedule, SheetProblem
-from engine.phrases import Phrase, say
+from engine.text.phrases import Phrase, say
 
 
 class ReplyMessages(MessageBasics):

@@ -7,7 +7,7 @@ import io
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.cli.terminal import TerminalProgress, progress_line
+from bot.cli.output.terminal import TerminalProgress, progress_line
 from engine.models import Batch, BatchStatus, Progress
 
 NOW = datetime(2026, 12, 4, 14, 5, 10, tzinfo=UTC)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from engine.models import BatchStatus
-from engine.sentences import STATE_SENTENCES, WHEN_SENTENCES
 from engine.sheets.sentences import SHEET_SENTENCES, SUMMARY_LABELS, TEMPLATE_LABELS
+from engine.text.sentences import STATE_SENTENCES, WHEN_SENTENCES
 
 
 class EnglishWording:
@@ -224,9 +224,9 @@ class EnglishWording:
     sheet: ClassVar[dict[str, str]] = SHEET_SENTENCES
     """Sheet problems by code (`engine.sheets.sentences`)."""
     when_sentences: ClassVar[dict[str, str]] = WHEN_SENTENCES
-    """Why a schedule time cannot be used (`engine.sentences`)."""
+    """Why a schedule time cannot be used (`engine.text.sentences`)."""
     state_sentences: ClassVar[dict[str, str]] = STATE_SENTENCES
-    """Why a batch cannot do that now (`engine.sentences`)."""
+    """Why a batch cannot do that now (`engine.text.sentences`)."""
     template_labels: ClassVar[dict[str, str]] = TEMPLATE_LABELS
     summary_labels: ClassVar[dict[str, str]] = SUMMARY_LABELS
     cli_progress = "[{bar}] {done}/{total} ok {ok} failed {failed}"

@@ -9,9 +9,9 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from bot.app import open_runtime
-from bot.cli.demo_workflow import DEMO_FORM, DEMO_WORKFLOW, SimulatedWorkflow, demo_rows
+from bot.cli.demo.workflow import DEMO_FORM, DEMO_WORKFLOW, SimulatedWorkflow, demo_rows
 from bot.cli.drive import cli_owner, drive
-from bot.cli.terminal import TerminalProgress
+from bot.cli.output.terminal import TerminalProgress
 from bot.config import Config, DaemonConfig
 from bot.results_files import OUTPUT_EVENT
 from engine.errors import InputError

@@ -1,13 +1,13 @@
 """The English of the refusals a person meets outside sheets, by code: a schedule time that
 cannot be read (`WhenError`, raised by the scheduler) and a state change that is not possible
-now (`InvalidTransition`). Catalogues translate these mappings key by key; `engine.phrases`
+now (`InvalidTransition`). Catalogues translate these mappings key by key; `engine.text.phrases`
 says a raised `Phrase` in either language."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.phrases import Phrase, phrase
+from engine.text.phrases import Phrase, phrase
 
 WHEN_SENTENCES: dict[str, str] = {
     "accepted": (
