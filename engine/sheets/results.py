@@ -1,17 +1,42 @@
-"""The results workbook: each row's inputs, outputs and outcome, streamed, plus a Summary sheet."""
+"""The results workbook: each row's inputs, outputs and outcome, streamed, plus a Summary sheet.
+
+Layout: the person's columns in their order, then one column per output of the app, then
+the outcome (status, error) and last the technical columns (attempts, elapsed_s, tokens,
+run_id), which the Summary sheet explains. Header bold, frozen and filterable; status
+cells coloured; numbers stay numbers and dates real dates; text never becomes a formula.
+"""
 
 from __future__ import annotations
 
+import json
 import pathlib
-from collections.abc import Iterable, Sequence
-from typing import Any, BinaryIO
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
+from typing import IO, Any
 
-from openpyxl import Workbook
-
-from engine.models import Batch, Row
-from engine.sheets.xlsx import write_only_cell
+from engine.models import Batch, Row, RowStatus
+from engine.sheets.ooxml import SheetPart, Style, WorkbookWriter, column_letter, safe_text, value_cell
+from engine.sheets.results_text import column_notes, summary_lines
 
 META_COLUMNS = ("status", "error", "attempts", "elapsed_s", "tokens", "run_id")
+PAGE_ROWS = 2_000
+"""Rows read from the store at a time: memory stays flat however big the batch."""
+
+_STATUS_STYLE = {
+    RowStatus.SUCCEEDED: Style.SUCCEEDED,
+    RowStatus.FAILED: Style.FAILED,
+    RowStatus.CANCELLED: Style.CANCELLED,
+    RowStatus.PENDING: Style.NOT_RUN,
+    RowStatus.RUNNING: Style.NOT_RUN,
+}
+# the reader stores date cells as ISO text (JSON has no dates); they go back as real dates
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?)?")
+_MIN_WIDTH, _MAX_WIDTH = 8.0, 60.0
+_META_WIDTHS = (11.0, 40.0, 9.0, 10.0, 9.0, 38.0)
+
+RowPages = Callable[[int, int], Awaitable[Sequence[Row]]]
+"""``(after_index, limit)`` → the next rows in index order; empty when there are no more."""
 
 
 def output_columns(columns: Sequence[str], output_keys: Iterable[str]) -> list[tuple[str, str]]:
@@ -20,81 +45,154 @@ def output_columns(columns: Sequence[str], output_keys: Iterable[str]) -> list[t
     return [(k, f"output.{k}" if k.casefold() in taken else k) for k in output_keys]
 
 
+class ResultsWriter:
+    """Streams one results workbook: `add` rows in index order, then `close`."""
+
+    def __init__(
+        self, target: pathlib.Path | IO[bytes], batch: Batch, output_keys: Sequence[str], sample: Sequence[Row]
+    ) -> None:
+        self.batch = batch
+        self._width = len(batch.columns)
+        self._outs = output_columns(batch.columns, output_keys)
+        headers = [*batch.columns, *(h for _, h in self._outs), *META_COLUMNS]
+        self._refs = [column_letter(i) for i in range(len(headers))]
+        self._book = WorkbookWriter(str(target) if isinstance(target, pathlib.Path) else target)
+        widths = _widths(headers, self._width, len(self._outs), [self._values(r) for r in sample[:200]])
+        self._sheet = self._book.add_sheet(SheetPart("Results", widths, freeze_header=True, autofilter=True))
+        self._sheet.add_row("".join(value_cell(f"{c}1", h, Style.HEADER) for c, h in zip(self._refs, headers)))
+        self._counts: dict[str, int] = {}
+        self._tokens = 0
+        self._elapsed: list[float] = []
+
+    def _values(self, row: Row) -> list[Any]:
+        cells = list(row.cells[: self._width])
+        if len(cells) < self._width:
+            cells += [None] * (self._width - len(cells))
+        outputs = row.outputs or {}
+        elapsed = None if row.elapsed_s is None else round(row.elapsed_s, 3)
+        return [
+            *cells, *(outputs.get(k) for k, _ in self._outs),
+            row.status.value, row.error, row.attempts, elapsed, row.tokens, row.run_id,
+        ]
+
+    def add(self, rows: Iterable[Row]) -> None:
+        refs, width, sheet = self._refs, self._width, self._sheet
+        status_at = width + len(self._outs)
+        counts = self._counts
+        for row in rows:
+            n = str(sheet.next_row)
+            values = self._values(row)
+            parts = []
+            for i, v in enumerate(values):
+                if i == status_at:
+                    parts.append(value_cell(refs[i] + n, v, _STATUS_STYLE[row.status]))
+                    continue
+                if i < width and type(v) is str and _ISO_DATE.fullmatch(v):
+                    v = datetime.fromisoformat(v)
+                elif v is not None and not isinstance(v, str | int | float):
+                    v = _json(v)
+                parts.append(value_cell(refs[i] + n, v))
+            sheet.add_row("".join(parts))
+            counts[row.status.value] = counts.get(row.status.value, 0) + 1
+            self._tokens += row.tokens
+            if row.elapsed_s is not None:
+                self._elapsed.append(row.elapsed_s)
+
+    def close(self) -> None:
+        summary = self._book.add_sheet(SheetPart("Summary", (28.0, 70.0)))
+        for label, value in summary_lines(self.batch, self._counts, self._tokens, self._elapsed):
+            r = summary.next_row
+            summary.add_row(value_cell(f"A{r}", label, Style.LABEL) + value_cell(f"B{r}", value))
+        summary.add_row("")
+        for label, value in column_notes():
+            r = summary.next_row
+            style = Style.HEADER if not value else Style.LABEL
+            summary.add_row(value_cell(f"A{r}", label, style) + value_cell(f"B{r}", value, Style.WRAP if value else 0))
+        self._book.close()
+
+
 def write_results(
-    target: pathlib.Path | BinaryIO,
+    target: pathlib.Path | IO[bytes],
     batch: Batch,
     rows: Iterable[Row],
     output_keys: Sequence[str] | None = None,
 ) -> None:
-    """Stream the results workbook: original columns, one per output, then status/error/…; plus Summary.
+    """Write the results workbook from rows in hand.
 
-    The output columns must be known before the first row is written. Pass ``output_keys``
-    (the union of output names in first-seen order, e.g. from the store) to stream a one-shot
+    Pass ``output_keys`` (the union of output names in first-seen order) to stream a one-shot
     iterator in constant memory; without it ``rows`` is scanned first, so a non-Sequence is
-    materialised into a list.
+    materialised into a list. For a batch in the store, `write_results_paged` reads it in pages.
     """
     if output_keys is None:
         if not isinstance(rows, Sequence):
             rows = list(rows)
         output_keys = list(dict.fromkeys(k for r in rows for k in (r.outputs or {})))
-    outs = output_columns(batch.columns, output_keys)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Results")
-    width = len(batch.columns)
-    ws.append([write_only_cell(ws, c) for c in (*batch.columns, *(h for _, h in outs), *META_COLUMNS)])
-    counts: dict[str, int] = {}
-    tokens = 0
-    elapsed: list[float] = []
-    for row in rows:
-        cells = list(row.cells[:width]) + [None] * (width - len(row.cells))
-        outputs = row.outputs or {}
-        values = [
-            *cells,
-            *(outputs.get(k) for k, _ in outs),
-            row.status.value,
-            row.error,
-            row.attempts,
-            None if row.elapsed_s is None else round(row.elapsed_s, 3),
-            row.tokens,
-            row.run_id,
-        ]
-        ws.append([write_only_cell(ws, v) for v in values])
-        counts[row.status.value] = counts.get(row.status.value, 0) + 1
-        tokens += row.tokens
-        if row.elapsed_s is not None:
-            elapsed.append(row.elapsed_s)
-    _summary(wb.create_sheet("Summary"), batch, counts, tokens, elapsed)
-    if isinstance(target, pathlib.Path):
-        wb.save(str(target))
-    else:
-        wb.save(target)
+    sample = rows[:200] if isinstance(rows, Sequence) else []
+    writer = ResultsWriter(target, batch, output_keys, sample)
+    writer.add(rows)
+    writer.close()
 
 
-def _summary(ws: Any, batch: Batch, counts: dict[str, int], tokens: int, elapsed: list[float]) -> None:
-    wall = (
-        (batch.finished_at - batch.started_at).total_seconds()
-        if batch.finished_at and batch.started_at
-        else None
-    )
-    lines: list[tuple[str, Any]] = [
-        ("workflow", batch.workflow),
-        ("batch", batch.id),
-        ("owner", batch.owner),
-        ("source file", batch.source_name),
-        ("batch status", batch.status.value),
-        ("created", batch.created_at),
-        ("started", batch.started_at),
-        ("finished", batch.finished_at),
-        ("rows", sum(counts.values())),
-        *((f"rows {s}", n) for s, n in sorted(counts.items())),
-        ("blank rows skipped", batch.blank_rows),
-        ("total tokens", tokens),
-        ("wall time (s)", None if wall is None else round(wall, 3)),
-        ("row time total (s)", round(sum(elapsed), 3)),
-        ("row time mean (s)", round(sum(elapsed) / len(elapsed), 3) if elapsed else None),
-        ("row time max (s)", round(max(elapsed), 3) if elapsed else None),
-    ]
-    if batch.error:
-        lines.append(("error", batch.error))
-    for key, value in lines:
-        ws.append([write_only_cell(ws, key), write_only_cell(ws, value)])
+async def write_results_paged(
+    target: pathlib.Path | IO[bytes],
+    batch: Batch,
+    output_keys: Sequence[str],
+    pages: RowPages,
+    *,
+    page_rows: int = PAGE_ROWS,
+    offload: Callable[[Callable[[], None]], Awaitable[None]] | None = None,
+) -> None:
+    """Write the results workbook reading rows a page at a time.
+
+    ``offload`` runs each CPU-bound step (e.g. in a thread, so a daemon's loop stays
+    responsive); without it the steps run inline, which is quickest for a CLI process.
+    """
+
+    async def run(step: Callable[[], None]) -> None:
+        if offload is None:
+            step()
+        else:
+            await offload(step)
+
+    page = list(await pages(-1, page_rows))
+    holder: list[ResultsWriter] = []
+
+    def begin(first: list[Row] = page) -> None:
+        holder.append(ResultsWriter(target, batch, output_keys, first))
+
+    await run(begin)
+    writer = holder[0]
+    while page:
+        current = page
+        await run(lambda: writer.add(current))
+        if len(current) < page_rows:
+            break
+        page = list(await pages(current[-1].index, page_rows))
+    await run(writer.close)
+
+
+def _json(value: Any) -> str:
+    return safe_text(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _shown_width(value: Any) -> float:
+    if value is None:
+        return 0.0
+    text = value if isinstance(value, str) else str(value)
+    first = text.split("\n", 1)[0]
+    # East Asian characters take about two columns
+    return len(first) + sum(1 for ch in first if ord(ch) >= 0x2E80)
+
+
+def _widths(headers: Sequence[str], inputs: int, outputs: int, sample: Sequence[Sequence[Any]]) -> list[float]:
+    """Column widths from the header and a sample of rows: wide enough to read, capped so long text wraps."""
+    widths = []
+    for i, header in enumerate(headers):
+        if i >= inputs + outputs:
+            widths.append(max(_META_WIDTHS[i - inputs - outputs], _shown_width(header) + 3))
+            continue
+        seen = sorted(_shown_width(r[i]) for r in sample if i < len(r))
+        typical = seen[int(len(seen) * 0.9)] if seen else 0.0
+        # +3 leaves room for the filter button beside the header text
+        widths.append(min(_MAX_WIDTH, max(_MIN_WIDTH, _shown_width(header) + 3, typical + 2)))
+    return widths
