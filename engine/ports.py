@@ -103,6 +103,15 @@ class Store(Protocol):
         """A batch's rows in index order."""
         ...
 
+    async def rows_page(self, batch_id: str, *, after: int, limit: int) -> list[Row]:
+        """Up to ``limit`` rows with an index above ``after``, in index order; their ``inputs``
+        may be left empty (a page is read for the results workbook, which shows the cells)."""
+        ...
+
+    async def output_keys(self, batch_id: str) -> list[str]:
+        """The output names of a batch's rows, in first-seen order."""
+        ...
+
     async def claim_rows(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
         """Mark up to ``limit`` pending rows whose ``not_before`` has passed as running.
 

@@ -39,6 +39,7 @@ from engine.models import (
 from storage import codec
 from storage import statements as sql
 from storage.connect import DEFAULT_URL, create_engine
+from storage.sql_pages import RowPages
 from storage.sql_side import ScheduleAndChatTables
 from storage.tables import BATCH, EVENT, ROW, TABLES
 
@@ -53,7 +54,7 @@ INSERT_SLICE = 2_000
 """Rows per INSERT of a new batch: big enough to amortise the call, small enough for memory."""
 
 
-class SqlStore(ScheduleAndChatTables):
+class SqlStore(ScheduleAndChatTables, RowPages):
     """The `Store` port on SQL. Build it with `SqlStore.open`; `close` disposes the engine."""
 
     def __init__(self, engine: AsyncEngine, *, worker_id: str, lease_s: float = DEFAULT_LEASE_S) -> None:

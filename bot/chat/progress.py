@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from bot.chat.buttons import Button, progress_buttons
 from bot.chat.surface import ChatSurface, FileTooLarge, RetryLater
 from bot.chat.text.renderer import Messages
-from engine.models import FINAL_BATCH_STATUSES, Batch, BatchEvent, ChatRef, Progress, Row
+from engine.models import FINAL_BATCH_STATUSES, Batch, BatchEvent, ChatRef, Progress
 from engine.ports import Store
-from engine.sheets.results import write_results
+from engine.sheets.results import write_batch_results
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ class ProgressReporter:
         if not results_owed(await self.store.events(batch.id)):
             return
         m = self.messages[chat.platform]
-        data = await results_bytes(batch, await self.store.rows(batch.id))
+        data = await results_bytes(batch, self.store)
         caption = m.results_caption(batch, progress, chat.owner_display)
         try:
             await surface.send_file(chat, data, results_filename(batch), caption)
@@ -215,10 +215,11 @@ def results_owed(events: Sequence[BatchEvent]) -> bool:
     return owed
 
 
-async def results_bytes(batch: Batch, rows: Sequence[Row]) -> bytes:
+async def results_bytes(batch: Batch, store: Store) -> bytes:
     buffer = io.BytesIO()
-    # workbook writing is CPU-bound; keep the loop (and every other chat) responsive
-    await asyncio.to_thread(write_results, buffer, batch, rows)
+    # workbook writing is CPU-bound: each page is written in a thread, so the loop (and
+    # every other chat) stays responsive, and only a page of rows is in memory at a time
+    await write_batch_results(buffer, batch, store, offload=asyncio.to_thread)
     return buffer.getvalue()
 
 

@@ -21,7 +21,7 @@ from bot.cli.terminal import TerminalProgress
 from bot.config import WorkflowConfig
 from engine.errors import InputError, WorkflowError
 from engine.models import Batch, BatchStatus
-from engine.sheets.results import write_results
+from engine.sheets.results import write_batch_results
 from engine.sheets.template import template_workbook
 
 
@@ -148,7 +148,7 @@ async def cmd_result(args: argparse.Namespace) -> int:
     try:
         batch = await runtime.service.get(args.batch_id)
         output = args.output or Path(f"{Path(batch.source_name).stem or batch.id}-results-{batch.id}.xlsx")
-        write_results(output, batch, await runtime.service.rows(batch.id))
+        await write_batch_results(output, batch, runtime.store)
     finally:
         await runtime.aclose()
     print(str(output))

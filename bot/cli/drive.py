@@ -17,7 +17,7 @@ from bot.config import Config
 from bot.config_loader import default_config_path, load_config
 from engine.errors import ConfigError, InputError
 from engine.models import Batch, BatchStatus
-from engine.sheets.results import write_results
+from engine.sheets.results import write_batch_results
 
 EXIT_USAGE = 2
 
@@ -77,9 +77,8 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
             file=sys.stderr,
         )
         return 130
-    rows = await service.rows(batch.id)
     output.parent.mkdir(parents=True, exist_ok=True)
-    write_results(output, final, rows)
+    await write_batch_results(output, final, runtime.store)
     counts = await service.progress(batch.id)
     took = ""
     if final.started_at and final.finished_at:

@@ -8,6 +8,7 @@ cells coloured; numbers stay numbers and dates real dates; text never becomes a 
 
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 import re
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from engine.models import Batch, Row, RowStatus
+from engine.ports import Store
 from engine.sheets.ooxml import SheetPart, Style, WorkbookWriter, column_letter, safe_text, value_cell
 from engine.sheets.results_text import column_notes, summary_lines
 
@@ -49,7 +51,11 @@ class ResultsWriter:
     """Streams one results workbook: `add` rows in index order, then `close`."""
 
     def __init__(
-        self, target: pathlib.Path | IO[bytes], batch: Batch, output_keys: Sequence[str], sample: Sequence[Row]
+        self,
+        target: pathlib.Path | IO[bytes],
+        batch: Batch,
+        output_keys: Sequence[str],
+        sample: Sequence[Row],
     ) -> None:
         self.batch = batch
         self._width = len(batch.columns)
@@ -59,7 +65,8 @@ class ResultsWriter:
         self._book = WorkbookWriter(str(target) if isinstance(target, pathlib.Path) else target)
         widths = _widths(headers, self._width, len(self._outs), [self._values(r) for r in sample[:200]])
         self._sheet = self._book.add_sheet(SheetPart("Results", widths, freeze_header=True, autofilter=True))
-        self._sheet.add_row("".join(value_cell(f"{c}1", h, Style.HEADER) for c, h in zip(self._refs, headers)))
+        header = (value_cell(f"{c}1", h, Style.HEADER) for c, h in zip(self._refs, headers, strict=True))
+        self._sheet.add_row("".join(header))
         self._counts: dict[str, int] = {}
         self._tokens = 0
         self._elapsed: list[float] = []
@@ -107,7 +114,8 @@ class ResultsWriter:
         for label, value in column_notes():
             r = summary.next_row
             style = Style.HEADER if not value else Style.LABEL
-            summary.add_row(value_cell(f"A{r}", label, style) + value_cell(f"B{r}", value, Style.WRAP if value else 0))
+            note = value_cell(f"B{r}", value, Style.WRAP if value else 0)
+            summary.add_row(value_cell(f"A{r}", label, style) + note)
         self._book.close()
 
 
@@ -163,11 +171,10 @@ async def write_results_paged(
     await run(begin)
     writer = holder[0]
     while page:
-        current = page
-        await run(lambda: writer.add(current))
-        if len(current) < page_rows:
+        await run(functools.partial(writer.add, page))
+        if len(page) < page_rows:
             break
-        page = list(await pages(current[-1].index, page_rows))
+        page = list(await pages(page[-1].index, page_rows))
     await run(writer.close)
 
 
@@ -184,7 +191,9 @@ def _shown_width(value: Any) -> float:
     return len(first) + sum(1 for ch in first if ord(ch) >= 0x2E80)
 
 
-def _widths(headers: Sequence[str], inputs: int, outputs: int, sample: Sequence[Sequence[Any]]) -> list[float]:
+def _widths(
+    headers: Sequence[str], inputs: int, outputs: int, sample: Sequence[Sequence[Any]]
+) -> list[float]:
     """Column widths from the header and a sample of rows: wide enough to read, capped so long text wraps."""
     widths = []
     for i, header in enumerate(headers):
@@ -196,3 +205,19 @@ def _widths(headers: Sequence[str], inputs: int, outputs: int, sample: Sequence[
         # +3 leaves room for the filter button beside the header text
         widths.append(min(_MAX_WIDTH, max(_MIN_WIDTH, _shown_width(header) + 3, typical + 2)))
     return widths
+
+
+async def write_batch_results(
+    target: pathlib.Path | IO[bytes],
+    batch: Batch,
+    store: Store,
+    *,
+    offload: Callable[[Callable[[], None]], Awaitable[None]] | None = None,
+) -> None:
+    """The results workbook of a stored batch, read from the store in pages."""
+
+    async def pages(after: int, limit: int) -> Sequence[Row]:
+        return await store.rows_page(batch.id, after=after, limit=limit)
+
+    keys = await store.output_keys(batch.id)
+    await write_results_paged(target, batch, keys, pages, offload=offload)

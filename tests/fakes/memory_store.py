@@ -90,6 +90,13 @@ class InMemoryStore:
             r for r in self.batch_rows.get(batch_id, []) if statuses is None or r.status in statuses
         ]
 
+    async def rows_page(self, batch_id: str, *, after: int, limit: int) -> list[Row]:
+        return [r for r in self.batch_rows.get(batch_id, []) if r.index > after][:limit]
+
+    async def output_keys(self, batch_id: str) -> list[str]:
+        rows = self.batch_rows.get(batch_id, [])
+        return list(dict.fromkeys(k for r in rows for k in (r.outputs or {})))
+
     async def claim_rows(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
         claimed: list[Row] = []
         batch = self.batches.get(batch_id)

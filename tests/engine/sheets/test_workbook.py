@@ -207,7 +207,7 @@ def test_results_columns_outputs_and_summary() -> None:
     # a real date-time (UTC wall time, the label says so), not ISO text
     assert s[label["started"]] == datetime(2026, 1, 1, 9, 0)
     for column in ("attempts", "elapsed_s", "tokens", "run_id"):
-        assert column in s and s[column], f"the Summary sheet explains {column}"
+        assert s.get(column), f"the Summary sheet explains {column}"
 
 
 def test_results_look_header_frozen_filtered_statuses_coloured_dates_real() -> None:
