@@ -13,6 +13,7 @@ from defusedxml import DefusedXmlException
 
 from engine.errors import SheetError
 from engine.models import SheetLimits
+from engine.sheets.rowcount import SheetRowCounter, check_csv_rows, data_sheet_part
 
 
 class FileKind(StrEnum):
@@ -59,11 +60,16 @@ def check_file(data: bytes, filename: str, limits: SheetLimits) -> FileKind:
         raise SheetError(f"{filename} is empty (0 bytes).")
     if len(data) > limits.max_file_bytes:
         raise SheetError(
-            f"{filename} is {_mb(len(data))}; the limit is {_mb(limits.max_file_bytes)}. "
-            "Split it into smaller files."
+            f"{filename} is {_mb(len(data))}; the limit is {_mb(limits.max_file_bytes)}, set by "
+            "[limits] max_file_mb. Split it into smaller files, or raise [limits] max_file_mb "
+            "in the configuration."
         )
     kind = sniff_kind(data, filename)
-    if kind in (FileKind.XLSX, FileKind.ODS):
+    if kind is FileKind.CSV:
+        check_csv_rows(data, filename, limits.max_rows)
+    elif kind is FileKind.XLSX:
+        check_zip(data, filename, limits.max_unzipped_bytes, max_rows=limits.max_rows)
+    elif kind is FileKind.ODS:
         check_zip(data, filename, limits.max_unzipped_bytes)
     return kind
 
@@ -151,11 +157,13 @@ def _parse_small_xml(blob: bytes, filename: str) -> str:
     return " ".join(v for el in root.iter() for v in el.attrib.values())
 
 
-def check_zip(data: bytes, filename: str, max_unzipped_bytes: int) -> None:
+def check_zip(data: bytes, filename: str, max_unzipped_bytes: int, *, max_rows: int | None = None) -> None:
     """Refuse zip bombs and DTD/entity tricks before any XML parser runs.
 
     The declared sizes are checked first (cheap); then every part is inflated in chunks and
     counted, because declared sizes can lie and the readers trust the stream, not the header.
+    With ``max_rows`` the data sheet goes first and its rows are counted as it inflates, so
+    an over-long sheet is refused after ``max_rows`` rows, whatever its dimension claims.
     """
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -178,12 +186,23 @@ def check_zip(data: bytes, filename: str, max_unzipped_bytes: int) -> None:
                     f"{filename}: the part {info.filename} expands {ratio:.0f}× when unpacked, "
                     "which is how zip bombs look; the file was refused."
                 )
+        counted = data_sheet_part(zf) if max_rows is not None else None
+        if counted is not None and max_rows is not None:
+            infos.sort(key=lambda i: i.filename != counted)
         total = 0
         for info in infos:
-            total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename)
+            counter = SheetRowCounter(filename, max_rows) if info.filename == counted and max_rows else None
+            total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename, counter)
 
 
-def _inflate_and_scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int, cap: int, filename: str) -> int:
+def _inflate_and_scan(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    total: int,
+    cap: int,
+    filename: str,
+    counter: SheetRowCounter | None = None,
+) -> int:
     """Inflate one part in chunks, counting real bytes and looking for DTD/entity declarations."""
     scan = info.filename.endswith((".xml", ".rels", ".vml")) or info.filename == "[Content_Types].xml"
     tail = b""
@@ -204,6 +223,8 @@ def _inflate_and_scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int, ca
                             "which are refused for safety."
                         )
                     tail = chunk[-16:]
+                if counter is not None:
+                    counter.feed(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise SheetError(f"{filename} is a damaged or encrypted workbook ({info.filename}).") from exc
     return total

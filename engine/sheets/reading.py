@@ -24,9 +24,9 @@ from engine.models import (
 )
 from engine.sheets.cells import coerce, converter, loose
 from engine.sheets.filecheck import FileKind, check_file, sniff_kind
+from engine.sheets.rowcount import INPUTS_SHEET, too_many_rows
 
-TEMPLATE_SHEET = "Inputs"
-"""The template's data sheet; a workbook with a sheet of this name is read from it, else the first."""
+TEMPLATE_SHEET = INPUTS_SHEET
 MAX_PROBLEMS = 10_000
 """Problems kept per sheet; beyond this one last entry says how many more there were."""
 
@@ -59,9 +59,7 @@ def read_sheet(data: bytes, filename: str, form: InputForm, limits: SheetLimits)
         blank += pending_blank
         pending_blank = 0
         if len(rows) >= limits.max_rows:
-            raise SheetError(
-                f"{filename} has more than {limits.max_rows} data rows; split it into smaller files."
-            )
+            raise too_many_rows(filename, limits.max_rows)
         while len(cells) > width and cells[-1] is None:
             cells.pop()
         overflow = max(overflow, len(cells))
