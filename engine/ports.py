@@ -73,6 +73,11 @@ class Store(Protocol):
         """
         ...
 
+    async def add_rows(self, batch_id: str, rows: Sequence[Row]) -> None:
+        """Insert more rows of an existing batch in one transaction (a big sheet's rest,
+        stored while its first rows already run)."""
+        ...
+
     async def get_batch(self, batch_id: str) -> Batch | None: ...
 
     async def list_batches(

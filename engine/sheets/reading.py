@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -35,24 +35,32 @@ _QUERY_FIELD = FormField(QUERY_VARIABLE, QUERY_VARIABLE, FieldType.PARAGRAPH, re
 
 
 def read_sheet(data: bytes, filename: str, form: InputForm, limits: SheetLimits) -> ParsedSheet:
-    """Read and check a sheet. File-level problems raise SheetError; row problems go in ``problems``."""
+    """Read and check a sheet in one pass.
+
+    File-level problems raise SheetError; row problems go in ``problems``.
+    """
     check_file(data, filename, limits)
-    sheet_name, table = read_table(data, filename)
-    header_at = next((i for i, r in enumerate(table) if not _blank(r)), None)
-    if header_at is None:
+    sheet_name, table = iter_table(data, filename)
+    header_at = -1
+    header: list[Any] | None = None
+    for at, raw in enumerate(table):
+        if not _blank(raw):
+            header_at, header = at, list(raw)
+            break
+    if header is None:
         raise SheetError(
             f"{filename}: the sheet '{sheet_name}' is empty; it needs a header row and data rows."
         )
-    header = table[header_at]
     width = max(i for i, v in enumerate(header) if _cell(v) is not None) + 1
     columns = tuple(_header_text(header[i], i) for i in range(width))
     slots = _match_headers(columns, form, filename)
     checker = _RowChecker(sheet_name, columns, slots)
     rows: list[SheetRow] = []
     blank = pending_blank = overflow = 0
-    for i in range(header_at + 1, len(table)):
-        cells = [_cell(v) for v in table[i]]
-        table[i] = []  # release as we go: the calamine table and our rows must not both peak
+    check = checker.check
+    # rows come one at a time from the reader: no second copy of the whole table in memory
+    for i, raw in enumerate(table, start=header_at + 1):
+        cells = [_cell(v) for v in raw]
         if all(c is None for c in cells):
             pending_blank += 1
             continue
@@ -62,8 +70,9 @@ def read_sheet(data: bytes, filename: str, form: InputForm, limits: SheetLimits)
             raise too_many_rows(filename, limits.max_rows)
         while len(cells) > width and cells[-1] is None:
             cells.pop()
-        overflow = max(overflow, len(cells))
-        rows.append(checker.check(i + 1, cells))
+        if len(cells) > overflow:
+            overflow = len(cells)
+        rows.append(check(i + 1, cells))
     if overflow > width:  # data under no header: give those columns names rather than drop them
         columns += tuple(_header_text("", i) for i in range(width, overflow))
         rows = [replace(r, cells=r.cells + (None,) * (overflow - len(r.cells))) for r in rows]
@@ -76,18 +85,35 @@ def read_table(data: bytes, filename: str) -> tuple[str, list[list[Any]]]:
 
     ``data`` must already have passed ``check_file`` (this does not repeat the size checks).
     """
+    name, rows = iter_table(data, filename)
+    return name, [list(r) for r in rows]
+
+
+def iter_table(data: bytes, filename: str) -> tuple[str, Iterator[Sequence[Any]]]:
+    """Like `read_table`, but the rows are produced as they are consumed."""
     kind = sniff_kind(data, filename)
     if kind is FileKind.CSV:
-        return "CSV", _csv_table(data)
+        return "CSV", iter(_csv_table(data))
     try:
         with CalamineWorkbook.from_object(io.BytesIO(data)) as wb:
             name = _pick_sheet(wb)
-            table = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheet = wb.get_sheet_by_name(name)
     except (CalamineError, ValueError, OSError) as exc:
         if "entity" in str(exc).lower():
             raise SheetError(f"{filename} contains XML entity tricks, which are refused for safety.") from exc
         raise SheetError(f"{filename} could not be read as a {kind.value} workbook: {exc}") from exc
-    return name, list(table)
+    return name, _rows_from(sheet)
+
+
+def _rows_from(sheet: Any) -> Iterator[Sequence[Any]]:
+    # iter_rows starts at row 1 but at the first used column: the leading empty columns
+    # are put back so that cells stay under their headers (as to_python(skip_empty_area=False))
+    start = sheet.start
+    if start is None:
+        return
+    pad = [""] * start[1]
+    for row in sheet.iter_rows():
+        yield pad + row if pad else row
 
 
 def _pick_sheet(wb: CalamineWorkbook) -> str:
@@ -237,4 +263,4 @@ class _RowChecker:
         return tuple(self._problems)
 
 
-__all__ = ["MAX_PROBLEMS", "TEMPLATE_SHEET", "coerce", "read_sheet", "read_table"]
+__all__ = ["MAX_PROBLEMS", "TEMPLATE_SHEET", "coerce", "iter_table", "read_sheet", "read_table"]

@@ -47,6 +47,11 @@ class InMemoryStore:
         self.batches[batch.id] = batch
         self.batch_rows[batch.id] = sorted(rows, key=lambda r: r.index)
 
+    async def add_rows(self, batch_id: str, rows: Sequence[Row]) -> None:
+        if any(r.batch_id != batch_id for r in rows):
+            raise ValueError(f"rows of another batch given to add_rows({batch_id!r})")
+        self.batch_rows[batch_id] = sorted([*self.batch_rows[batch_id], *rows], key=lambda r: r.index)
+
     async def get_batch(self, batch_id: str) -> Batch | None:
         return self.batches.get(batch_id)
 

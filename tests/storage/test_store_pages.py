@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from engine.models import RowStatus, RowUpdate
+import pytest
+
+from engine.models import Row, RowStatus, RowUpdate
 from engine.ports import Store
 from tests.storage.builders import batch, rows
 
@@ -31,3 +33,18 @@ async def test_output_keys_are_the_union_in_first_seen_order(store: Store) -> No
     assert await store.output_keys("nope") == []
     page = await store.rows_page("b1", after=-1, limit=10)
     assert [r.outputs for r in page] == outputs
+
+
+async def test_add_rows_stores_a_big_sheet_in_parts_faithfully(store: Store) -> None:
+    cells = ("中文 text", 3.5, None, True, "=SUM(A1)")
+    made = [
+        Row("b1", i, i + 2, cells, {"t": f"第{i}行", "o": {"k": [1, None]}}, query="q" if i % 2 else None)
+        for i in range(2_500)
+    ]
+    await store.create_batch(batch("b1", total=2_500), made[:100])
+    await store.add_rows("b1", made[100:])
+    back = await store.rows("b1")
+    assert back == made
+    assert (await store.progress("b1")).pending == 2_500
+    with pytest.raises(ValueError, match="another batch"):
+        await store.add_rows("b2", made[:1])
