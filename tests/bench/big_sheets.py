@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import random
@@ -34,6 +35,7 @@ from aiohttp import web
 from engine.models import Batch, BatchStatus, Row, RowStatus, RowUpdate
 from engine.sheets.ooxml import SheetPart, WorkbookWriter, column_letter, value_cell
 from storage import SqlStore
+from tests.bench.sheets import xlsx_bytes
 from tests.fakes.dify import FakeDify
 from tests.fakes.dify_script import control
 
@@ -101,18 +103,20 @@ def _config(tmp: Path, dify: FakeDify, *, max_rows: int | None, max_file_mb: int
 class Child:
     """A ``dify-batch`` process whose start time and own peak RSS are known."""
 
-    def __init__(self, args: list[str], cwd: Path, dify: FakeDify) -> None:
+    def __init__(self, args: list[str], cwd: Path, dify: FakeDify, profile: Path | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DIFY_")}
         env[KEY_ENV] = dify.api_key
         self.started = time.time()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args], cwd=cwd, env=env,
+            [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "bot",
+             *args],
+            cwd=cwd, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
 
-    async def finish(self, kill: bool = False) -> dict[str, Any]:
-        if kill:
-            self.proc.send_signal(signal.SIGKILL)
+    async def finish(self, kill: bool = False, interrupt: bool = False) -> dict[str, Any]:
+        if kill or interrupt:
+            self.proc.send_signal(signal.SIGINT if interrupt else signal.SIGKILL)
         _, status, usage = await asyncio.to_thread(os.wait4, self.proc.pid, 0)
         ended = time.time()
         self.proc.returncode = os.waitstatus_to_exitcode(status)
@@ -125,20 +129,24 @@ class Child:
         }
 
 
-async def bench_start(tmp: Path, dify: TimedDify, rows: int) -> dict[str, Any]:
+async def bench_start(tmp: Path, dify: TimedDify, rows: int, profile: bool = False) -> dict[str, Any]:
     sheet = tmp / "start.xlsx"
-    write_xlsx(sheet, _sheet_rows(rows))
+    sheet.write_bytes(xlsx_bytes(_sheet_rows(rows), write_only=True))  # shared strings, as Excel writes
     config = _config(tmp, dify, max_rows=rows, max_file_mb=100)
     dify.first_run_at = None
     output = str(tmp / "o.xlsx")
     args = ["run", "--workflow", "bench", "--config", str(config), "--output", output, str(sheet)]
-    child = Child(args, tmp, dify)
+    child = Child(args, tmp, dify, tmp / "start.prof" if profile else None)
     while dify.first_run_at is None and child.proc.poll() is None:
         await asyncio.sleep(0.005)
     first = dify.first_run_at
     await asyncio.sleep(RUN_AFTER_FIRST_CALL_S)  # keep running while the rest is stored
     done = len(dify.counters.runs_by_trace)
-    out = await child.finish(kill=True)
+    out = await child.finish(kill=not profile, interrupt=profile)
+    if profile:  # where the time to the first call goes (the pause at Ctrl-C lets it write)
+        import pstats
+
+        pstats.Stats(str(tmp / "start.prof"), stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     return {
         "rows": rows,
         "input_file_mb": round(sheet.stat().st_size / 1e6, 1),
@@ -217,7 +225,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     async with TimedDify.running(form=list(FORM), latency_s=0.05, record_requests=False) as dify:
         for name, bench, rows in (
-            ("start", bench_start, args.rows),
+            ("start", functools.partial(bench_start, profile=args.profile), args.rows),
             ("results", bench_results, args.rows),
             ("too_big", bench_too_big, args.big_rows),
         ):
@@ -233,6 +241,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--big-rows", type=int, default=1_000_000)
     parser.add_argument("--only", choices=["start", "results", "too_big"])
+    parser.add_argument("--profile", action="store_true", help="profile the start run (cProfile, to stderr)")
     print(json.dumps(asyncio.run(_main(parser.parse_args())), indent=2, ensure_ascii=False))
 
 
