@@ -13,7 +13,7 @@ from defusedxml import DefusedXmlException
 
 from engine.errors import SheetError
 from engine.models import SheetLimits
-from engine.sheets.rowcount import SheetRowCounter, check_csv_rows, data_sheet_part
+from engine.sheets.rowcount import RowBoundExceeded, SheetRowCounter, check_csv_rows, data_sheet_part
 
 
 class FileKind(StrEnum):
@@ -191,8 +191,15 @@ def check_zip(data: bytes, filename: str, max_unzipped_bytes: int, *, max_rows: 
             infos.sort(key=lambda i: i.filename != counted)
         total = 0
         for info in infos:
-            counter = SheetRowCounter(filename, max_rows) if info.filename == counted and max_rows else None
-            total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename, counter)
+            if info.filename != counted or not max_rows:
+                total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename)
+                continue
+            try:
+                quick = SheetRowCounter(filename, max_rows, exact=False)
+                total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename, quick)
+            except RowBoundExceeded:  # maybe over: count again, exactly, stopping at the limit
+                exact = SheetRowCounter(filename, max_rows, exact=True)
+                total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename, exact)
 
 
 def _inflate_and_scan(

@@ -75,19 +75,36 @@ def data_sheet_part(zf: zipfile.ZipFile) -> str | None:
     return part if part in names else None
 
 
-class SheetRowCounter:
-    """Counts rows holding a value in a worksheet's XML fed in chunks; raises once over the limit."""
+class RowBoundExceeded(Exception):
+    """The quick count passed the limit; only an exact count can tell."""
 
-    def __init__(self, filename: str, max_rows: int) -> None:
+
+class SheetRowCounter:
+    """Counts a worksheet's rows from its XML fed in chunks; raises once over the limit.
+
+    The quick count (``exact=False``) counts every ``</row>``: a C-speed upper bound that
+    settles almost every sheet under the limit, and raises `RowBoundExceeded` otherwise.
+    The exact count skips rows holding no value (cleared but formatted rows), which the
+    reader skips too, and raises the refusal itself.
+    """
+
+    def __init__(self, filename: str, max_rows: int, *, exact: bool) -> None:
         self.filename = filename
         self.max_rows = max_rows
+        self.exact = exact
         self.rows = 0
         self._tail = b""
 
     def feed(self, chunk: bytes) -> None:
-        pieces = (self._tail + chunk).split(b"</row>")
+        data = self._tail + chunk
+        if not self.exact:
+            self.rows += data.count(b"</row>")
+            self._tail = data[-5:]  # too short to hold a whole tag, so nothing is counted twice
+            if self.rows > self.max_rows + 1:
+                raise RowBoundExceeded
+            return
+        pieces = data.split(b"</row>")
         self._tail = pieces.pop()  # the row still open at the chunk's end
-        # a row with no value (an empty or only formatted row) is blank to the reader too
         self.rows += sum(1 for p in pieces if any(tag in p for tag in _VALUE_TAGS))
         if self.rows > self.max_rows + 1:  # one of them is the header row
             raise too_many_rows(self.filename, self.max_rows)
