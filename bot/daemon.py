@@ -79,6 +79,7 @@ class Daemon:
         await http.start()
         self.http_port = http.port
         try:
+            await runtime.intake.finish_storing()  # a big sheet cut short by a crash
             await runtime.service.recover()
             await reporter.catch_up()
             await runtime.service.start()

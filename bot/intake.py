@@ -4,18 +4,21 @@ the data directory, submit it. Shared by the CLI, both chat adapters and the sch
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.errors import NotFound, SheetError
-from engine.models import Batch, ChatRef, InputForm, ParsedSheet, SheetLimits
+from engine.models import Batch, BatchStatus, ChatRef, InputForm, ParsedSheet, Row, SheetLimits
 from engine.ports import Store, WorkflowClient
 from engine.service import BatchService
 from engine.sheets.reading import read_sheet
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+_UNFINISHED = (BatchStatus.RUNNING, BatchStatus.PAUSED, BatchStatus.PENDING)
+log = logging.getLogger(__name__)
 
 
 class Intake:
@@ -96,3 +99,48 @@ class Intake:
             fire_time=fire_time,
             chat=chat,
         )
+
+    async def finish_storing(self) -> list[str]:
+        """Store what a crash left unstored of unfinished batches; returns their ids.
+
+        A big sheet starts while its rows are still being stored (in index order, a slice
+        per transaction), so a crash can leave a batch with fewer rows than its total.
+        Its kept upload is read and checked again and the missing rows are added; a batch
+        whose upload is gone or no longer checks out is failed with the reason.
+        """
+        fixed: list[str] = []
+        for batch in await self.store.list_batches(statuses=_UNFINISHED, limit=1_000_000):
+            stored = (await self.store.progress(batch.id)).total
+            if stored >= batch.total:
+                continue
+            try:
+                if not batch.source_path or batch.workflow not in self.clients:
+                    raise SheetError("its uploaded file was not kept")
+                data = Path(batch.source_path).read_bytes()
+                sheet = await self.check(batch.workflow, data, batch.source_name)
+                if not sheet.ok or len(sheet.rows) != batch.total:
+                    raise SheetError("its uploaded file no longer reads the same")
+                await self._store_from(batch.id, sheet, stored)
+            except (SheetError, OSError) as exc:
+                log.error("batch %s: its rows cannot be stored after a restart: %s", batch.id, exc)
+                await self.store.update_batch(
+                    batch.id, status=BatchStatus.FAILED, expected=list(_UNFINISHED),
+                    finished_at=datetime.now(UTC),
+                    error=f"only {stored} of {batch.total} rows were stored before a restart and "
+                    f"the rest cannot be: {exc}",
+                )
+            fixed.append(batch.id)
+        return fixed
+
+    async def _store_from(self, batch_id: str, sheet: ParsedSheet, stored: int) -> None:
+        rest = sheet.rows[stored:]
+        try:
+            for at in range(0, len(rest), 2_000):
+                await self.store.add_rows(batch_id, [
+                    Row(batch_id, stored + at + i, r.sheet_row, r.cells, r.inputs, query=r.query)
+                    for i, r in enumerate(rest[at : at + 2_000])
+                ])
+        except Exception:  # e.g. another live process is storing it right now: it finishes the job
+            log.warning("batch %s: its remaining rows were not stored here", batch_id, exc_info=True)
+            return
+        await self.store.add_event(batch_id, "stored", f"rows {stored + 1}-{len(sheet.rows)} after a restart")

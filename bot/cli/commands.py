@@ -51,6 +51,7 @@ async def cmd_resume(args: argparse.Namespace) -> int:
         if batch.status.is_final:
             raise InputError(f"batch {batch.id} is already {batch.status.value}")
         output = args.output or await recorded_output(runtime, batch)
+        await runtime.intake.finish_storing()  # a big sheet cut short by a crash
         await runtime.service.recover()
         batch = await runtime.service.get(batch.id)
         if batch.status is BatchStatus.PAUSED:
