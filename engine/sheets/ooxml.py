@@ -29,6 +29,7 @@ WRAP_OVER = 60
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+_LEADS = frozenset(_FORMULA_LEAD)
 _EPOCH = datetime(1899, 12, 30)
 _MAX_EXACT_INT = 2**53
 _FLUSH_ROWS = 500
@@ -166,6 +167,36 @@ def value_cell(ref: str, value: Any, style: int = 0) -> str:
     if isinstance(value, date):
         return f'<c r="{ref}" s="{style or Style.DATE}"><v>{excel_serial(value)!r}</v></c>'
     return text_cell(ref, str(value), style)
+
+
+def row_cells(refs: Sequence[str], n: str, values: Sequence[Any], start: int = 0) -> str:
+    """The cells of ``values`` from column ``start`` on, in row ``n``, joined.
+
+    The same as `value_cell` for each value, with text and numbers written inline: a
+    results sheet has millions of cells and a call per cell was half the time.
+    """
+    parts = []
+    for i, v in enumerate(values, start):
+        t = type(v)
+        if t is str:
+            if not v.isprintable():
+                v = _ILLEGAL.sub("", v)
+            if len(v) > EXCEL_CELL_LIMIT:
+                v = v[: EXCEL_CELL_LIMIT - len(TRUNCATED_MARK)] + TRUNCATED_MARK
+            quoted = v[:1] in _LEADS
+            if len(v) > WRAP_OVER or "\n" in v:
+                style = ' s="4"' if quoted else ' s="2"'
+            else:
+                style = ' s="3"' if quoted else ""
+            if "&" in v or "<" in v or ">" in v:
+                v = escape(v)
+            space = ' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() else ""
+            parts.append(f'<c r="{refs[i]}{n}" t="inlineStr"{style}><is><t{space}>{v}</t></is></c>')
+        elif (t is float and math.isfinite(v)) or (t is int and abs(v) < _MAX_EXACT_INT):
+            parts.append(f'<c r="{refs[i]}{n}"><v>{v!r}</v></c>')
+        elif v is not None:
+            parts.append(value_cell(refs[i] + n, v))
+    return "".join(parts)
 
 
 @dataclass

@@ -18,7 +18,15 @@ from typing import IO, Any
 
 from engine.models import Batch, Row, RowStatus
 from engine.ports import Store
-from engine.sheets.ooxml import SheetPart, Style, WorkbookWriter, column_letter, safe_text, value_cell
+from engine.sheets.ooxml import (
+    SheetPart,
+    Style,
+    WorkbookWriter,
+    column_letter,
+    row_cells,
+    safe_text,
+    value_cell,
+)
 from engine.sheets.results_text import column_notes, summary_lines
 
 META_COLUMNS = ("status", "error", "attempts", "elapsed_s", "tokens", "run_id")
@@ -34,6 +42,7 @@ _STATUS_STYLE = {
 }
 # the reader stores date cells as ISO text (JSON has no dates); they go back as real dates
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?)?")
+_PLAIN = (str, int, float, bool)
 _MIN_WIDTH, _MAX_WIDTH = 8.0, 60.0
 _META_WIDTHS = (11.0, 40.0, 9.0, 10.0, 9.0, 38.0)
 
@@ -89,17 +98,19 @@ class ResultsWriter:
         for row in rows:
             n = str(sheet.next_row)
             values = self._values(row)
-            parts = []
-            for i, v in enumerate(values):
-                if i == status_at:
-                    parts.append(value_cell(refs[i] + n, v, _STATUS_STYLE[row.status]))
-                    continue
-                if i < width and type(v) is str and _ISO_DATE.fullmatch(v):
-                    v = datetime.fromisoformat(v)
-                elif v is not None and not isinstance(v, str | int | float):
-                    v = _json(v)
-                parts.append(value_cell(refs[i] + n, v))
-            sheet.add_row("".join(parts))
+            for i in range(width):
+                v = values[i]
+                if type(v) is str and len(v) >= 10 and v[4] == "-" and _ISO_DATE.fullmatch(v):
+                    values[i] = datetime.fromisoformat(v)
+            for i in range(width, status_at):
+                v = values[i]
+                if v is not None and type(v) not in _PLAIN:
+                    values[i] = _json(v)
+            sheet.add_row(
+                row_cells(refs, n, values[:status_at])
+                + value_cell(refs[status_at] + n, values[status_at], _STATUS_STYLE[row.status])
+                + row_cells(refs, n, values[status_at + 1 :], status_at + 1)
+            )
             counts[row.status.value] = counts.get(row.status.value, 0) + 1
             self._tokens += row.tokens
             if row.elapsed_s is not None:

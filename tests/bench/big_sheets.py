@@ -123,7 +123,7 @@ class Child:
         peak_kb = 0
         while True:
             peak_kb = max(peak_kb, _vm_hwm_kb(self.proc.pid))
-            pid, status = os.waitpid(self.proc.pid, os.WNOHANG)  # noqa: ASYNC222 - does not block
+            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)  # noqa: ASYNC222 - WNOHANG
             if pid:
                 break
             await asyncio.sleep(0.005)
@@ -135,6 +135,7 @@ class Child:
         return {
             "wall_s": round(ended - self.started, 2),
             "peak_rss_mb": round(peak_kb / 1024, 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "exit": self.proc.returncode,
             "stderr": stderr,
         }
@@ -224,6 +225,8 @@ async def bench_results(tmp: Path, dify: FakeDify, rows: int) -> dict[str, Any]:
         "rows": rows,
         "columns": 10 + 3 + 6,
         "wall_s": out["wall_s"],
+        "cpu_s": out["cpu_s"],
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "target_s": 6.0,
         "peak_rss_mb": out["peak_rss_mb"],
         "target_peak_rss_mb": 150,
@@ -247,6 +250,8 @@ async def bench_too_big(tmp: Path, dify: FakeDify, rows: int) -> dict[str, Any]:
         figures[name] = {
             "file_mb": round(path.stat().st_size / 1e6, 1),
             "wall_s": out["wall_s"],
+            "cpu_s": out["cpu_s"],
+            "load_average_1m": round(os.getloadavg()[0], 2),
             "peak_rss_mb": out["peak_rss_mb"],
             "exit": out["exit"],
             "message": out["stderr"].strip().splitlines()[-1] if out["stderr"].strip() else "",
