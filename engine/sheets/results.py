@@ -101,7 +101,7 @@ class ResultsWriter:
             for i in range(width):
                 v = values[i]
                 if type(v) is str and len(v) >= 10 and v[4] == "-" and _ISO_DATE.fullmatch(v):
-                    values[i] = datetime.fromisoformat(v)
+                    values[i] = _date_or_text(v)
             for i in range(width, status_at):
                 v = values[i]
                 if v is not None and type(v) not in _PLAIN:
@@ -187,6 +187,13 @@ async def write_results_paged(
             break
         page = list(await pages(page[-1].index, page_rows))
     await run(writer.close)
+
+
+def _date_or_text(text: str) -> datetime | str:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # shaped like a date but not one (2026-13-45): the person's text stays
+        return text
 
 
 def _json(value: Any) -> str:

@@ -217,6 +217,7 @@ def test_results_look_header_frozen_filtered_statuses_coloured_dates_real() -> N
         _row(2, RowStatus.CANCELLED, None),
         _row(3, RowStatus.PENDING, None),
     ]
+    rows[1] = Row("b1", 1, 3, ("2026-13-45", None, None), {}, status=RowStatus.FAILED, error="boom")
     rows[0] = Row("b1", 0, 2, ("2026-03-04", "2026-03-04T05:06:07", "x"), {},
                   status=RowStatus.SUCCEEDED, outputs={"answer": "long " * 40, "n": 7})
     buf = io.BytesIO()
@@ -228,6 +229,7 @@ def test_results_look_header_frozen_filtered_statuses_coloured_dates_real() -> N
     assert all(c.font.b for c in ws[1])
     assert ws["A2"].value == datetime(2026, 3, 4) and ws["A2"].is_date
     assert ws["B2"].value == datetime(2026, 3, 4, 5, 6, 7) and ws["B2"].is_date
+    assert ws["A3"].value == "2026-13-45"  # shaped like a date, but not one: kept as typed
     assert ws["D2"].alignment.wrap_text  # long text wraps
     assert ws["E2"].value == 7 and ws["E2"].data_type == "n"
     fills = {ws.cell(r, 6).value: ws.cell(r, 6).fill.fgColor.rgb for r in range(2, 6)}
