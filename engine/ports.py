@@ -109,8 +109,8 @@ class Store(Protocol):
         ...
 
     async def rows_page(self, batch_id: str, *, after: int, limit: int) -> list[Row]:
-        """Up to ``limit`` rows with an index above ``after``, in index order; their ``inputs``
-        may be left empty (a page is read for the results workbook, which shows the cells)."""
+        """Up to ``limit`` rows with an index above ``after``, in index order, for the results
+        workbook: ``inputs``, the row's times and its lease may be left out (empty/None)."""
         ...
 
     async def output_keys(self, batch_id: str) -> list[str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from engine.models import Row
-from storage import codec
+from engine.models import Row, RowStatus
 from storage.sql_access import SqlAccess
 from storage.tables import ROW
 
@@ -22,7 +21,11 @@ _OUTPUT_KEYS = {
         "GROUP BY t.k ORDER BY MIN(r.idx::bigint * 1000000 + t.n)"
     ),
 }
-_WITHOUT_INPUTS = [c for c in ROW.c if c.name != "inputs"]
+_RESULT_COLUMNS = [
+    ROW.c[name]
+    for name in ("idx", "sheet_row", "cells", "query", "status", "attempts", "run_id", "outputs", "error",
+                 "elapsed_s", "tokens")
+]
 
 
 class RowPages(SqlAccess):
@@ -35,12 +38,21 @@ class RowPages(SqlAccess):
             return [r[0] for r in (await conn.execute(query)).all()]
 
     async def rows_page(self, batch_id: str, *, after: int, limit: int) -> list[Row]:
-        """Up to ``limit`` rows with an index above ``after``, in index order, without their
-        ``inputs`` (the results workbook shows the sheet's cells; decoding inputs would double the work)."""
+        """Up to ``limit`` rows with an index above ``after``, in index order, holding what the
+        results workbook shows: the cells and the outcome, not ``inputs``, times or lease
+        (decoding those would take as long as writing the workbook)."""
         stmt = (
-            select(*_WITHOUT_INPUTS)
+            select(*_RESULT_COLUMNS)
             .where(ROW.c.batch_id == batch_id, ROW.c.idx > after)
             .order_by(ROW.c.idx)
             .limit(limit)
         )
-        return [codec.row_from_record({**r, "inputs": {}}) for r in await self._all(stmt)]
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(stmt)).all()
+        return [
+            Row(batch_id, idx, sheet_row, tuple(cells), {}, query=query, status=RowStatus(status),
+                attempts=attempts, run_id=run_id, outputs=outputs, error=error, elapsed_s=elapsed_s,
+                tokens=tokens)
+            for idx, sheet_row, cells, query, status, attempts, run_id, outputs, error, elapsed_s, tokens
+            in found
+        ]

@@ -8,6 +8,7 @@ cells coloured; numbers stay numbers and dates real dates; text never becomes a 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import pathlib
@@ -182,10 +183,10 @@ async def write_results_paged(
     await run(begin)
     writer = holder[0]
     while page:
+        # the next page is read while this one is written (the database works in its own thread)
+        ahead = asyncio.ensure_future(pages(page[-1].index, page_rows)) if len(page) == page_rows else None
         await run(functools.partial(writer.add, page))
-        if len(page) < page_rows:
-            break
-        page = list(await pages(page[-1].index, page_rows))
+        page = list(await ahead) if ahead is not None else []
     await run(writer.close)
 
 
