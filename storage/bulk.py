@@ -10,6 +10,7 @@ go to the driver as plain tuples: one ``executemany`` per slice on SQLite, binar
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import insert
@@ -28,6 +29,9 @@ _SQLITE_INSERT = (
     f'INSERT INTO "row" ({", ".join(_FRESH_COLUMNS)}) VALUES ({", ".join("?" for _ in _FRESH_COLUMNS)})'
 )
 _PENDING = RowStatus.PENDING.value
+_STATE = attrgetter(*codec.UPDATE_FIELDS)
+_FRESH_STATE = _STATE(Row("", 0, 0, (), {}))
+"""A row's execution fields as one tuple, and their values for a row that has never run."""
 
 
 def _fresh_tuple(row: Row) -> tuple[Any, ...]:
@@ -42,7 +46,7 @@ async def insert_rows(conn: AsyncConnection, rows: Sequence[Row]) -> None:
     dialect = conn.dialect.name
     for start in range(0, len(rows), SLICE):
         chunk = rows[start : start + SLICE]
-        if not all(codec.is_fresh(r) for r in chunk):
+        if not all(_STATE(r) == _FRESH_STATE for r in chunk):  # one C call a row
             # rows carrying results (tests, imports): every column, through SQLAlchemy
             await conn.execute(insert(ROW), [codec.row_to_record(r) for r in chunk])
         elif dialect == "sqlite":
