@@ -3,6 +3,7 @@ the data directory, submit it. Shared by the CLI, both chat adapters and the sch
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -49,7 +50,10 @@ class Intake:
 
     async def check(self, workflow: str, data: bytes, filename: str) -> ParsedSheet:
         """Read and validate a file; file-level problems raise `SheetError`."""
-        return read_sheet(data, filename, await self.form(workflow), self.limits)
+        form = await self.form(workflow)
+        # in a thread: reading a big sheet takes seconds, and a daemon's loop must keep
+        # answering everyone else meanwhile (calamine lets go of the GIL while it parses)
+        return await asyncio.to_thread(read_sheet, data, filename, form, self.limits)
 
     def keep(self, data: bytes, filename: str) -> Path:
         """Store the upload under the data directory (content-addressed, so re-uploads share)."""
