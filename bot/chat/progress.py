@@ -10,6 +10,7 @@ import dataclasses
 import io
 import logging
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -218,9 +219,19 @@ def results_owed(events: Sequence[BatchEvent]) -> bool:
 async def results_bytes(batch: Batch, store: Store) -> bytes:
     buffer = io.BytesIO()
     # workbook writing is CPU-bound: each page is written in a thread, so the loop (and
-    # every other chat) stays responsive, and only a page of rows is in memory at a time
-    await write_batch_results(buffer, batch, store, offload=asyncio.to_thread)
+    # every other chat) stays responsive, and only a page of rows is in memory at a time.
+    # One workbook at a time: fifty batches finishing together put six writer threads
+    # against the loop for the GIL, and /status answers took over a second.
+    async with _one_writer():
+        await write_batch_results(buffer, batch, store, offload=asyncio.to_thread)
     return buffer.getvalue()
+
+
+_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _one_writer() -> asyncio.Lock:
+    return _WRITERS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 def results_filename(batch: Batch) -> str:
