@@ -193,6 +193,10 @@ async def _measure(args: argparse.Namespace, stats: _Stats, tg: FakeTelegram, tm
         "dify_latency_s": args.latency,
         "batches_completed": len(last),
         "results_received": len(results),
+        "results_received_s": {
+            "first": round(min(results.values()), 2) if results else None,
+            "last": round(max(results.values()), 2) if results else None,
+        },
         "all_batches_started_by_s": round(max(first.values()), 2) if first else None,
         "longest_stall_of_a_batch_s": round(longest_stall, 2),
         "completion_s": {
