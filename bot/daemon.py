@@ -103,6 +103,7 @@ class Daemon:
         try:
             for adapter in adapters:
                 await adapter.check()  # a rejected token ends the start here, with exit 2
+            await runtime.intake.finish_storing()  # a big sheet cut short by a crash
             # a CLI run that crashed while writing its results file left it owed
             await deliver_owed(runtime.store)
             await runtime.service.recover()

@@ -13,14 +13,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.context import inputs_to_fill, unknown_variables
+from engine.context import context_values, inputs_to_fill, unknown_variables
 from engine.errors import ConfigError, NotFound, SheetError
-from engine.models import Batch, ChatRef, InputForm, ParsedSheet, SheetLimits
+from engine.models import Batch, BatchStatus, ChatRef, InputForm, ParsedSheet, Row, SheetLimits
 from engine.ports import Store, WorkflowClient
 from engine.private import private_dir, write_private
 from engine.service import BatchService
@@ -29,6 +30,8 @@ from engine.sheets.reading import read_sheet
 from engine.sheets.sentences import problem_line, sheet_phrase
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+_UNFINISHED = (BatchStatus.RUNNING, BatchStatus.PAUSED, BatchStatus.PENDING)
+log = logging.getLogger(__name__)
 
 
 class Intake:
@@ -67,7 +70,10 @@ class Intake:
 
     async def check(self, workflow: str, data: bytes, filename: str) -> ParsedSheet:
         """Read and validate a file; file-level problems raise `SheetError`."""
-        return read_sheet(data, filename, await self.form(workflow), self.limits)
+        form = await self.form(workflow)
+        # in a thread: reading a big sheet takes seconds, and a daemon's loop must keep
+        # answering everyone else meanwhile (calamine lets go of the GIL while it parses)
+        return await asyncio.to_thread(read_sheet, data, filename, form, self.limits)
 
     async def keep(self, data: bytes, filename: str) -> Path:
         """Keep the upload in the database and under the data directory (content-addressed,
@@ -143,6 +149,61 @@ class Intake:
             locale=locale,
         )
 
+    async def finish_storing(self) -> list[str]:
+        """Store what a crash left unstored of unfinished batches; returns their ids.
+
+        A big sheet starts while its rows are still being stored (in index order, a slice
+        per transaction), so a crash can leave a batch with fewer rows than its total.
+        Its kept upload is read and checked again and the missing rows are added; a batch
+        whose upload is gone or no longer checks out is failed with the reason.
+        """
+        fixed: list[str] = []
+        for batch in await self.store.list_batches(statuses=_UNFINISHED, limit=1_000_000):
+            stored = (await self.store.progress(batch.id)).total
+            if stored >= batch.total:
+                continue
+            try:
+                if not batch.source_path or batch.workflow not in self.clients:
+                    raise SheetError("its uploaded file was not kept")
+                data = await self.load(Path(batch.source_path))
+                sheet = await self.check(batch.workflow, data, batch.source_name)
+                if not sheet.ok or len(sheet.rows) < batch.total:
+                    raise SheetError("its uploaded file no longer reads the same")
+                await self._store_from(batch, sheet, stored)
+            except (SheetError, OSError) as exc:
+                log.error("batch %s: its rows cannot be stored after a restart: %s", batch.id, exc)
+                await self.store.update_batch(
+                    batch.id, status=BatchStatus.FAILED, expected=list(_UNFINISHED),
+                    finished_at=datetime.now(UTC),
+                    error=f"only {stored} of {batch.total} rows were stored before a restart and "
+                    f"the rest cannot be: {exc}",
+                )
+            fixed.append(batch.id)
+        return fixed
+
+    async def _store_from(self, batch: Batch, sheet: ParsedSheet, stored: int) -> None:
+        batch_id = batch.id
+        rest = sheet.rows[stored : batch.total]  # a sample keeps only the sheet's first rows
+        context = inputs_to_fill(self._context(batch.workflow), await self.form(batch.workflow), sheet)
+
+        def inputs(sheet_row: int, given: dict[str, object]) -> dict[str, object]:
+            if not context:
+                return given
+            return {**given, **context_values(
+                context, sheet_row=sheet_row, batch_id=batch_id, file=batch.source_name, owner=batch.owner
+            )}
+
+        try:
+            for at in range(0, len(rest), 2_000):
+                await self.store.add_rows(batch_id, [
+                    Row(batch_id, stored + at + i, r.sheet_row, r.cells, inputs(r.sheet_row, r.inputs),
+                        query=r.query)
+                    for i, r in enumerate(rest[at : at + 2_000])
+                ])
+        except Exception:  # e.g. another live process is storing it right now: it finishes the job
+            log.warning("batch %s: its remaining rows were not stored here", batch_id, exc_info=True)
+            return
+        await self.store.add_event(batch_id, "stored", f"rows {stored + 1}-{len(sheet.rows)} after a restart")
 
 def refusal(sheet: ParsedSheet, filename: str) -> SheetError | None:
     """Why a checked sheet cannot run, in the words `run` and `check` both use; None if it can."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -34,22 +35,25 @@ OUTPUT_SUFFIXES = (".xlsx", ".csv")
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_file(target: Path, batch: Batch, rows: Sequence[Row]) -> None:
-    """Write the results as `.csv` or `.xlsx` (by suffix) via a temporary file and a rename."""
-    import secrets
+async def write_file(target: Path, batch: Batch, store: Store) -> None:
+    """Write the results as `.csv` or `.xlsx` (by suffix) via a temporary file and a rename.
 
+    The workbook reads the rows from the store a page at a time, so a 100,000-row batch is
+    written in flat memory."""
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(target)
-    temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     try:
-        with open(temp, "wb") as handle:
+        # a local file written by the one process that waits for it: no loop to keep free
+        with open(temp, "wb") as handle:  # noqa: ASYNC230
             if target.suffix.lower() == ".csv":
-                write_csv(handle, batch, rows)
+                write_csv(handle, batch, await store.rows(batch.id))
             else:
                 from bot.chat.text.catalogues import wording_for
-                from engine.sheets.results import write_results
+                from engine.sheets.results import write_batch_results
 
-                write_results(handle, batch, rows, labels=wording_for(batch.locale).summary_labels)
+                labels = wording_for(batch.locale).summary_labels
+                await write_batch_results(handle, batch, store, labels=labels)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)
@@ -134,7 +138,7 @@ async def write_for(store: Store, batch_id: str, target: Path) -> Batch:
     batch = await store.get_batch(batch_id)
     if batch is None:
         raise LookupError(batch_id)
-    write_file(target, batch, await store.rows(batch_id))
+    await write_file(target, batch, store)
     await store.add_event(batch_id, WRITTEN_EVENT, str(target))
     return batch
 

@@ -80,6 +80,11 @@ class Store(Protocol):
         """
         ...
 
+    async def add_rows(self, batch_id: str, rows: Sequence[Row]) -> None:
+        """Insert more rows of an existing batch in one transaction (a big sheet's rest,
+        stored while its first rows already run)."""
+        ...
+
     async def get_batch(self, batch_id: str) -> Batch | None: ...
 
     async def list_batches(
@@ -108,6 +113,15 @@ class Store(Protocol):
     # rows
     async def rows(self, batch_id: str, *, statuses: Sequence[RowStatus] | None = None) -> list[Row]:
         """A batch's rows in index order."""
+        ...
+
+    async def rows_page(self, batch_id: str, *, after: int, limit: int) -> list[Row]:
+        """Up to ``limit`` rows with an index above ``after``, in index order, for the results
+        workbook: ``inputs``, the row's times and its lease may be left out (empty/None)."""
+        ...
+
+    async def output_keys(self, batch_id: str) -> list[str]:
+        """The output names of a batch's rows, in first-seen order."""
         ...
 
     async def claim_rows(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:

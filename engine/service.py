@@ -33,8 +33,21 @@ log = logging.getLogger(__name__)
 B = BatchStatus
 
 
+FIRST_SLICE = 500
+"""Rows stored before a batch starts; the rest follow in `STORE_SLICE`s while it runs
+(small slices: a claim waits for the write lock at most one slice, ~50 ms)."""
+STORE_SLICE = 2_000
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _rows_of(batch_id: str, sheet: ParsedSheet, start: int, count: int) -> list[Row]:
+    return [
+        Row(batch_id, i, r.sheet_row, r.cells, r.inputs, query=r.query)
+        for i, r in enumerate(sheet.rows[start : start + count], start)
+    ]
 
 
 class BatchService:
@@ -98,6 +111,7 @@ class BatchService:
         self._started = False
         self._recovered = False
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self._storing: dict[str, asyncio.Task[None]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -129,6 +143,8 @@ class BatchService:
         """
         await self._upkeep.stop()
         await asyncio.gather(*self._side_tasks, return_exceptions=True)
+        # a batch half stored would never finish: its rows go in first (seconds at most)
+        await asyncio.gather(*self._storing.values(), return_exceptions=True)
         await asyncio.gather(*(lane.shutdown(grace_s) for lane in self.lanes.values()))
         await self._writer.close()
         await self._notices.stop()
@@ -173,24 +189,24 @@ class BatchService:
             started_at=now if start else None, schedule_id=schedule_id, fire_time=fire_time,
             blank_rows=sheet.blank_rows, sample=sample, locale=locale,
         )
-
-        def inputs(sheet_row: int, given: dict[str, object]) -> dict[str, object]:
-            if not context:
-                return given
-            extra = context_values(
-                context, sheet_row=sheet_row, batch_id=batch.id, file=source_name, owner=owner
-            )
-            return {**given, **extra}
-
-        rows = [
-            Row(batch.id, i, r.sheet_row, r.cells, inputs(r.sheet_row, r.inputs), query=r.query)
-            for i, r in enumerate(sheet.rows)
-        ]
-        await self._store.create_batch(batch, rows)
-        await self._store.add_event(batch.id, "created", f"{len(rows)} rows, {workflow}, by {owner}")
+        if context:  # filled where the sheet has no such column (engine.context)
+            sheet = replace(sheet, rows=tuple(
+                replace(r, inputs={**r.inputs, **context_values(
+                    context, sheet_row=r.sheet_row, batch_id=batch.id, file=source_name, owner=owner
+                )})
+                for r in sheet.rows
+            ))
+        # a big sheet starts once its first slice is stored; the rest is stored meanwhile
+        # (in slices, each its own short transaction, so claims and results get their turn)
+        first = _rows_of(batch.id, sheet, 0, FIRST_SLICE)
+        await self._store.create_batch(batch, first)
+        total = len(sheet.rows)
+        await self._store.add_event(batch.id, "created", f"{total} rows, {workflow}, by {owner}")
         if chat is not None:
             await self._store.bind_chat(batch.id, chat)
-        self._notices.seed(batch.id, Progress(total=len(rows), pending=len(rows)))
+        if total > len(first):
+            self._storing[batch.id] = asyncio.create_task(self._store_rest(batch.id, sheet, len(first)))
+        self._notices.seed(batch.id, Progress(total=total, pending=total))
         if start:
             lane.add_batch(batch)
         await self._notices.notify(batch.id)
@@ -210,6 +226,27 @@ class BatchService:
         if lane is None:
             raise NotFound(f"there is no workflow named {workflow!r}")
         return lane
+
+    async def _store_rest(self, batch_id: str, sheet: ParsedSheet, start: int) -> None:
+        try:
+            for at in range(start, len(sheet.rows), STORE_SLICE):
+                await self._store.add_rows(batch_id, _rows_of(batch_id, sheet, at, STORE_SLICE))
+        except Exception as exc:
+            log.exception("storing the rows of batch %s failed", batch_id)
+            await self._store.update_batch(
+                batch_id, status=B.FAILED, finished_at=self._clock(),
+                error=f"storing its rows failed ({type(exc).__name__}); nothing more will run",
+            )
+            for lane in self.lanes.values():
+                lane.forget(batch_id)
+        finally:
+            self._storing.pop(batch_id, None)
+
+    async def stored(self, batch_id: str) -> None:
+        """Return once every row of the batch is in the store (at once for most batches)."""
+        task = self._storing.get(batch_id)
+        if task is not None:
+            await asyncio.shield(task)
 
     async def pause(self, batch_id: str) -> Batch:
         """Stop dispatching; rows in flight finish and are kept."""
@@ -232,6 +269,7 @@ class BatchService:
 
     async def cancel(self, batch_id: str) -> Batch:
         """Stop dispatching, stop runs in flight on Dify, and mark every unfinished row cancelled."""
+        await self.stored(batch_id)  # rows still being stored must be there to be cancelled
         async with self._locks[batch_id]:
             batch = await self.get(batch_id)
             # the partial results go out with the final report: not before every row is settled
@@ -358,8 +396,8 @@ class BatchService:
     async def _close(self, batch: Batch) -> bool:
         """Mark a running batch whose rows are all done completed (or failed); False if not yet."""
         progress = await self._store.progress(batch.id)
-        if progress.pending or progress.running:
-            return False
+        if progress.pending or progress.running or progress.total < batch.total:
+            return False  # rows still to run, or still being stored
         failed = progress.total > 0 and progress.succeeded == 0 and progress.failed > 0
         status, error = (B.FAILED, "every row failed") if failed else (B.COMPLETED, None)
         if not await self._store.update_batch(

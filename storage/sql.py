@@ -37,7 +37,9 @@ from engine.models import (
 )
 from storage import codec, migrate, slots, workers
 from storage import statements as sql
+from storage.bulk import insert_rows
 from storage.connect import DEFAULT_URL, create_engine
+from storage.sql_pages import RowPages
 from storage.sql_side import ScheduleAndChatTables
 from storage.sql_upkeep import HousekeepingQueries
 from storage.tables import BATCH, EVENT, ROW
@@ -56,10 +58,10 @@ def default_worker_id() -> str:
 
 
 INSERT_SLICE = 2_000
-"""Rows per INSERT of a new batch: big enough to amortise the call, small enough for memory."""
+"""Rows per statement when taking over abandoned rows: big enough to amortise the call."""
 
 
-class SqlStore(ScheduleAndChatTables, HousekeepingQueries):
+class SqlStore(ScheduleAndChatTables, HousekeepingQueries, RowPages):
     """The `Store` port on SQL. Build it with `SqlStore.open`; `close` disposes the engine."""
 
     def __init__(self, engine: AsyncEngine, *, worker_id: str, lease_s: float = DEFAULT_LEASE_S) -> None:
@@ -116,13 +118,14 @@ class SqlStore(ScheduleAndChatTables, HousekeepingQueries):
                 raise AlreadyExists(
                     f"batch {batch.id} or the firing {batch.schedule_id} at {batch.fire_time} exists"
                 ) from e
-            # in slices, so a 100,000-row sheet never holds all its bound parameters at once
-            for start in range(0, len(rows), INSERT_SLICE):
-                chunk = rows[start : start + INSERT_SLICE]
-                # a new sheet's rows have never run: binding 9 columns instead of 21 saves about half
-                fresh = all(codec.is_fresh(r) for r in chunk)
-                to_record = codec.fresh_row_record if fresh else codec.row_to_record
-                await conn.execute(insert(ROW), [to_record(r) for r in chunk])
+            await insert_rows(conn, rows)
+
+    async def add_rows(self, batch_id: str, rows: Sequence[Row]) -> None:
+        """More rows of a batch already created (a big sheet is stored while it starts)."""
+        if any(r.batch_id != batch_id for r in rows):
+            raise ValueError(f"rows of another batch given to add_rows({batch_id!r})")
+        async with self._write() as conn:
+            await insert_rows(conn, rows)
 
     async def get_batch(self, batch_id: str) -> Batch | None:
         found = await self._all(select(BATCH).where(BATCH.c.id == batch_id))

@@ -119,7 +119,7 @@ class CommandHandlers:
 
     async def result_reply(self, batch: Batch) -> Reply:
         progress = await self.service.progress(batch.id)
-        data = await results_bytes(batch, await self.service.rows(batch.id))
+        data = await results_bytes(batch, self.intake.store)
         return Reply(
             self.m.results_caption(batch, progress, ""),
             file=OutFile(results_filename(batch), data),

@@ -10,6 +10,7 @@ import dataclasses
 import io
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -18,9 +19,9 @@ from bot.chat.surface import ChatSurface, FileTooLarge, RetryLater
 from bot.chat.text.catalogues import wording_for
 from bot.chat.text.renderer import MessageBook
 from engine.logcontext import bind_row
-from engine.models import FINAL_BATCH_STATUSES, Batch, BatchEvent, ChatRef, Progress, Row
+from engine.models import FINAL_BATCH_STATUSES, Batch, BatchEvent, ChatRef, Progress
 from engine.ports import Store
-from engine.sheets.results import write_results
+from engine.sheets.results import write_batch_results
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ class ProgressReporter:
         if not results_owed(await self.store.events(batch.id)):
             return
         m = self.messages[chat.platform].for_locale(batch.locale)
-        data = await results_bytes(batch, await self.store.rows(batch.id))
+        data = await results_bytes(batch, self.store)
         caption = m.results_caption(batch, progress, chat.owner_display)
         try:
             await surface.send_file(chat, data, results_filename(batch), caption)
@@ -225,13 +226,24 @@ def results_owed(events: Sequence[BatchEvent]) -> bool:
     return owed
 
 
-async def results_bytes(batch: Batch, rows: Sequence[Row]) -> bytes:
+async def results_bytes(batch: Batch, store: Store) -> bytes:
     """The results workbook, in the language of whoever started the batch."""
     buffer = io.BytesIO()
     labels = wording_for(batch.locale).summary_labels
-    # workbook writing is CPU-bound; keep the loop (and every other chat) responsive
-    await asyncio.to_thread(write_results, buffer, batch, rows, labels=labels)
+    # workbook writing is CPU-bound: each page is written in a thread, so the loop (and
+    # every other chat) stays responsive, and only a page of rows is in memory at a time.
+    # One workbook at a time: fifty batches finishing together put six writer threads
+    # against the loop for the GIL, and /status answers took over a second.
+    async with _one_writer():
+        await write_batch_results(buffer, batch, store, offload=asyncio.to_thread, labels=labels)
     return buffer.getvalue()
+
+
+_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _one_writer() -> asyncio.Lock:
+    return _WRITERS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 def results_filename(batch: Batch) -> str:

@@ -135,6 +135,7 @@ async def cmd_resume(args: argparse.Namespace) -> int:
             return await _finished(runtime, batch)
         output = await _output_for(runtime, batch, output)
         service = runtime.service
+        await runtime.intake.finish_storing()  # a big sheet whose storing a crash cut short
         await service.recover(only=[batch.id])
         batch = await service.get(batch.id)
         from engine.models import BatchStatus

@@ -203,7 +203,7 @@ async def cmd_result(args: argparse.Namespace) -> int:
     try:
         batch = await runtime.service.get(args.batch_id)
         output = given or await recorded_output(runtime.store, batch.id) or _default(batch)
-        write_file(output, batch, await runtime.service.rows(batch.id))
+        await write_file(output, batch, runtime.store)
     finally:
         await runtime.aclose()
     print(str(output))

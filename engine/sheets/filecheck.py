@@ -13,6 +13,7 @@ from defusedxml import DefusedXmlException
 
 from engine.errors import SheetError
 from engine.models import SheetLimits
+from engine.sheets.rowcount import RowBoundExceeded, SheetRowCounter, check_csv_rows, data_sheet_part
 from engine.sheets.sentences import sheet_phrase
 
 
@@ -63,7 +64,11 @@ def check_file(data: bytes, filename: str, limits: SheetLimits) -> FileKind:
             "file_too_big", filename=filename, size=_mb(len(data)), limit=_mb(limits.max_file_bytes)
         ))
     kind = sniff_kind(data, filename)
-    if kind in (FileKind.XLSX, FileKind.ODS):
+    if kind is FileKind.CSV:
+        check_csv_rows(data, filename, limits.max_rows)
+    elif kind is FileKind.XLSX:
+        check_zip(data, filename, limits.max_unzipped_bytes, max_rows=limits.max_rows)
+    elif kind is FileKind.ODS:
         check_zip(data, filename, limits.max_unzipped_bytes)
     return kind
 
@@ -138,11 +143,13 @@ def _parse_small_xml(blob: bytes, filename: str) -> str:
     return " ".join(v for el in root.iter() for v in el.attrib.values())
 
 
-def check_zip(data: bytes, filename: str, max_unzipped_bytes: int) -> None:
+def check_zip(data: bytes, filename: str, max_unzipped_bytes: int, *, max_rows: int | None = None) -> None:
     """Refuse zip bombs and DTD/entity tricks before any XML parser runs.
 
     The declared sizes are checked first (cheap); then every part is inflated in chunks and
     counted, because declared sizes can lie and the readers trust the stream, not the header.
+    With ``max_rows`` the data sheet goes first and its rows are counted as it inflates, so
+    an over-long sheet is refused after ``max_rows`` rows, whatever its dimension claims.
     """
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -163,12 +170,30 @@ def check_zip(data: bytes, filename: str, max_unzipped_bytes: int) -> None:
                 raise SheetError(sheet_phrase(
                     "zip_ratio", filename=filename, part=info.filename, ratio=f"{ratio:.0f}"
                 ))
+        counted = data_sheet_part(zf) if max_rows is not None else None
+        if counted is not None and max_rows is not None:
+            infos.sort(key=lambda i: i.filename != counted)
         total = 0
         for info in infos:
-            total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename)
+            if info.filename != counted or not max_rows:
+                total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename)
+                continue
+            try:
+                quick = SheetRowCounter(filename, max_rows, exact=False)
+                total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename, quick)
+            except RowBoundExceeded:  # maybe over: count again, exactly, stopping at the limit
+                exact = SheetRowCounter(filename, max_rows, exact=True)
+                total = _inflate_and_scan(zf, info, total, max_unzipped_bytes, filename, exact)
 
 
-def _inflate_and_scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int, cap: int, filename: str) -> int:
+def _inflate_and_scan(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    total: int,
+    cap: int,
+    filename: str,
+    counter: SheetRowCounter | None = None,
+) -> int:
     """Inflate one part in chunks, counting real bytes and looking for DTD/entity declarations."""
     scan = info.filename.endswith((".xml", ".rels", ".vml")) or info.filename == "[Content_Types].xml"
     tail = b""
@@ -183,6 +208,8 @@ def _inflate_and_scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int, ca
                     if any(tag in window for tag in _DANGEROUS_XML):
                         raise SheetError(sheet_phrase("xml_dtd_part", filename=filename, part=info.filename))
                     tail = chunk[-16:]
+                if counter is not None:
+                    counter.feed(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise SheetError(sheet_phrase("damaged_part", filename=filename, part=info.filename)) from exc
     return total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,11 +24,11 @@ from engine.models import (
 )
 from engine.sheets.cells import CellProblem, coerce, converter, loose
 from engine.sheets.filecheck import FileKind, check_file, sniff_kind
+from engine.sheets.rowcount import INPUTS_SHEET, too_many_rows
 from engine.sheets.sentences import sheet_phrase
 from engine.text.phrases import Phrase
 
-TEMPLATE_SHEET = "Inputs"
-"""The template's data sheet; a workbook with a sheet of this name is read from it, else the first."""
+TEMPLATE_SHEET = INPUTS_SHEET
 MAX_PROBLEMS = 10_000
 """Problems kept per sheet; beyond this one last entry says how many more there were."""
 
@@ -39,33 +39,42 @@ _QUERY_FIELD = FormField(QUERY_VARIABLE, QUERY_VARIABLE, FieldType.PARAGRAPH, re
 
 
 def read_sheet(data: bytes, filename: str, form: InputForm, limits: SheetLimits) -> ParsedSheet:
-    """Read and check a sheet. File-level problems raise SheetError; row problems go in ``problems``."""
+    """Read and check a sheet in one pass.
+
+    File-level problems raise SheetError; row problems go in ``problems``.
+    """
     check_file(data, filename, limits)
-    sheet_name, table = read_table(data, filename)
-    header_at = next((i for i, r in enumerate(table) if not _blank(r)), None)
-    if header_at is None:
+    sheet_name, table = iter_table(data, filename)
+    header_at = -1
+    header: list[Any] | None = None
+    for at, raw in enumerate(table):
+        if not _blank(raw):
+            header_at, header = at, list(raw)
+            break
+    if header is None:
         raise SheetError(sheet_phrase("sheet_empty", filename=filename, sheet=sheet_name))
-    header = table[header_at]
     width = max(i for i, v in enumerate(header) if _cell(v) is not None) + 1
     columns = tuple(_header_text(header[i], i) for i in range(width))
     slots = _match_headers(columns, form, filename)
     checker = _RowChecker(sheet_name, columns, slots)
     rows: list[SheetRow] = []
     blank = pending_blank = overflow = 0
-    for i in range(header_at + 1, len(table)):
-        cells = [_cell(v) for v in table[i]]
-        table[i] = []  # release as we go: the calamine table and our rows must not both peak
+    check = checker.check
+    # rows come one at a time from the reader: no second copy of the whole table in memory
+    for i, raw in enumerate(table, start=header_at + 1):
+        cells = [_cell(v) for v in raw]
         if all(c is None for c in cells):
             pending_blank += 1
             continue
         blank += pending_blank
         pending_blank = 0
         if len(rows) >= limits.max_rows:
-            raise SheetError(sheet_phrase("too_many_rows", filename=filename, limit=limits.max_rows))
+            raise too_many_rows(filename, limits.max_rows)
         while len(cells) > width and cells[-1] is None:
             cells.pop()
-        overflow = max(overflow, len(cells))
-        rows.append(checker.check(i + 1, cells))
+        if len(cells) > overflow:
+            overflow = len(cells)
+        rows.append(check(i + 1, cells))
     if overflow > width:  # data under no header: give those columns names rather than drop them
         columns += tuple(_header_text("", i) for i in range(width, overflow))
         rows = [replace(r, cells=r.cells + (None,) * (overflow - len(r.cells))) for r in rows]
@@ -78,20 +87,37 @@ def read_table(data: bytes, filename: str) -> tuple[str, list[list[Any]]]:
 
     ``data`` must already have passed ``check_file`` (this does not repeat the size checks).
     """
+    name, rows = iter_table(data, filename)
+    return name, [list(r) for r in rows]
+
+
+def iter_table(data: bytes, filename: str) -> tuple[str, Iterator[Sequence[Any]]]:
+    """Like `read_table`, but the rows are produced as they are consumed."""
     kind = sniff_kind(data, filename)
     if kind is FileKind.CSV:
-        return "CSV", _csv_table(data)
+        return "CSV", iter(_csv_table(data))
     try:
         with CalamineWorkbook.from_object(io.BytesIO(data)) as wb:
             name = _pick_sheet(wb)
-            table = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheet = wb.get_sheet_by_name(name)
     except (CalamineError, ValueError, OSError) as exc:
         if "entity" in str(exc).lower():
             raise SheetError(sheet_phrase("xml_tricks", filename=filename)) from exc
         raise SheetError(
             sheet_phrase("unreadable", filename=filename, kind=kind.value, error=str(exc))
         ) from exc
-    return name, list(table)
+    return name, _rows_from(sheet)
+
+
+def _rows_from(sheet: Any) -> Iterator[Sequence[Any]]:
+    # iter_rows starts at row 1 but at the first used column: the leading empty columns
+    # are put back so that cells stay under their headers (as to_python(skip_empty_area=False))
+    start = sheet.start
+    if start is None:
+        return
+    pad = [""] * start[1]
+    for row in sheet.iter_rows():
+        yield pad + row if pad else row
 
 
 def _pick_sheet(wb: CalamineWorkbook) -> str:
@@ -242,4 +268,4 @@ class _RowChecker:
         return tuple(self._problems)
 
 
-__all__ = ["MAX_PROBLEMS", "TEMPLATE_SHEET", "coerce", "read_sheet", "read_table"]
+__all__ = ["MAX_PROBLEMS", "TEMPLATE_SHEET", "coerce", "iter_table", "read_sheet", "read_table"]

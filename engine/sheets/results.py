@@ -1,18 +1,55 @@
-"""The results workbook: each row's inputs, outputs and outcome, streamed, plus a Summary sheet."""
+"""The results workbook: each row's inputs, outputs and outcome, streamed, plus a Summary sheet.
+
+Layout: the person's columns in their order, then one column per output of the app, then
+the outcome (status, error) and last the technical columns (attempts, elapsed_s, tokens,
+run_id), which the Summary sheet explains. Header bold, frozen and filterable; status
+cells coloured; numbers stay numbers and dates real dates; text never becomes a formula.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import json
 import pathlib
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, BinaryIO
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import IO, Any
 
-from openpyxl import Workbook
-
-from engine.models import Batch, Row
+from engine.models import Batch, Row, RowStatus
+from engine.ports import Store
+from engine.sheets.ooxml import (
+    SheetPart,
+    Style,
+    WorkbookWriter,
+    column_letter,
+    row_cells,
+    safe_text,
+    value_cell,
+)
+from engine.sheets.results_text import column_notes, summary_lines
 from engine.sheets.sentences import SUMMARY_LABELS
-from engine.sheets.xlsx import write_only_cell
 
 META_COLUMNS = ("status", "error", "attempts", "elapsed_s", "tokens", "run_id")
+PAGE_ROWS = 2_000
+"""Rows read from the store at a time: memory stays flat however big the batch."""
+
+_STATUS_STYLE = {
+    RowStatus.SUCCEEDED: Style.SUCCEEDED,
+    RowStatus.FAILED: Style.FAILED,
+    RowStatus.CANCELLED: Style.CANCELLED,
+    RowStatus.PENDING: Style.NOT_RUN,
+    RowStatus.RUNNING: Style.NOT_RUN,
+}
+# the reader stores date cells as ISO text (JSON has no dates); they go back as real dates
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?)?")
+_PLAIN = (str, int, float, bool)
+_MIN_WIDTH, _MAX_WIDTH = 8.0, 60.0
+_META_WIDTHS = (11.0, 40.0, 9.0, 10.0, 9.0, 38.0)
+
+RowPages = Callable[[int, int], Awaitable[Sequence[Row]]]
+"""``(after_index, limit)`` → the next rows in index order; empty when there are no more."""
 
 
 def output_columns(columns: Sequence[str], output_keys: Iterable[str]) -> list[tuple[str, str]]:
@@ -21,92 +58,202 @@ def output_columns(columns: Sequence[str], output_keys: Iterable[str]) -> list[t
     return [(k, f"output.{k}" if k.casefold() in taken else k) for k in output_keys]
 
 
+class ResultsWriter:
+    """Streams one results workbook: `add` rows in index order, then `close`."""
+
+    def __init__(
+        self,
+        target: pathlib.Path | IO[bytes],
+        batch: Batch,
+        output_keys: Sequence[str],
+        sample: Sequence[Row],
+        labels: Mapping[str, str] = SUMMARY_LABELS,
+    ) -> None:
+        self.batch = batch
+        self._labels = labels
+        self._status_words = {s: labels[f"status_{s.value}"] for s in RowStatus}
+        self._width = len(batch.columns)
+        self._outs = output_columns(batch.columns, output_keys)
+        headers = [*batch.columns, *(h for _, h in self._outs), *META_COLUMNS]
+        self._refs = [column_letter(i) for i in range(len(headers))]
+        self._book = WorkbookWriter(str(target) if isinstance(target, pathlib.Path) else target)
+        widths = _widths(headers, self._width, len(self._outs), [self._values(r) for r in sample[:200]])
+        part = SheetPart(labels["results_sheet"], widths, freeze_header=True, autofilter=True)
+        self._sheet = self._book.add_sheet(part)
+        header = (value_cell(f"{c}1", h, Style.HEADER) for c, h in zip(self._refs, headers, strict=True))
+        self._sheet.add_row("".join(header))
+        self._counts: dict[str, int] = {}
+        self._tokens = 0
+        self._elapsed: list[float] = []
+        self._versions: dict[str, None] = {}  # the app versions that produced these rows, first seen first
+
+    def _values(self, row: Row) -> list[Any]:
+        cells = list(row.cells[: self._width])
+        if len(cells) < self._width:
+            cells += [None] * (self._width - len(cells))
+        outputs = row.outputs or {}
+        elapsed = None if row.elapsed_s is None else round(row.elapsed_s, 3)
+        return [
+            *cells, *(outputs.get(k) for k, _ in self._outs),
+            row.status.value, row.error, row.attempts, elapsed, row.tokens, row.run_id,
+        ]
+
+    def add(self, rows: Iterable[Row]) -> None:
+        refs, width, sheet = self._refs, self._width, self._sheet
+        status_at = width + len(self._outs)
+        counts, words = self._counts, self._status_words
+        for row in rows:
+            n = str(sheet.next_row)
+            values = self._values(row)
+            for i in range(width):
+                v = values[i]
+                if type(v) is str and len(v) >= 10 and v[4] == "-" and _ISO_DATE.fullmatch(v):
+                    values[i] = _date_or_text(v)
+            for i in range(width, status_at):
+                v = values[i]
+                if v is not None and type(v) not in _PLAIN:
+                    values[i] = _json(v)
+            sheet.add_row(
+                row_cells(refs, n, values[:status_at])
+                + value_cell(refs[status_at] + n, words[row.status], _STATUS_STYLE[row.status])
+                + row_cells(refs, n, values[status_at + 1 :], status_at + 1)
+            )
+            counts[row.status.value] = counts.get(row.status.value, 0) + 1
+            self._tokens += row.tokens
+            if row.elapsed_s is not None:
+                self._elapsed.append(row.elapsed_s)
+            if row.workflow_id:
+                self._versions[row.workflow_id] = None
+
+    def close(self) -> None:
+        labels = self._labels
+        summary = self._book.add_sheet(SheetPart(labels["sheet"], (28.0, 70.0)))
+        lines = summary_lines(
+            self.batch, self._counts, self._tokens, self._elapsed, list(self._versions), labels
+        )
+        for label, value in lines:
+            r = summary.next_row
+            summary.add_row(value_cell(f"A{r}", label, Style.LABEL) + value_cell(f"B{r}", value))
+        summary.add_row("")
+        for label, value in column_notes(labels):
+            r = summary.next_row
+            style = Style.HEADER if not value else Style.LABEL
+            note = value_cell(f"B{r}", value, Style.WRAP if value else 0)
+            summary.add_row(value_cell(f"A{r}", label, style) + note)
+        self._book.close()
+
+
 def write_results(
-    target: pathlib.Path | BinaryIO,
+    target: pathlib.Path | IO[bytes],
     batch: Batch,
     rows: Iterable[Row],
     output_keys: Sequence[str] | None = None,
     *,
     labels: Mapping[str, str] = SUMMARY_LABELS,
 ) -> None:
-    """Stream the results workbook: original columns, one per output, then status/error/…; plus Summary.
+    """Write the results workbook from rows in hand; ``labels`` (`SUMMARY_LABELS` or a
+    translation) word the sheet names, the status words and the Summary.
 
-    The output columns must be known before the first row is written. Pass ``output_keys``
-    (the union of output names in first-seen order, e.g. from the store) to stream a one-shot
+    Pass ``output_keys`` (the union of output names in first-seen order) to stream a one-shot
     iterator in constant memory; without it ``rows`` is scanned first, so a non-Sequence is
-    materialised into a list. ``labels`` (`SUMMARY_LABELS` or a translation) words the Summary
-    sheet and the status words; the column headers stay as the sheet and the app name them.
+    materialised into a list. For a batch in the store, `write_results_paged` reads it in pages.
     """
     if output_keys is None:
         if not isinstance(rows, Sequence):
             rows = list(rows)
         output_keys = list(dict.fromkeys(k for r in rows for k in (r.outputs or {})))
-    outs = output_columns(batch.columns, output_keys)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(labels["results_sheet"])
-    width = len(batch.columns)
-    ws.append([write_only_cell(ws, c) for c in (*batch.columns, *(h for _, h in outs), *META_COLUMNS)])
-    counts: dict[str, int] = {}
-    tokens = 0
-    elapsed: list[float] = []
-    versions: dict[str, None] = {}  # the app versions that produced these rows, first seen first
-    for row in rows:
-        cells = list(row.cells[:width]) + [None] * (width - len(row.cells))
-        outputs = row.outputs or {}
-        values = [
-            *cells,
-            *(outputs.get(k) for k, _ in outs),
-            labels[f"status_{row.status.value}"],
-            row.error,
-            row.attempts,
-            None if row.elapsed_s is None else round(row.elapsed_s, 3),
-            row.tokens,
-            row.run_id,
-        ]
-        ws.append([write_only_cell(ws, v) for v in values])
-        counts[row.status.value] = counts.get(row.status.value, 0) + 1
-        tokens += row.tokens
-        if row.elapsed_s is not None:
-            elapsed.append(row.elapsed_s)
-        if row.workflow_id:
-            versions[row.workflow_id] = None
-    _summary(wb.create_sheet(labels["sheet"]), batch, counts, tokens, elapsed, labels, list(versions))
-    if isinstance(target, pathlib.Path):
-        wb.save(str(target))
-    else:
-        wb.save(target)
+    sample = rows[:200] if isinstance(rows, Sequence) else []
+    writer = ResultsWriter(target, batch, output_keys, sample, labels)
+    writer.add(rows)
+    writer.close()
 
 
-def _summary(
-    ws: Any, batch: Batch, counts: dict[str, int], tokens: int, elapsed: list[float],
-    labels: Mapping[str, str], versions: list[str],
+async def write_results_paged(
+    target: pathlib.Path | IO[bytes],
+    batch: Batch,
+    output_keys: Sequence[str],
+    pages: RowPages,
+    *,
+    page_rows: int = PAGE_ROWS,
+    offload: Callable[[Callable[[], None]], Awaitable[None]] | None = None,
+    labels: Mapping[str, str] = SUMMARY_LABELS,
 ) -> None:
-    wall = (
-        (batch.finished_at - batch.started_at).total_seconds()
-        if batch.finished_at and batch.started_at
-        else None
-    )
-    status = {s: labels[f"status_{s}"] for s in counts}
-    lines: list[tuple[str, Any]] = [
-        (labels["workflow"], batch.workflow),
-        (labels["app_version"], ", ".join(versions) or None),
-        (labels["batch"], batch.id),
-        (labels["owner"], batch.owner),
-        (labels["source_file"], batch.source_name),
-        (labels["batch_status"], labels[f"status_{batch.status.value}"]),
-        (labels["created"], batch.created_at),
-        (labels["started"], batch.started_at),
-        (labels["finished"], batch.finished_at),
-        (labels["rows"], sum(counts.values())),
-        *((labels["rows_in"].format(status=status[s]), n) for s, n in sorted(counts.items())),
-        (labels["blank_rows"], batch.blank_rows),
-        (labels["total_tokens"], tokens),
-        (labels["wall_time"], None if wall is None else round(wall, 3)),
-        (labels["row_time_total"], round(sum(elapsed), 3)),
-        (labels["row_time_mean"], round(sum(elapsed) / len(elapsed), 3) if elapsed else None),
-        (labels["row_time_max"], round(max(elapsed), 3) if elapsed else None),
-    ]
-    if batch.error:
-        lines.append((labels["error"], batch.error))
-    for key, value in lines:
-        ws.append([write_only_cell(ws, key), write_only_cell(ws, value)])
+    """Write the results workbook reading rows a page at a time.
+
+    ``offload`` runs each CPU-bound step (e.g. in a thread, so a daemon's loop stays
+    responsive); without it the steps run inline, which is quickest for a CLI process.
+    """
+
+    async def run(step: Callable[[], None]) -> None:
+        if offload is None:
+            step()
+        else:
+            await offload(step)
+
+    page = list(await pages(-1, page_rows))
+    holder: list[ResultsWriter] = []
+
+    def begin(first: list[Row] = page) -> None:
+        holder.append(ResultsWriter(target, batch, output_keys, first, labels))
+
+    await run(begin)
+    writer = holder[0]
+    while page:
+        # the next page is read while this one is written (the database works in its own thread)
+        ahead = asyncio.ensure_future(pages(page[-1].index, page_rows)) if len(page) == page_rows else None
+        await run(functools.partial(writer.add, page))
+        page = list(await ahead) if ahead is not None else []
+    await run(writer.close)
+
+
+def _date_or_text(text: str) -> datetime | str:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # shaped like a date but not one (2026-13-45): the person's text stays
+        return text
+
+
+def _json(value: Any) -> str:
+    return safe_text(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _shown_width(value: Any) -> float:
+    if value is None:
+        return 0.0
+    text = value if isinstance(value, str) else str(value)
+    first = text.split("\n", 1)[0]
+    # East Asian characters take about two columns
+    return len(first) + sum(1 for ch in first if ord(ch) >= 0x2E80)
+
+
+def _widths(
+    headers: Sequence[str], inputs: int, outputs: int, sample: Sequence[Sequence[Any]]
+) -> list[float]:
+    """Column widths from the header and a sample of rows: wide enough to read, capped so long text wraps."""
+    widths = []
+    for i, header in enumerate(headers):
+        if i >= inputs + outputs:
+            widths.append(max(_META_WIDTHS[i - inputs - outputs], _shown_width(header) + 3))
+            continue
+        seen = sorted(_shown_width(r[i]) for r in sample if i < len(r))
+        typical = seen[int(len(seen) * 0.9)] if seen else 0.0
+        # +3 leaves room for the filter button beside the header text
+        widths.append(min(_MAX_WIDTH, max(_MIN_WIDTH, _shown_width(header) + 3, typical + 2)))
+    return widths
+
+
+async def write_batch_results(
+    target: pathlib.Path | IO[bytes],
+    batch: Batch,
+    store: Store,
+    *,
+    offload: Callable[[Callable[[], None]], Awaitable[None]] | None = None,
+    labels: Mapping[str, str] = SUMMARY_LABELS,
+) -> None:
+    """The results workbook of a stored batch, read from the store in pages."""
+
+    async def pages(after: int, limit: int) -> Sequence[Row]:
+        return await store.rows_page(batch.id, after=after, limit=limit)
+
+    keys = await store.output_keys(batch.id)
+    await write_results_paged(target, batch, keys, pages, offload=offload, labels=labels)

@@ -16,7 +16,10 @@ from engine.text.phrases import Phrase, phrase
 SHEET_SENTENCES: dict[str, str] = {
     # the file as a whole
     "empty_file": "{filename} is empty (0 bytes).",
-    "file_too_big": "{filename} is {size}; the limit is {limit}. Split it into smaller files.",
+    "file_too_big": (
+        "{filename} is {size}; the limit is {limit}, set by [limits] max_file_mb. Split it into "
+        "smaller files, or raise [limits] max_file_mb in the configuration."
+    ),
     "password": "{filename} is password-protected. Save it without a password and send it again.",
     "other_file": "{filename} is {what}, not a spreadsheet. Send an .xlsx, .xls, .ods or .csv file.",
     "kind_pdf": "a PDF document",
@@ -64,7 +67,10 @@ SHEET_SENTENCES: dict[str, str] = {
     "csv_encoding": "The CSV file is neither UTF-8 nor GB18030 text; save it as 'CSV UTF-8'.",
     # the header row
     "sheet_empty": "{filename}: the sheet '{sheet}' is empty; it needs a header row and data rows.",
-    "too_many_rows": "{filename} has more than {limit} data rows; split it into smaller files.",
+    "too_many_rows": (
+        "{filename} has more than {limit} data rows, the limit set by [limits] max_rows. Split it "
+        "into smaller files, or raise [limits] max_rows in the configuration."
+    ),
     "duplicate_columns": (
         "{filename}: columns '{first}' and '{second}' both mean '{label}' ({variable}); keep one."
     ),
@@ -162,6 +168,16 @@ SUMMARY_LABELS: dict[str, str] = {
     "row_time_mean": "row time mean (s)",
     "row_time_max": "row time max (s)",
     "error": "error",
+    "columns": "About the columns",
+    "note_status": (
+        "succeeded, failed, cancelled; pending or running means the row had not run when this "
+        "file was written"
+    ),
+    "note_error": "why the row failed, in Dify's words where Dify gave a reason",
+    "note_attempts": "how many times the row was sent to Dify (retries after transient errors count)",
+    "note_elapsed_s": "seconds the row's last call to Dify took",
+    "note_tokens": "tokens Dify reported for the row",
+    "note_run_id": "Dify's run id: find the run in the app's logs in Dify",
     # status words: a row's outcome in the status column, and the batch's status
     "status_pending": "pending",
     "status_running": "running",

@@ -228,3 +228,20 @@ async def test_requests_per_minute_cap_is_honoured(make: Make) -> None:
     assert elapsed >= 0.48
     starts = sorted(c.at for c in h.wf.calls)
     assert sum(1 for t in starts if t - starts[0] < 0.25) <= 100 + 26
+
+
+async def test_many_batches_on_one_lane_take_turns(make: Make) -> None:
+    # one slot, ten batches started together: a lane that served batches in order would
+    # finish the first before the last one ran at all; round-robin keeps them level
+    h = await make(fast_settings(concurrency=1), workflow=ScriptedWorkflow(default=Step(latency_s=0.0)))
+    batches = [await h.submit(30, prefix=f"b{n}-", owner=f"telegram:{n}") for n in range(10)]
+    for batch in batches:
+        await asyncio.wait_for(h.service.wait(batch.id), 30)
+    keys = [call.key.split("-")[0] for call in h.wf.calls]
+    # from the moment the last batch got its first turn until the first batch finished,
+    # every batch had one turn per round (a start-up skew before that does not matter)
+    all_in = max(keys.index(f"b{n}") for n in range(10))
+    first_done = min(max(i for i, k in enumerate(keys) if k == f"b{n}") for n in range(10))
+    turns = {f"b{n}": keys[all_in:first_done + 1].count(f"b{n}") for n in range(10)}
+    assert first_done - all_in >= 100, (all_in, first_done)
+    assert max(turns.values()) - min(turns.values()) <= 2, turns

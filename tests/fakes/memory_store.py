@@ -49,6 +49,11 @@ class InMemoryStore:
         self.batches[batch.id] = batch
         self.batch_rows[batch.id] = sorted(rows, key=lambda r: r.index)
 
+    async def add_rows(self, batch_id: str, rows: Sequence[Row]) -> None:
+        if any(r.batch_id != batch_id for r in rows):
+            raise ValueError(f"rows of another batch given to add_rows({batch_id!r})")
+        self.batch_rows[batch_id] = sorted([*self.batch_rows[batch_id], *rows], key=lambda r: r.index)
+
     async def get_batch(self, batch_id: str) -> Batch | None:
         return self.batches.get(batch_id)
 
@@ -91,6 +96,13 @@ class InMemoryStore:
         return [
             r for r in self.batch_rows.get(batch_id, []) if statuses is None or r.status in statuses
         ]
+
+    async def rows_page(self, batch_id: str, *, after: int, limit: int) -> list[Row]:
+        return [r for r in self.batch_rows.get(batch_id, []) if r.index > after][:limit]
+
+    async def output_keys(self, batch_id: str) -> list[str]:
+        rows = self.batch_rows.get(batch_id, [])
+        return list(dict.fromkeys(k for r in rows for k in (r.outputs or {})))
 
     async def claim_rows(self, batch_id: str, *, limit: int, now: datetime) -> list[Row]:
         claimed: list[Row] = []

@@ -20,6 +20,7 @@ from engine.models import (
 )
 from engine.sheets.reading import read_sheet
 from engine.sheets.results import write_results
+from engine.sheets.results_text import SUMMARY_LABELS
 from engine.sheets.template import annotated_copy, template_workbook
 from engine.sheets.xlsx import EXCEL_CELL_LIMIT, TRUNCATED_MARK
 from tests.bench.sheets import xlsx_bytes
@@ -193,16 +194,49 @@ def test_results_columns_outputs_and_summary() -> None:
     assert res[1][9:] == ["succeeded", None, 1, 1.235, 10, "r0"]
     assert res[2][9:11] == ["failed", "boom"]
     assert res[3][6:9] == ["done", 3.5, '["a"]']
-    s = {r[0]: r[1] for r in summary}
-    assert s["workflow"] == "summarize"
-    assert s["owner"] == "telegram:1"
-    assert s["rows"] == 3
-    assert s["rows succeeded"] == 2
-    assert s["rows failed"] == 1
-    assert s["total tokens"] == 15
-    assert s["wall time (s)"] == 90
-    assert s["blank rows skipped"] == 2
-    assert s["started"] == "2026-01-01T09:00:00+00:00"  # Excel has no time zones; ISO text keeps it
+    s = {r[0]: r[1] for r in summary if r}
+    label = SUMMARY_LABELS
+    assert s[label["workflow"]] == "summarize"
+    assert s[label["owner"]] == "telegram:1"
+    assert s[label["rows"]] == 3
+    assert s[label["rows_status"].format(status="succeeded")] == 2
+    assert s[label["rows_status"].format(status="failed")] == 1
+    assert s[label["tokens"]] == 15
+    assert s[label["wall"]] == 90
+    assert s[label["blank"]] == 2
+    # a real date-time (UTC wall time, the label says so), not ISO text
+    assert s[label["started"]] == datetime(2026, 1, 1, 9, 0)
+    for column in ("attempts", "elapsed_s", "tokens", "run_id"):
+        assert s.get(column), f"the Summary sheet explains {column}"
+
+
+def test_results_look_header_frozen_filtered_statuses_coloured_dates_real() -> None:
+    rows = [
+        _row(0, RowStatus.SUCCEEDED, {"answer": "long " * 40, "n": 7}),
+        _row(1, RowStatus.FAILED, None, error="boom"),
+        _row(2, RowStatus.CANCELLED, None),
+        _row(3, RowStatus.PENDING, None),
+    ]
+    rows[1] = Row("b1", 1, 3, ("2026-13-45", None, None), {}, status=RowStatus.FAILED, error="boom")
+    rows[0] = Row("b1", 0, 2, ("2026-03-04", "2026-03-04T05:06:07", "x"), {},
+                  status=RowStatus.SUCCEEDED, outputs={"answer": "long " * 40, "n": 7})
+    buf = io.BytesIO()
+    write_results(buf, _batch(("when", "at", "x")), rows)
+    wb = load_workbook(io.BytesIO(buf.getvalue()))
+    ws = wb["Results"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:K5"
+    assert all(c.font.b for c in ws[1])
+    assert ws["A2"].value == datetime(2026, 3, 4) and ws["A2"].is_date
+    assert ws["B2"].value == datetime(2026, 3, 4, 5, 6, 7) and ws["B2"].is_date
+    assert ws["A3"].value == "2026-13-45"  # shaped like a date, but not one: kept as typed
+    assert ws["D2"].alignment.wrap_text  # long text wraps
+    assert ws["E2"].value == 7 and ws["E2"].data_type == "n"
+    fills = {ws.cell(r, 6).value: ws.cell(r, 6).fill.fgColor.rgb for r in range(2, 6)}
+    assert len(set(fills.values())) == 4, fills  # succeeded, failed, cancelled, not run differ
+    widths = {k: d.width for k, d in ws.column_dimensions.items()}
+    assert 8 <= widths["C"] <= 60 and widths["D"] == 60  # capped: the long answer wraps instead
+    assert [c.value for c in ws[1]][5:] == ["status", "error", "attempts", "elapsed_s", "tokens", "run_id"]
 
 
 def test_results_text_is_never_a_formula_and_is_cleaned_and_cut(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -217,6 +251,8 @@ def test_results_text_is_never_a_formula_and_is_cleaned_and_cut(tmp_path) -> Non
     assert values[:2] == ["=SUM(1,2)", "-5"]
     assert values[3 : 3 + len(FORMULA_LIKE)] == FORMULA_LIKE
     assert all(c.data_type == "s" for c in ws[2][: 3 + len(FORMULA_LIKE)] if c.value is not None)
+    # Excel keeps them text even when someone edits the cell
+    assert all(c.quotePrefix for c in ws[2][: 3 + len(FORMULA_LIKE)] if str(c.value)[:1] in "=+-@")
     assert values[3 + len(FORMULA_LIKE)] == "abcd"
     long = values[4 + len(FORMULA_LIKE)]
     assert isinstance(long, str)

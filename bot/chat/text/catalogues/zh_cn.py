@@ -202,7 +202,10 @@ class ChineseWording(EnglishWording):
     sheet: ClassVar[dict[str, str]] = {
         # the file as a whole
         "empty_file": "{filename} 是空文件（0 字节）。",
-        "file_too_big": "{filename} 大小为 {size}，上限为 {limit}。请拆分成较小的文件。",
+        "file_too_big": (
+            "{filename} 大小为 {size}，超过上限 {limit}（由 [limits] max_file_mb 设定）。"
+            "请拆分成较小的文件，或在配置中调大 [limits] max_file_mb。"
+        ),
         "password": "{filename} 设有密码保护。请取消密码后重新发送。",
         "other_file": "{filename} 是 {what}，不是表格。请发送 .xlsx、.xls、.ods 或 .csv 文件。",
         "kind_pdf": "PDF 文档",
@@ -243,7 +246,10 @@ class ChineseWording(EnglishWording):
         "csv_encoding": "该 CSV 文件既不是 UTF-8 也不是 GB18030 编码，请另存为“CSV UTF-8”格式。",
         # the header row
         "sheet_empty": "{filename}：工作表“{sheet}”是空的，需要一行表头和若干数据行。",
-        "too_many_rows": "{filename} 的数据超过 {limit} 行，请拆分成较小的文件。",
+        "too_many_rows": (
+            "{filename} 的数据超过 {limit} 行（上限由 [limits] max_rows 设定）。"
+            "请拆分成较小的文件，或在配置中调大 [limits] max_rows。"
+        ),
         "duplicate_columns": (
             "{filename}：“{first}”列和“{second}”列都对应“{label}”（{variable}），请只保留一列。"
         ),
@@ -398,6 +404,13 @@ class ChineseWording(EnglishWording):
         "row_time_mean": "每行平均耗时（秒）",
         "row_time_max": "单行最长耗时（秒）",
         "error": "错误",
+        "columns": "各列说明",
+        "note_status": "成功、失败、已取消；等待或运行中表示写出此文件时该行尚未运行",
+        "note_error": "该行失败的原因，Dify 给出原因时用 Dify 的原话",
+        "note_attempts": "该行发送给 Dify 的次数（临时错误后的重试也计入）",
+        "note_elapsed_s": "该行最后一次调用 Dify 用时（秒）",
+        "note_tokens": "Dify 为该行报告的 tokens",
+        "note_run_id": "Dify 的运行 ID：可在 Dify 应用日志中找到这次运行",
         "status_pending": "待运行",
         "status_running": "运行中",
         "status_succeeded": "成功",
