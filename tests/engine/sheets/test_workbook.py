@@ -20,7 +20,7 @@ from engine.models import (
 )
 from engine.sheets.reading import read_sheet
 from engine.sheets.results import write_results
-from engine.sheets.results_text import SUMMARY_LABELS
+from engine.sheets.sentences import SUMMARY_LABELS
 from engine.sheets.template import annotated_copy, template_workbook
 from engine.sheets.xlsx import EXCEL_CELL_LIMIT, TRUNCATED_MARK
 from tests.bench.sheets import xlsx_bytes
@@ -199,11 +199,11 @@ def test_results_columns_outputs_and_summary() -> None:
     assert s[label["workflow"]] == "summarize"
     assert s[label["owner"]] == "telegram:1"
     assert s[label["rows"]] == 3
-    assert s[label["rows_status"].format(status="succeeded")] == 2
-    assert s[label["rows_status"].format(status="failed")] == 1
-    assert s[label["tokens"]] == 15
-    assert s[label["wall"]] == 90
-    assert s[label["blank"]] == 2
+    assert s[label["rows_in"].format(status="succeeded")] == 2
+    assert s[label["rows_in"].format(status="failed")] == 1
+    assert s[label["total_tokens"]] == 15
+    assert s[label["wall_time"]] == 90
+    assert s[label["blank_rows"]] == 2
     # a real date-time (UTC wall time, the label says so), not ISO text
     assert s[label["started"]] == datetime(2026, 1, 1, 9, 0)
     for column in ("attempts", "elapsed_s", "tokens", "run_id"):
