@@ -45,13 +45,13 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Plain (not async): on SQLite it needs no event loop, which keeps it quick to start."""
-    from bot.cli.output.glance import read_sqlite, sqlite_file
+    from bot.cli.output.glance import read_sqlite, schema_is_current, sqlite_file
 
     config = cli_config(args.config)
     path = sqlite_file(config.daemon.database_url)
-    if path is not None:
+    if path is not None and schema_is_current(path):
         lines = read_sqlite(path, args.batch_id)
-    else:
+    else:  # PostgreSQL, or a database to upgrade (or to refuse) as every other command does
         import asyncio
 
         lines = asyncio.run(_from_store(config, args.batch_id))

@@ -60,6 +60,37 @@ def sqlite_file(database_url: str) -> Path | None:
     return None if path in ("", ":memory:") else Path(path)
 
 
+def schema_revision_here() -> str:
+    """This release's newest schema revision, read from the revision files' names
+    (``NNNN_what.py``) rather than from Alembic, whose import alone would double the time
+    `status` takes; `tests/bot/cli` checks it agrees with Alembic."""
+    from importlib.util import find_spec
+
+    spec = find_spec("storage")  # found, not imported: importing it would load SQLAlchemy
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the storage package is not installed beside bot")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "migrations" / "versions"
+    return max(p.name.split("_", 1)[0] for p in folder.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def schema_is_current(path: Path) -> bool:
+    """Whether the file is missing (nothing to show) or already at this release's schema; a
+    database from an older release must be upgraded, and a newer one refused, by the store."""
+    if not path.exists():
+        return True
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error:
+        return False
+    try:
+        found = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return [r[0] for r in found] == [schema_revision_here()]
+
+
 def read_sqlite(path: Path, batch_id: str | None = None, limit: int = 20) -> list[BatchLine]:
     """The latest ``limit`` batches (or the one asked for); none when the file does not exist."""
     if not path.exists():

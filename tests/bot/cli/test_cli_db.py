@@ -49,3 +49,10 @@ async def test_a_database_from_a_newer_release_is_refused_with_exit_2(cli: Cli) 
         assert "Traceback" not in err
     with sqlite3.connect(cli.workdir / "cli.db") as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0099",)]
+
+
+def test_status_knows_this_releases_schema_revision_without_alembic() -> None:
+    from bot.cli.output.glance import schema_revision_here
+    from storage import migrate
+
+    assert schema_revision_here() == migrate.head_revision()

@@ -41,7 +41,8 @@ async def test_postgresql_url_without_asyncpg_is_one_line_exit_2(cli: Cli) -> No
          'database_url = "postgresql://someone:hunter2@127.0.0.1/test"')
     code, _, err = await cli.run("status")
     assert code == 2
-    assert "postgresql+asyncpg://someone:hunter2@127.0.0.1/test" in err  # the URL to write instead
+    assert "postgresql+asyncpg://someone:***@127.0.0.1/test" in err  # the URL to write, password hidden
+    assert "hunter2" not in err
     assert "Traceback" not in err
 
 
