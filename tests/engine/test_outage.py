@@ -76,7 +76,10 @@ async def test_a_dify_that_refuses_connections_costs_no_attempt_and_is_reported(
     assert {r.status for r in rows} == {RowStatus.SUCCEEDED}, [r.error for r in rows]
     assert {r.attempts for r in rows} == {1}, "the outage spent no row's attempt"
     told = world.saw_unreachable()[0]
-    assert "connection refused" in told.trouble and told.next_try_at is not None
+    # a call in flight when the server went may first see its connection reset; the probes
+    # that follow are refused, and the reports say so
+    assert any("connection refused" in (p.trouble or "") for p in world.saw_unreachable())
+    assert told.next_try_at is not None
     assert told.next_try_at > told.unreachable_since  # type: ignore[operator]
     final = world.notifier.last(batch.id)[1]
     assert final.unreachable_since is None, "the last report no longer says Dify is gone"
