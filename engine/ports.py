@@ -271,6 +271,11 @@ class Housekeeping(Protocol):
         """Paths of kept sheets still referenced by a batch, an active schedule or an upload."""
         ...
 
+    async def forget_sheets(self, *, keep: set[str], before: datetime) -> list[str]:
+        """Delete the sheets kept in the database before ``before`` whose names are not in
+        ``keep``; returns their names."""
+        ...
+
 
 class RunObserver(Protocol):
     """Told what the lanes do, for metrics; the bot implements it, the engine only calls it.

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from engine.models import FINAL_BATCH_STATUSES, Batch, BatchStatus
 from storage import codec
 from storage.sql_access import SqlAccess
-from storage.tables import BATCH, CHAT, REPORTER, SCHEDULE, UPLOAD
+from storage.tables import BATCH, CHAT, REPORTER, SCHEDULE, SHEET_FILE, UPLOAD
 
 _FINAL = [s.value for s in FINAL_BATCH_STATUSES]
 
@@ -49,6 +49,14 @@ class HousekeepingQueries(SqlAccess):
             await conn.execute(delete(REPORTER).where(REPORTER.c.batch_id.in_(ids)))
             await conn.execute(delete(BATCH).where(BATCH.c.id.in_(ids)))
         return len(ids)
+
+    async def forget_sheets(self, *, keep: set[str], before: datetime) -> list[str]:
+        old = select(SHEET_FILE.c.name).where(SHEET_FILE.c.created_at < before)
+        doomed = [r["name"] for r in await self._all(old) if r["name"] not in keep]
+        for at in range(0, len(doomed), 500):
+            async with self._write() as conn:
+                await conn.execute(delete(SHEET_FILE).where(SHEET_FILE.c.name.in_(doomed[at : at + 500])))
+        return doomed
 
     async def files_in_use(self) -> set[str]:
         paths: set[str] = set()

@@ -1,18 +1,23 @@
 """Retention: finished batches older than ``keep_days`` are deleted with their rows, events
-and chat bindings, and kept sheets no one refers to any more are removed from disk.
+and chat bindings, and kept sheets no one refers to any more are removed from disk and from
+the database.
 
 Never touched: a batch that is pending, scheduled, running or paused (the store deletes
-finished batches only), a finished batch still owed its results file in chat, and a sheet
-an active schedule, a waiting upload or a remaining batch still uses."""
+finished batches only), a finished batch still owed its results file (in chat, or to the
+path a CLI run was given), and a sheet an active schedule, a waiting upload or a remaining
+batch still uses."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.chat.progress import results_owed
+from bot.results_files import OWED_EVENT, WRITTEN_EVENT
+from engine.models import BatchEvent
 from engine.ports import Housekeeping, Store
 
 log = logging.getLogger(__name__)
@@ -27,6 +32,8 @@ class Pruned:
     kept_owed: list[str] = field(default_factory=list)
     """Old enough, but their results file never reached the chat."""
     files: list[Path] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)
+    """Kept sheets deleted from the database."""
 
 
 async def prune(
@@ -43,18 +50,34 @@ async def prune(
         doomed = []
         for batch in batches:
             seen.add(batch.id)
-            if await store.chat_for(batch.id) is not None and results_owed(await store.events(batch.id)):
+            events = await store.events(batch.id)
+            chat_owed = await store.chat_for(batch.id) is not None and results_owed(events)
+            if chat_owed or _file_owed(events):
                 done.kept_owed.append(batch.id)
             else:
                 doomed.append(batch.id)
         await records.delete_batches(doomed)
         done.batches += doomed
     await store.forget_uploads(before=cutoff)
-    done.files = _sweep(data_dir / "uploads", await records.files_in_use(), cutoff)
-    if done.batches or done.files:
+    in_use = await records.files_in_use()
+    done.files = _sweep(data_dir / "uploads", in_use, cutoff)
+    # the database copies (read by replicas on other machines) go by the same rule
+    done.sheets = await records.forget_sheets(keep={Path(p).name for p in in_use}, before=cutoff)
+    if done.batches or done.files or done.sheets:
         log.info("retention: deleted %d batch(es) and %d sheet(s) finished before %s",
                  len(done.batches), len(done.files), cutoff.date().isoformat())
     return done
+
+
+def _file_owed(events: Sequence[BatchEvent]) -> bool:
+    """A CLI run's results file that was due but never written (see `bot.results_files`)."""
+    owed = False
+    for event in events:
+        if event.kind == OWED_EVENT:
+            owed = True
+        elif event.kind == WRITTEN_EVENT:
+            owed = False
+    return owed
 
 
 def _sweep(uploads: Path, in_use: set[str], cutoff: datetime) -> list[Path]:

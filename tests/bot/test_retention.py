@@ -13,6 +13,7 @@ import pytest
 
 from bot.chat.progress import RESULTS_SENT
 from bot.ops.retention import prune
+from bot.results_files import OWED_EVENT
 from engine.models import BatchStatus, ChatRef, ChatUpload
 from storage import SqlStore
 from tests.storage.builders import batch, rows, schedule
@@ -87,11 +88,22 @@ async def test_prune_deletes_old_finished_batches_and_keeps_everything_else(
                                     "waiting.xlsx", waiting, None, RECENT))
     sheet(data, "stray-old.xlsx", age=old)
     stray_new = sheet(data, "stray-new.xlsx", age=timedelta(hours=1))
+    # a CLI run whose results file was due but never written (a crash mid-write)
+    await add(sql, "cli-owed", BatchStatus.COMPLETED, OLD, sheet(data, "cli-owed.xlsx", age=old))
+    await sql.add_event("cli-owed", OWED_EVENT, "/somewhere/out.xlsx")
+    # the database copies that replicas on other machines read: old ones go by the same rule
+    for name in ("gone1.xlsx", "nightly.xlsx", "waiting.xlsx", "stray-old.xlsx"):
+        await sql.keep_sheet(name, b"PK sheet", now=OLD)
+    await sql.keep_sheet("fresh.xlsx", b"PK sheet", now=RECENT)
 
     pruned = await prune(sql, sql, data, keep_days=30, now=NOW)
 
     assert sorted(pruned.batches) == ["fired", "gone1", "gone2", "sent"]
-    assert pruned.kept_owed == ["owed"]
+    assert sorted(pruned.kept_owed) == ["cli-owed", "owed"]
+    assert sorted(pruned.sheets) == ["gone1.xlsx", "stray-old.xlsx"]
+    for name in ("nightly.xlsx", "waiting.xlsx", "fresh.xlsx"):
+        assert await sql.has_sheet(name), name
+    assert not await sql.has_sheet("gone1.xlsx")
     for gone in pruned.batches:
         assert await sql.get_batch(gone) is None
         assert await sql.rows(gone) == [] and await sql.events(gone) == []
@@ -101,8 +113,8 @@ async def test_prune_deletes_old_finished_batches_and_keeps_everything_else(
         assert len(await sql.rows(kept)) == 3
     assert sorted(p.name for p in pruned.files) == ["gone1.xlsx", "gone2.xlsx", "sent.xlsx", "stray-old.xlsx"]
     left = sorted(p.name for p in (data / "uploads").iterdir())
-    assert left == ["nightly.xlsx", "owed.xlsx", "paused.xlsx", "recent.xlsx", "running.xlsx",
-                    "stray-new.xlsx", "waiting.xlsx"]
+    assert left == ["cli-owed.xlsx", "nightly.xlsx", "owed.xlsx", "paused.xlsx", "recent.xlsx",
+                    "running.xlsx", "stray-new.xlsx", "waiting.xlsx"]
     assert Path(stray_new).exists()
     assert await sql.get_upload("u1") is not None
 
