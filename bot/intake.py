@@ -170,7 +170,7 @@ class Intake:
                 if not sheet.ok or len(sheet.rows) < batch.total:
                     raise SheetError("its uploaded file no longer reads the same")
                 await self._store_from(batch, sheet, stored)
-            except (SheetError, OSError) as exc:
+            except (SheetError, NotFound, OSError) as exc:
                 log.error("batch %s: its rows cannot be stored after a restart: %s", batch.id, exc)
                 await self.store.update_batch(
                     batch.id, status=BatchStatus.FAILED, expected=list(_UNFINISHED),

@@ -24,7 +24,7 @@ def _intake(tmp_path: Path, store: InMemoryStore) -> Intake:
 async def _cut_short(intake: Intake, store: InMemoryStore, data: bytes, stored: int) -> Batch:
     """A batch as a crash leaves it: created, its first rows stored, the rest not."""
     sheet = await intake.check("wf", data, "big.xlsx")
-    path = intake.keep(data, "big.xlsx")
+    path = await intake.keep(data, "big.xlsx")
     batch = Batch("b1", "wf", "telegram:1", BatchStatus.RUNNING, len(sheet.rows), datetime.now(UTC),
                   columns=sheet.columns, source_name="big.xlsx", source_path=str(path))
     rows = [Row("b1", i, r.sheet_row, r.cells, r.inputs) for i, r in enumerate(sheet.rows[:stored])]
@@ -51,7 +51,9 @@ async def test_a_cut_short_batch_whose_upload_is_gone_fails_with_the_reason(tmp_
     intake = _intake(tmp_path, store)
     batch = await _cut_short(intake, store, sheet_bytes(["Text"], [[f"r{i}"] for i in range(30)]), stored=10)
     assert batch.source_path is not None
+    # gone from this machine and from the database (a lost local copy alone is refilled)
     Path(batch.source_path).unlink()
+    store.sheets.pop(Path(batch.source_path).name)
 
     assert await intake.finish_storing() == ["b1"]
     failed = await store.get_batch("b1")

@@ -64,7 +64,7 @@ async def test_a_chinese_run_reports_progress_and_writes_a_chinese_summary(cli: 
     assert "5/5 成功 5 失败 0" in err  # the progress line, drawn once more at the end
     book = load_workbook(out.strip(), read_only=True)
     results = list(book.worksheets[0].iter_rows(values_only=True))
-    summary = dict(book["汇总"].iter_rows(values_only=True))
+    summary = {r[0]: r[1] for r in book["汇总"].iter_rows(values_only=True) if r}
     book.close()
     header = list(results[0])
     assert header[:2] == ["Text", "result"]  # as the sheet and the app name them

@@ -17,7 +17,7 @@ NEW = "41fbc420-8ecd-4801-9ed0-0641be785535"
 
 def summary(path: Path) -> dict[str, object]:
     book = load_workbook(path, read_only=True)
-    lines = {str(k): v for k, v, *_ in book["Summary"].iter_rows(values_only=True)}
+    lines = {str(r[0]): r[1] for r in book["Summary"].iter_rows(values_only=True) if r}
     book.close()
     return lines
 

@@ -23,7 +23,7 @@ from tests.support import make_config
 def _summary(f: FileObj, name: str) -> dict[Any, Any]:
     assert f.data is not None
     book = load_workbook(io.BytesIO(f.data), read_only=True)
-    summary = dict(book[name].iter_rows(values_only=True))  # type: ignore[arg-type]
+    summary = {r[0]: r[1] for r in book[name].iter_rows(values_only=True) if r}
     book.close()
     return summary
 

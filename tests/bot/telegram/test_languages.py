@@ -25,7 +25,7 @@ from tests.support import make_config, running_daemon, sheet_bytes
 def _summary(document: FakeMessage, sheet: str) -> dict[Any, Any]:
     assert document.document is not None
     book = load_workbook(io.BytesIO(document.document.data), read_only=True)
-    summary = dict(book[sheet].iter_rows(values_only=True))  # type: ignore[arg-type]
+    summary = {r[0]: r[1] for r in book[sheet].iter_rows(values_only=True) if r}
     book.close()
     return summary
 
