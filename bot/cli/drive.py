@@ -133,27 +133,20 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
     from bot.results_files import write_for
     from engine.models import BatchStatus
 
+    words = progress.words
     grace = runtime.config.daemon.shutdown_grace_s
-    got, timed_out = await _wait_or_pause(runtime, batch.id, grace)
+    got, timed_out = await _wait_or_pause(runtime, batch.id, grace, words.cli_pausing)
     progress.finish()
     if timed_out:
         await runtime.service.shutdown(0)
-        print(
-            f"Paused batch {batch.id}; rows still in flight after {grace:g} s are checked with Dify "
-            f"when it resumes. Continue with: dify-batch resume {batch.id}",
-            file=sys.stderr,
-        )
+        print(words.cli_paused_grace.format(id=batch.id, grace=f"{grace:g}"), file=sys.stderr)
         return EXIT_INTERRUPTED.get(got or signal.SIGINT.value, 130)
     final = await runtime.service.get(batch.id)
     if final.status is BatchStatus.PAUSED:
         if final.error:  # it paused itself (e.g. Dify unreachable for outage_pause_after_s)
-            print(f"Batch {batch.id} paused by itself: {final.error}.", file=sys.stderr)
-        by = "" if got or final.error else " elsewhere (dify-batch pause or a chat button)"
-        print(
-            f"Paused batch {batch.id}{by}; rows in flight were kept. "
-            f"Continue with: dify-batch resume {batch.id}",
-            file=sys.stderr,
-        )
+            print(words.cli_paused_itself.format(id=batch.id, error=final.error), file=sys.stderr)
+        by = "" if got or final.error else words.cli_paused_elsewhere
+        print(words.cli_paused.format(id=batch.id, by=by), file=sys.stderr)
         return EXIT_INTERRUPTED.get(got or signal.SIGINT.value, 130)
     try:
         await write_for(runtime.store, batch.id, output)
@@ -171,22 +164,29 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
 
 
 async def print_summary(runtime: Runtime, final: Batch) -> int:
-    from bot.cli.output.terminal import format_duration
+    """``completed: 40 ok, 0 failed of 40 rows in 6s, 4273 tokens``, in the terminal's language."""
+    from bot.cli.output.terminal import cli_wording, format_duration
 
+    words = cli_wording()
     counts = await runtime.service.progress(final.id)
     took = ""
     if final.started_at and final.finished_at:
-        took = f" in {format_duration((final.finished_at - final.started_at).total_seconds())}"
+        duration = format_duration((final.finished_at - final.started_at).total_seconds(), words)
+        took = words.cli_summary_took.format(duration=duration)
+    cancelled = words.cli_summary_cancelled.format(n=counts.cancelled) if counts.cancelled else ""
     print(
-        f"{final.status.value}: {counts.succeeded} ok, {counts.failed} failed"
-        + (f", {counts.cancelled} cancelled" if counts.cancelled else "")
-        + f" of {counts.total} rows{took}, {counts.tokens} tokens",
+        words.cli_summary.format(
+            status=words.summary_labels[f"status_{final.status.value}"], ok=counts.succeeded,
+            failed=counts.failed, cancelled=cancelled, total=counts.total, took=took, tokens=counts.tokens,
+        ),
         file=sys.stderr,
     )
     return 0 if counts.succeeded == counts.total else 1
 
 
-async def _wait_or_pause(runtime: Runtime, batch_id: str, grace_s: float) -> tuple[int | None, bool]:
+async def _wait_or_pause(
+    runtime: Runtime, batch_id: str, grace_s: float, pausing_text: str
+) -> tuple[int | None, bool]:
     """Wait until the batch settles. The first Ctrl-C or SIGTERM pauses it and lets rows in
     flight finish for up to ``grace_s``; a second one stops waiting at once. Returns the
     signal that arrived (if any) and whether the wait was cut short."""
@@ -202,8 +202,7 @@ async def _wait_or_pause(runtime: Runtime, batch_id: str, grace_s: float) -> tup
         if len(received) > 1:
             waiting.cancel()
             return
-        print(f"\nPausing: letting rows in flight finish (at most {grace_s:g} s; "
-              "press Ctrl-C again to stop now)…", file=sys.stderr)
+        print("\n" + pausing_text.format(grace=f"{grace_s:g}"), file=sys.stderr)
         pausing.append(loop.create_task(runtime.service.pause(batch_id)))
         loop.call_later(grace_s, waiting.cancel)
 

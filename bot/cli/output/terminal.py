@@ -45,7 +45,7 @@ def progress_line(
     if progress.cancelled:
         line += words.cli_cancelled.format(cancelled=progress.cancelled)
     if progress.unreachable_since is not None:
-        return line + " | " + unreachable_text(progress, now)
+        return line + " | " + unreachable_text(progress, now, words)
     started = batch.started_at
     if started is not None and progress.done:
         elapsed = max((now - started).total_seconds(), 1e-6)
@@ -57,15 +57,19 @@ def progress_line(
     return line
 
 
-def unreachable_text(progress: Progress, now: datetime) -> str:
+def unreachable_text(progress: Progress, now: datetime, words: Wording = EnglishWording) -> str:
     """``Dify unreachable since 14:02:05 (3m10s): <why> | next try in 20s`` (local time)."""
     since = progress.unreachable_since or now
-    text = f"Dify unreachable since {since.astimezone().strftime('%H:%M:%S')} "
-    text += f"({format_duration((now - since).total_seconds())})"
-    if progress.trouble:
-        text += f": {progress.trouble.removeprefix('Dify is unreachable: ')}"
+    text = words.cli_unreachable.format(
+        since=since.astimezone().strftime("%H:%M:%S"),
+        duration=format_duration((now - since).total_seconds(), words),
+    )
+    if progress.trouble:  # the cause as the network said it: not translated
+        reason = progress.trouble.removeprefix("Dify is unreachable: ")
+        text += words.cli_unreachable_why.format(reason=reason)
     if progress.next_try_at is not None:
-        text += f" | next try in {format_duration((progress.next_try_at - now).total_seconds())}"
+        wait = format_duration((progress.next_try_at - now).total_seconds(), words)
+        text += words.cli_next_try.format(wait=wait)
     return text
 
 

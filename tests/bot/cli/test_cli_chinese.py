@@ -62,6 +62,7 @@ async def test_a_chinese_run_reports_progress_and_writes_a_chinese_summary(cli: 
     code, out, err = await cli.run("run", str(sheet), "--workflow", "summarize")
     assert code == 0, err
     assert "5/5 成功 5 失败 0" in err  # the progress line, drawn once more at the end
+    assert "已完成：成功 5，失败 0，共 5 行" in err  # the closing summary
     book = load_workbook(out.strip(), read_only=True)
     results = list(book.worksheets[0].iter_rows(values_only=True))
     summary = {r[0]: r[1] for r in book["汇总"].iter_rows(values_only=True) if r}

@@ -242,6 +242,22 @@ class EnglishWording:
     cli_more_problems = "  … and {n} more problems"
     cli_marked = "The bad cells are marked in {path}."
     cli_marked_failed = "(The marked-up copy could not be written to {path}: {reason}.)"
+    cli_unreachable = "Dify unreachable since {since} ({duration})"
+    cli_unreachable_why = ": {reason}"
+    cli_next_try = " | next try in {wait}"
+    cli_summary = "{status}: {ok} ok, {failed} failed{cancelled} of {total} rows{took}, {tokens} tokens"
+    cli_summary_cancelled = ", {n} cancelled"
+    cli_summary_took = " in {duration}"
+    cli_paused = "Paused batch {id}{by}; rows in flight were kept. Continue with: dify-batch resume {id}"
+    cli_paused_elsewhere = " elsewhere (dify-batch pause or a chat button)"
+    cli_paused_itself = "Batch {id} paused by itself: {error}."
+    cli_paused_grace = (
+        "Paused batch {id}; rows still in flight after {grace} s are checked with Dify when it "
+        "resumes. Continue with: dify-batch resume {id}"
+    )
+    cli_pausing = (
+        "Pausing: letting rows in flight finish (at most {grace} s; press Ctrl-C again to stop now)…"
+    )
 
 
 WORDING = EnglishWording

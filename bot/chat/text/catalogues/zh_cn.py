@@ -433,6 +433,19 @@ class ChineseWording(EnglishWording):
     cli_more_problems = "  …… 另有 {n} 个问题"
     cli_marked = "有问题的单元格已在 {path} 中标出。"
     cli_marked_failed = "（标注副本无法写入 {path}：{reason}。）"
+    cli_unreachable = "自 {since} 起无法连接 Dify（已 {duration}）"
+    cli_unreachable_why = "：{reason}"
+    cli_next_try = " | {wait}后重试"
+    cli_summary = "{status}：成功 {ok}，失败 {failed}{cancelled}，共 {total} 行{took}，{tokens} tokens"
+    cli_summary_cancelled = "，已取消 {n}"
+    cli_summary_took = "，用时 {duration}"
+    cli_paused = "任务 {id} 已暂停{by}，运行中的行已保留。继续运行：dify-batch resume {id}"
+    cli_paused_elsewhere = "（由 dify-batch pause 或聊天中的按钮暂停）"
+    cli_paused_itself = "任务 {id} 已自动暂停：{error}。"
+    cli_paused_grace = (
+        "任务 {id} 已暂停；{grace} 秒后仍在运行的行会在继续时向 Dify 核对。继续运行：dify-batch resume {id}"
+    )
+    cli_pausing = "正在暂停：等待运行中的行完成（最多 {grace} 秒；再按一次 Ctrl-C 立即停止）……"
 
 
 WORDING = ChineseWording
