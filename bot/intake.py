@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.context import context_values, inputs_to_fill, unknown_variables
+from engine.context import inputs_to_fill, unknown_variables, with_context
 from engine.errors import ConfigError, NotFound, SheetError
 from engine.models import Batch, BatchStatus, ChatRef, InputForm, ParsedSheet, Row, SheetLimits
 from engine.ports import Store, WorkflowClient
@@ -183,21 +183,14 @@ class Intake:
 
     async def _store_from(self, batch: Batch, sheet: ParsedSheet, stored: int) -> None:
         batch_id = batch.id
-        rest = sheet.rows[stored : batch.total]  # a sample keeps only the sheet's first rows
+        # the same context inputs as the rows stored before the crash (engine.context)
         context = inputs_to_fill(self._context(batch.workflow), await self.form(batch.workflow), sheet)
-
-        def inputs(sheet_row: int, given: dict[str, object]) -> dict[str, object]:
-            if not context:
-                return given
-            return {**given, **context_values(
-                context, sheet_row=sheet_row, batch_id=batch_id, file=batch.source_name, owner=batch.owner
-            )}
-
+        sheet = with_context(sheet, context, batch_id=batch_id, file=batch.source_name, owner=batch.owner)
+        rest = sheet.rows[stored : batch.total]  # a sample keeps only the sheet's first rows
         try:
             for at in range(0, len(rest), 2_000):
                 await self.store.add_rows(batch_id, [
-                    Row(batch_id, stored + at + i, r.sheet_row, r.cells, inputs(r.sheet_row, r.inputs),
-                        query=r.query)
+                    Row(batch_id, stored + at + i, r.sheet_row, r.cells, r.inputs, query=r.query)
                     for i, r in enumerate(rest[at : at + 2_000])
                 ])
         except Exception:  # e.g. another live process is storing it right now: it finishes the job

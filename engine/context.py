@@ -8,7 +8,7 @@ so the batch tells it through an ordinary input. A column in the sheet always wi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.models import FieldType, InputForm, JsonDict, ParsedSheet
 from engine.sheets.cells import loose
@@ -75,6 +75,20 @@ def context_values(
         value = known[item.source]
         values[item.variable] = value[: item.max_length] if item.max_length else value
     return values
+
+
+def with_context(
+    sheet: ParsedSheet, wanted: Sequence[ContextInput], *, batch_id: str, file: str, owner: str
+) -> ParsedSheet:
+    """The sheet with every row's context inputs filled in (the same sheet when none are wanted)."""
+    if not wanted:
+        return sheet
+    return replace(sheet, rows=tuple(
+        replace(r, inputs={**r.inputs, **context_values(
+            wanted, sheet_row=r.sheet_row, batch_id=batch_id, file=file, owner=owner
+        )})
+        for r in sheet.rows
+    ))
 
 
 _FILLABLE = (FieldType.TEXT_INPUT, FieldType.PARAGRAPH, FieldType.NUMBER)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from engine.context import ContextInput, context_values
+from engine.context import ContextInput, with_context
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
 from engine.estimate import HISTORY_BATCHES, HISTORY_ROWS, Estimate, estimate_from
 from engine.lanes.lane import Lane
@@ -189,13 +189,7 @@ class BatchService:
             started_at=now if start else None, schedule_id=schedule_id, fire_time=fire_time,
             blank_rows=sheet.blank_rows, sample=sample, locale=locale,
         )
-        if context:  # filled where the sheet has no such column (engine.context)
-            sheet = replace(sheet, rows=tuple(
-                replace(r, inputs={**r.inputs, **context_values(
-                    context, sheet_row=r.sheet_row, batch_id=batch.id, file=source_name, owner=owner
-                )})
-                for r in sheet.rows
-            ))
+        sheet = with_context(sheet, context, batch_id=batch.id, file=source_name, owner=owner)
         # a big sheet starts once its first slice is stored; the rest is stored meanwhile
         # (in slices, each its own short transaction, so claims and results get their turn)
         first = _rows_of(batch.id, sheet, 0, FIRST_SLICE)
