@@ -20,7 +20,7 @@ from engine.service import BatchService
 from engine.settings import WorkflowSettings
 from storage import SqlStore
 from tests.fakes.dify import FakeDify
-from tests.fakes.dify_script import Plan
+from tests.fakes.dify_script import Plan, cloudflare_rate_limited, rate_limited
 from tests.fakes.scripted_workflow import RecordingNotifier
 
 USER = "telegram:1"
@@ -53,12 +53,13 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
     await opened.close()
 
 
-async def _recover(fake: FakeDify, store: SqlStore, rows: list[Row], app_type: AppType) -> list[Row]:
+async def _recover(fake: FakeDify, store: SqlStore, rows: list[Row], app_type: AppType,
+                   *, timeout_s: float = 2.0) -> list[Row]:
     now = datetime.now(UTC)
     await store.create_batch(Batch(BATCH, "wf", USER, BatchStatus.RUNNING, len(rows), now, ("Text",),
                                    started_at=now), rows)
     settings = WorkflowSettings(name="wf", app_type=app_type, response_mode=ResponseMode.BLOCKING,
-                                concurrency=4, timeout_s=2.0, backoff_base_s=0.01, backoff_max_s=0.05)
+                                concurrency=4, timeout_s=timeout_s, backoff_base_s=0.01, backoff_max_s=0.05)
     client = DifyClient(fake.base_url, fake.api_key, app_type=app_type,
                         response_mode=ResponseMode.BLOCKING, timeout_s=5)
     service = BatchService(store, {"wf": settings}, {"wf": client}, RecordingNotifier(),
@@ -111,6 +112,23 @@ async def test_a_sent_chat_row_takes_its_answer_from_the_conversation(store: Sql
     assert fake.counters.runs_by_key == {"hello": 1, "again": 1}
     assert [r.status for r in done] == [RowStatus.SUCCEEDED] * 2
     assert done[0].outputs == {"answer": "hello ✓"}
+
+
+@pytest.mark.parametrize("mode", ["workflow", "advanced-chat"])
+async def test_a_rate_limited_record_search_is_asked_again_not_taken_for_no_run(
+    store: SqlStore, mode: str
+) -> None:
+    # the log answering 429 says nothing about the run: re-sending on it would run the row twice
+    async with FakeDify.running(latency_s=0.02, app_mode=mode) as fake:
+        await _send_as_crashed_process(fake, "done", mode="workflow" if mode == "workflow" else "chat")
+        fake.records_faults = [rate_limited("0"), cloudflare_rate_limited()]
+        query = None if mode == "workflow" else "done"
+        done = await _recover(fake, store, [_row(0, "done", sent=True, query=query)],
+                              AppType.WORKFLOW if mode == "workflow" else AppType.CHAT, timeout_s=60.0)
+        assert fake.records_faults == []
+    assert fake.counters.runs_by_key == {"done": 1}
+    assert done[0].status is RowStatus.SUCCEEDED
+    assert done[0].attempts == 1
 
 
 async def test_the_run_log_pages_filters_and_shapes_like_dify() -> None:

@@ -94,6 +94,9 @@ class FakeDify:
         """Every run request: ``{"endpoint", "body", "headers"}``, header names in lower case."""
         self.runs: dict[str, FakeRun] = {}
         self.uploads: list[JsonDict] = []
+        self.records_faults: list[Fault] = []
+        """Answered, one each, to the next requests for the run log or conversations (Cloudflare's
+        or Dify's limiter in front of them) before they answer again."""
         self._runs_by_task: dict[str, FakeRun] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -364,11 +367,15 @@ class FakeDify:
         return web.json_response(run_detail_body(run))
 
     async def _logs(self, request: web.Request) -> web.Response:
+        if self.records_faults:
+            return http_fault(self.records_faults.pop(0))
         if self.app_mode != "workflow":
             return error(400, "not_workflow_app", _WRONG_ROUTE)
         return logs_answer(self.runs.values(), request.query)
 
     async def _conversations(self, request: web.Request) -> web.Response:
+        if self.records_faults:
+            return http_fault(self.records_faults.pop(0))
         if self.app_mode not in ("chat", "advanced-chat"):
             return error(400, "not_chat_app", _WRONG_ROUTE)
         return conversations_answer(self.runs.values(), request.query)
