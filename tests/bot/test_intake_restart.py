@@ -15,9 +15,10 @@ from tests.support import sheet_bytes
 FORM = InputForm((FormField("text", "Text", FieldType.TEXT_INPUT, required=True),))
 
 
-def _intake(tmp_path: Path, store: InMemoryStore) -> Intake:
-    flows = {"wf": ScriptedWorkflow(form=FORM)}
-    service = BatchService(store, {"wf": fast_settings("wf")}, flows, RecordingNotifier())
+def _intake(tmp_path: Path, store: InMemoryStore, form: InputForm = FORM,
+            context: tuple[tuple[str, str], ...] = ()) -> Intake:
+    flows = {"wf": ScriptedWorkflow(form=form)}
+    service = BatchService(store, {"wf": fast_settings("wf", context=context)}, flows, RecordingNotifier())
     return Intake(service, store, flows, SheetLimits(), tmp_path)
 
 
@@ -59,3 +60,22 @@ async def test_a_cut_short_batch_whose_upload_is_gone_fails_with_the_reason(tmp_
     failed = await store.get_batch("b1")
     assert failed is not None and failed.status is BatchStatus.FAILED
     assert failed.error is not None and "only 10 of 30 rows were stored" in failed.error
+
+
+async def test_rows_stored_after_a_restart_get_the_same_context_inputs(tmp_path: Path) -> None:
+    form = InputForm((
+        FormField("text", "Text", FieldType.TEXT_INPUT, required=True),
+        FormField("row_no", "Row", FieldType.NUMBER, required=False),
+        FormField("who", "Who", FieldType.TEXT_INPUT, required=False),
+        FormField("src", "Source", FieldType.TEXT_INPUT, required=False),
+    ))
+    store = InMemoryStore()
+    intake = _intake(tmp_path, store, form, context=(("row_no", "row"), ("who", "owner"), ("src", "file")))
+    data = sheet_bytes(["Text"], [[f"row {i}"] for i in range(40)])
+    await _cut_short(intake, store, data, stored=10)
+
+    assert await intake.finish_storing() == ["b1"]
+    rest = (await store.rows("b1"))[10:]
+    assert [r.inputs["row_no"] for r in rest] == [str(n) for n in range(12, 42)]  # as the sheet numbers them
+    assert {r.inputs["who"] for r in rest} == {"telegram:1"}
+    assert {r.inputs["src"] for r in rest} == {"big.xlsx"}
