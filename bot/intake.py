@@ -119,6 +119,7 @@ class Intake:
         chat: ChatRef | None = None,
         sample: int | None = None,
         locale: str = "en",
+        comparison_id: str | None = None,
     ) -> Batch:
         """Check (unless already checked), keep and submit. Rows with problems refuse all.
 
@@ -147,6 +148,7 @@ class Intake:
             context=context,
             sample=sample is not None,
             locale=locale,
+            comparison_id=comparison_id,
         )
 
     async def finish_storing(self) -> list[str]:

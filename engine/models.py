@@ -149,6 +149,8 @@ class Batch:
     """A trial over the sheet's first rows (``run --sample N``), not the whole sheet."""
     locale: str = "en"
     """The language of the person who started it: its messages and files use it."""
+    comparison_id: str | None = None
+    """Set on each batch of a comparison (one workflow each, same rows): ``run --workflow A --workflow B``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,10 @@ class Store(Protocol):
 
     async def get_batch(self, batch_id: str) -> Batch | None: ...
 
+    async def comparison_batches(self, comparison_id: str) -> list[Batch]:
+        """The batches of one comparison, in the order they were created; empty if none."""
+        ...
+
     async def list_batches(
         self,
         *,

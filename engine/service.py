@@ -166,6 +166,7 @@ class BatchService:
         context: Sequence[ContextInput] = (),
         sample: bool = False,
         locale: str = "en",
+        comparison_id: str | None = None,
     ) -> Batch:
         """Create a batch from a checked sheet; raises `AlreadyExists` for a duplicate firing.
 
@@ -187,7 +188,7 @@ class BatchService:
             status=B.RUNNING if start else B.PENDING, total=len(sheet.rows), created_at=now,
             columns=sheet.columns, source_name=source_name, source_path=source_path,
             started_at=now if start else None, schedule_id=schedule_id, fire_time=fire_time,
-            blank_rows=sheet.blank_rows, sample=sample, locale=locale,
+            blank_rows=sheet.blank_rows, sample=sample, locale=locale, comparison_id=comparison_id,
         )
         sheet = with_context(sheet, context, batch_id=batch.id, file=source_name, owner=owner)
         # a big sheet starts once its first slice is stored; the rest is stored meanwhile

@@ -40,6 +40,7 @@ def batch_to_record(b: Batch) -> dict[str, Any]:
         "blank_rows": b.blank_rows,
         "sample": b.sample,
         "locale": b.locale,
+        "comparison_id": b.comparison_id,
     }
 
 
@@ -62,6 +63,7 @@ def batch_from_record(r: Record) -> Batch:
         blank_rows=r["blank_rows"],
         sample=bool(r["sample"]),
         locale=r["locale"],
+        comparison_id=r["comparison_id"],
     )
 
 

@@ -1,12 +1,14 @@
-"""Reading a big batch back a page at a time, for its results workbook."""
+"""Reading batches back for results workbooks: a big batch's rows a page at a time, and
+the batches of a comparison."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from engine.models import Row, RowStatus
+from engine.models import Batch, Row, RowStatus
+from storage import codec
 from storage.sql_access import SqlAccess
-from storage.tables import ROW
+from storage.tables import BATCH, ROW
 
 # first-seen order: by row, then by the key's place in that row's object (json keeps it)
 _OUTPUT_KEYS = {
@@ -30,6 +32,15 @@ _RESULT_COLUMNS = [
 
 class RowPages(SqlAccess):
     """`Store` methods that read a batch's rows in pages, so memory stays flat."""
+
+    async def comparison_batches(self, comparison_id: str) -> list[Batch]:
+        """The batches of one comparison, oldest first (the order its workflows were named)."""
+        stmt = (
+            select(BATCH)
+            .where(BATCH.c.comparison_id == comparison_id)
+            .order_by(BATCH.c.created_at, BATCH.c.id)
+        )
+        return [codec.batch_from_record(r) for r in await self._all(stmt)]
 
     async def output_keys(self, batch_id: str) -> list[str]:
         """The output names of a batch's rows, in first-seen order, found by the database."""

@@ -46,6 +46,7 @@ class BatchTable(SQLModel, table=True):
     # a trial over a sheet's first rows; the server default lets a migration add it to old batches
     sample: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     locale: str = Field(default="en", sa_column_kwargs={"server_default": "en"})
+    comparison_id: str | None = Field(default=None, index=True)  # the batches of one comparison
 
 
 class RowTable(SQLModel, table=True):

@@ -57,6 +57,10 @@ class InMemoryStore:
     async def get_batch(self, batch_id: str) -> Batch | None:
         return self.batches.get(batch_id)
 
+    async def comparison_batches(self, comparison_id: str) -> list[Batch]:
+        found = [b for b in self.batches.values() if b.comparison_id == comparison_id]
+        return sorted(found, key=lambda b: (b.created_at, b.id))
+
     async def list_batches(
         self,
         *,
