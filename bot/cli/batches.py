@@ -36,9 +36,13 @@ _OUTPUT_HELP = "results file (default: the one the run was given)"
 def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     run = sub.add_parser("run", parents=[common], help="run a workflow over a sheet, write the results")
     run.add_argument("sheet", type=Path, help="the input sheet: .xlsx, .xls, .ods or .csv")
-    run.add_argument("--workflow", required=True, help="workflow name from the config")
     run.add_argument(
-        "--output", type=Path, metavar="FILE", help=".xlsx or .csv (default: <sheet>-results.xlsx)"
+        "--workflow", required=True, action="append",
+        help="workflow name from the config; name two or more to compare them on the same rows",
+    )
+    run.add_argument(
+        "--output", type=Path, metavar="FILE",
+        help=".xlsx or .csv (default: <sheet>-results.xlsx; a comparison: <sheet>-compare.xlsx)",
     )
     run.add_argument("--concurrency", type=int, metavar="N", help="rows in flight at once for this run")
     run.add_argument(
@@ -47,7 +51,9 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     run.set_defaults(handler=cmd_run)
 
     resume = sub.add_parser("resume", parents=[common], help="continue an interrupted or paused batch")
-    resume.add_argument("batch_id", metavar="ID", help="the batch to continue (see dify-batch status)")
+    resume.add_argument(
+        "batch_id", metavar="ID", help="the batch or comparison to continue (see dify-batch status)"
+    )
     resume.add_argument("--output", type=Path, metavar="FILE", help=_OUTPUT_HELP)
     resume.add_argument(
         "--concurrency", type=int, metavar="N", help="rows in flight (default: what the batch started with)"
@@ -66,6 +72,11 @@ async def cmd_run(args: argparse.Namespace) -> int:
     from bot.cli.output.terminal import TerminalProgress
     from bot.results_files import CONCURRENCY_EVENT, OUTPUT_EVENT
 
+    if len(args.workflow) > 1:
+        from bot.cli.compare import cmd_compare
+
+        return await cmd_compare(args, args.workflow)
+    args.workflow = args.workflow[0]
     config = cli_config(args.config)
     need_workflow(config, args.workflow)
     need_concurrency(args.concurrency)
@@ -126,6 +137,12 @@ async def checked_sheet(runtime: Runtime, workflow: str, data: bytes, sheet: Pat
 
 
 async def cmd_resume(args: argparse.Namespace) -> int:
+    from engine.compare.runs import is_comparison_id
+
+    if is_comparison_id(args.batch_id):
+        from bot.cli.compare import cmd_resume_comparison
+
+        return await cmd_resume_comparison(args)
     need_concurrency(args.concurrency)
     config = cli_config(args.config)
     output = check_output(args.output) if args.output else None

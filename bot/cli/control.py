@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     status = sub.add_parser("status", parents=[common], help="show recent batches, or one batch")
-    status.add_argument("batch_id", nargs="?", metavar="ID", help="one batch to show in detail")
+    status.add_argument(
+        "batch_id", nargs="?", metavar="ID", help="one batch (or comparison) to show in detail"
+    )
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
     status.set_defaults(handler=cmd_status)
 
@@ -34,7 +36,7 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     cancel.set_defaults(handler=cmd_cancel)
 
     result = sub.add_parser("result", parents=[common], help="write the results file of any batch")
-    result.add_argument("batch_id", metavar="ID", help="the batch whose results to write")
+    result.add_argument("batch_id", metavar="ID", help="the batch (or comparison) whose results to write")
     result.add_argument(
         "--output", type=Path, metavar="FILE",
         help="results file, .xlsx or .csv (default: the path its run was given, "
@@ -46,10 +48,12 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 def cmd_status(args: argparse.Namespace) -> int:
     """Plain (not async): on SQLite it needs no event loop, which keeps it quick to start."""
     from bot.cli.output.glance import read_sqlite, schema_is_current, sqlite_file
+    from engine.compare.runs import is_comparison_id
 
     config = cli_config(args.config)
     path = sqlite_file(config.daemon.database_url)
-    if path is not None and schema_is_current(path):
+    comparison = bool(args.batch_id) and is_comparison_id(args.batch_id)
+    if path is not None and schema_is_current(path) and not comparison:
         lines = read_sqlite(path, args.batch_id)
     else:  # PostgreSQL, or a database to upgrade (or to refuse) as every other command does
         import asyncio
@@ -65,7 +69,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps([_as_json(line) for line in lines], ensure_ascii=False, indent=2))
         return 0
     style = Style.for_stream(sys.stdout)
-    if args.batch_id:
+    if comparison:  # its batches, one after another
+        print(_comparison_head(args.batch_id) + "\n" + "\n\n".join(_detail(line, style) for line in lines))
+    elif args.batch_id:
         print(_detail(lines[0], style))
     elif not lines:
         print("No batches yet.")
@@ -81,10 +87,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 async def _from_store(config: Config, batch_id: str | None) -> list[BatchLine]:
     from bot.cli.output.glance import BatchLine
     from bot.results_files import OUTPUT_EVENT, OWED_EVENT, WRITTEN_EVENT
+    from engine.compare.runs import is_comparison_id
 
     runtime = await open_cli_runtime(config)
     try:
-        batches = [await runtime.service.get(batch_id)] if batch_id else await runtime.service.list(None, 20)
+        if batch_id and is_comparison_id(batch_id):
+            batches = await runtime.store.comparison_batches(batch_id)
+        elif batch_id:
+            batches = [await runtime.service.get(batch_id)]
+        else:
+            batches = await runtime.service.list(None, 20)
         lines = []
         for b in batches:
             p = await runtime.service.progress(b.id)
@@ -194,8 +206,20 @@ async def cmd_cancel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _comparison_head(comparison_id: str) -> str:
+    from bot.cli.output.terminal import cli_wording
+
+    return cli_wording().compare_head.format(id=comparison_id)
+
+
 async def cmd_result(args: argparse.Namespace) -> int:
     from bot.cli.drive import check_output
+    from engine.compare.runs import is_comparison_id
+
+    if is_comparison_id(args.batch_id):
+        from bot.cli.compare import cmd_result_comparison
+
+        return await cmd_result_comparison(args)
     from bot.results_files import recorded_output, write_file
 
     given = check_output(args.output) if args.output else None

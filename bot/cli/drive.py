@@ -12,6 +12,7 @@ import getpass
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,7 +136,7 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
 
     words = progress.words
     grace = runtime.config.daemon.shutdown_grace_s
-    got, timed_out = await _wait_or_pause(runtime, batch.id, grace, words.cli_pausing)
+    got, timed_out = await wait_or_pause(runtime, [batch.id], grace, words.cli_pausing)
     progress.finish()
     if timed_out:
         await runtime.service.shutdown(0)
@@ -184,16 +185,17 @@ async def print_summary(runtime: Runtime, final: Batch) -> int:
     return 0 if counts.succeeded == counts.total else 1
 
 
-async def _wait_or_pause(
-    runtime: Runtime, batch_id: str, grace_s: float, pausing_text: str
+async def wait_or_pause(
+    runtime: Runtime, batch_ids: Sequence[str], grace_s: float, pausing_text: str
 ) -> tuple[int | None, bool]:
-    """Wait until the batch settles. The first Ctrl-C or SIGTERM pauses it and lets rows in
-    flight finish for up to ``grace_s``; a second one stops waiting at once. Returns the
-    signal that arrived (if any) and whether the wait was cut short."""
+    """Wait until every batch settles (one, or the batches of a comparison). The first
+    Ctrl-C or SIGTERM pauses them all and lets rows in flight finish for up to ``grace_s``;
+    a second one stops waiting at once. Returns the signal that arrived (if any) and
+    whether the wait was cut short."""
     import asyncio
 
     loop = asyncio.get_running_loop()
-    waiting = asyncio.ensure_future(runtime.service.wait(batch_id))
+    waiting = asyncio.ensure_future(asyncio.gather(*(runtime.service.wait(b) for b in batch_ids)))
     received: list[int] = []
     pausing: list[asyncio.Task[object]] = []
 
@@ -203,7 +205,7 @@ async def _wait_or_pause(
             waiting.cancel()
             return
         print("\n" + pausing_text.format(grace=f"{grace_s:g}"), file=sys.stderr)
-        pausing.append(loop.create_task(runtime.service.pause(batch_id)))
+        pausing.extend(loop.create_task(runtime.service.pause(b)) for b in batch_ids)
         loop.call_later(grace_s, waiting.cancel)
 
     for signum in (signal.SIGINT, signal.SIGTERM):

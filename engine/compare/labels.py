@@ -4,6 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+COMPARE_LABELS: dict[str, str] = {
+    "sheet": "Compare",
+    "comparison": "comparison",
+    "source_file": "source file",
+    "workflow": "workflow",
+    "batch": "batch",
+    "rows": "rows",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "success_rate": "success rate (%)",
+    "median_s": "median run time (s)",
+    "p95_s": "p95 run time (s)",
+    "tokens": "tokens",
+    "differ_heading": "Rows whose output differs",
+    "differ_rows": "rows differing",
+    "differ_of": "of rows",
+    "differs_column": "differs",
+    "note": (
+        "Run times are of succeeded rows. A row differs when the workflows' values of that "
+        "output are not all equal."
+    ),
+}
+"""The English words of a comparison workbook; the catalogues translate them (``compare_labels``)."""
+
 
 def labelled(header: str, workflow: str) -> str:
     """``summary [A]``: a column of one workflow in a comparison."""

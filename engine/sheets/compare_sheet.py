@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import IO, Any
 
 from engine.compare.figures import ComparisonFigures, FiguresTally
-from engine.compare.labels import side_by_side
+from engine.compare.labels import COMPARE_LABELS, side_by_side
 from engine.models import Batch, Row, RowStatus
 from engine.ports import Store
 from engine.sheets.ooxml import (
@@ -29,30 +29,6 @@ from engine.sheets.ooxml import (
 )
 from engine.sheets.results import PAGE_ROWS, output_columns
 from engine.sheets.sentences import SUMMARY_LABELS
-
-COMPARE_LABELS: dict[str, str] = {
-    "sheet": "Compare",
-    "comparison": "comparison",
-    "source_file": "source file",
-    "workflow": "workflow",
-    "batch": "batch",
-    "rows": "rows",
-    "succeeded": "succeeded",
-    "failed": "failed",
-    "success_rate": "success rate (%)",
-    "median_s": "median run time (s)",
-    "p95_s": "p95 run time (s)",
-    "tokens": "tokens",
-    "differ_heading": "Rows whose output differs",
-    "differ_rows": "rows differing",
-    "differ_of": "of rows",
-    "differs_column": "differs",
-    "note": (
-        "Run times are of succeeded rows. A row differs when the workflows' values of that "
-        "output are not all equal."
-    ),
-}
-"""The English words of a comparison workbook; the catalogues translate them (``compare_labels``)."""
 
 # per workflow after the outputs: the outcome, then what a run cost
 _META = ("status", "error", "elapsed_s", "tokens")

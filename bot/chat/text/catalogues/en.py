@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from engine.compare.labels import COMPARE_LABELS
 from engine.models import BatchStatus
 from engine.sheets.sentences import SHEET_SENTENCES, SUMMARY_LABELS, TEMPLATE_LABELS
 from engine.text.sentences import STATE_SENTENCES, WHEN_SENTENCES
@@ -215,6 +216,36 @@ class EnglishWording:
         "help": "every command",
     }
     """Menu descriptions (Telegram's setMyCommands) of commands `help_lines` leaves out."""
+    # compare (issue 15.6)
+    compare_labels: ClassVar[dict[str, str]] = COMPARE_LABELS
+    """The comparison workbook's sheet name, Compare sheet labels and ``differs`` column."""
+    compare_twice = "each workflow can be compared once; named twice: {names}"
+    compare_xlsx_only = "--output {path}: a comparison is written as an .xlsx workbook"
+    compare_started = "Comparison {id}: {total} rows on {workflows}"
+    compare_batch = "  {workflow}: batch {batch}"
+    compare_resuming = "Resuming comparison {id} ({workflows})"
+    compare_bar = "{workflow} [{bar}] {done}/{total} ok {ok} failed {failed}"
+    compare_figures = (
+        "{workflow}: {ok} ok, {failed} failed of {total} rows ({rate}), median {median}, "
+        "p95 {p95}, {tokens} tokens"
+    )
+    compare_differs = "{column}: {n} of {total} rows differ"
+    compare_no_time = "-"
+    compare_paused = (
+        "Paused comparison {id}; rows in flight were kept. Continue with: dify-batch resume {id}"
+    )
+    compare_not_written = (
+        "comparison {id} finished but its workbook {path} could not be written ({reason}); "
+        "fix that and run: dify-batch resume {id}"
+    )
+    compare_head = "Comparison {id}"
+    compare_progress_head = "⚖️ {filename}: {workflows} · comparison {id}"
+    compare_final_head = "⚖️ Comparison {id} finished: {filename}"
+    compare_final_line = "{workflow}: {ok} ok, {failed} failed · {tokens} tokens"
+    compare_final_result = "{result} {id} sends the comparison workbook again."
+    compare_caption = "comparison {id} of {workflows}: {differs}"
+    compare_caption_differs = "{column} differs in {n} of {total} rows"
+    compare_caption_same = "the outputs are the same in every row"
     # units
     moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"

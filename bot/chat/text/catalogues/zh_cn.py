@@ -193,6 +193,51 @@ class ChineseWording(EnglishWording):
         "start": "机器人简介",
         "help": "全部命令",
     }
+    # compare (issue 15.6)
+    compare_labels: ClassVar[dict[str, str]] = {
+        "sheet": "对比",
+        "comparison": "对比 ID",
+        "source_file": "源文件",
+        "workflow": "工作流",
+        "batch": "任务",
+        "rows": "行数",
+        "succeeded": "成功",
+        "failed": "失败",
+        "success_rate": "成功率（%）",
+        "median_s": "运行时间中位数（秒）",
+        "p95_s": "运行时间 p95（秒）",
+        "tokens": "tokens",
+        "differ_heading": "输出不同的行",
+        "differ_rows": "不同的行数",
+        "differ_of": "总行数",
+        "differs_column": "不同的输出",
+        "note": "运行时间只统计成功的行。某一输出在各工作流中的值不完全相同，即算作该行不同。",
+    }
+    compare_twice = "每个工作流只能参与一次对比，重复的是：{names}"
+    compare_xlsx_only = "--output {path}：对比结果只能写成 .xlsx 表格"
+    compare_started = "对比 {id}：{total} 行，工作流 {workflows}"
+    compare_batch = "  {workflow}：任务 {batch}"
+    compare_resuming = "继续对比 {id}（{workflows}）"
+    compare_bar = "{workflow} [{bar}] {done}/{total} 成功 {ok} 失败 {failed}"
+    compare_figures = (
+        "{workflow}：成功 {ok}，失败 {failed}，共 {total} 行（{rate}），中位数 {median}，"
+        "p95 {p95}，{tokens} tokens"
+    )
+    compare_differs = "{column}：{total} 行中有 {n} 行不同"
+    compare_no_time = "-"
+    compare_paused = "对比 {id} 已暂停，运行中的行已保留。继续运行：dify-batch resume {id}"
+    compare_not_written = (
+        "对比 {id} 已完成，但结果表格 {path} 无法写入（{reason}）；"
+        "解决后运行：dify-batch resume {id}"
+    )
+    compare_head = "对比 {id}"
+    compare_progress_head = "⚖️ {filename}：{workflows} · 对比 {id}"
+    compare_final_head = "⚖️ 对比 {id} 已完成：{filename}"
+    compare_final_line = "{workflow}：成功 {ok}，失败 {failed} · {tokens} tokens"
+    compare_final_result = "发送 {result} {id} 可再次获取对比表格。"
+    compare_caption = "对比 {id}（{workflows}）：{differs}"
+    compare_caption_differs = "{column} 在 {total} 行中有 {n} 行不同"
+    compare_caption_same = "每一行的输出都相同"
     # units
     moment = "{time}（{zone}）"
     duration_h = "{h} 小时 {m} 分"
