@@ -36,6 +36,8 @@ class Run:
     """Run the attached file, or the person's latest upload in this conversation."""
 
     workflow: str | None = None
+    also: tuple[str, ...] = ()
+    """More workflows: ``/run A B`` runs the rows on each, as one comparison."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,8 @@ Command: TypeAlias = (
 )
 BatchCommand: TypeAlias = Status | Pause | Resume | Cancel | Retry | Result
 
-BATCH_ID = re.compile(r"[0-9a-f]{6}")
+BATCH_ID = re.compile(r"c?[0-9a-f]{6}")
+"""A batch id, or a comparison's (``c`` and six, `engine.compare.runs`): status and result take both."""
 SCHEDULE_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # leading Slack mentions, "<@U123>" or "<@U123|name>", as in DMs and app_mention events
 _MENTION = re.compile(r"^(?:\s*<@[A-Z0-9]+(?:\|[^>]*)?>)+\s*")
@@ -161,7 +164,8 @@ def _template(cmd: str, args: str, m: Messages) -> Command:
 
 
 def _run(cmd: str, args: str, m: Messages) -> Command:
-    return Run(_workflow(cmd, args, m))
+    words = args.split()
+    return Run(words[0], tuple(words[1:])) if words else Run()
 
 
 def batch_id_or_none(cmd: str, args: str, m: Messages = EN) -> str | None:

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 
 from bot.chat import commands as c
 from bot.chat.access import Access
+from bot.chat.comparing import comparison_bytes, comparison_caption, comparison_filename, comparison_text
 from bot.chat.progress import results_bytes, results_filename
 from bot.chat.surface import Actor, OutFile, Reply, Scheduling
 from bot.chat.text.renderer import Messages
 from bot.intake import Intake
+from engine.compare.runs import is_comparison_id
 from engine.errors import AppError, CommandError, NotFound
 from engine.models import Batch, ChatRef
 from engine.service import BatchService
@@ -56,6 +58,8 @@ class CommandHandlers:
                 return [await self._template(workflow, actor)]
             case c.Status(batch_id=None):
                 return [await self._status(actor)]
+            case c.Status(batch_id=str(found)) | c.Result(batch_id=str(found)) if is_comparison_id(found):
+                return [await self._comparison(found, isinstance(command, c.Result), actor)]
             case c.Status() | c.Pause() | c.Resume() | c.Cancel() | c.Retry() | c.Result():
                 return [await self._batch_command(command, actor)]
             case c.Schedules():
@@ -124,6 +128,21 @@ class CommandHandlers:
             self.m.results_caption(batch, progress, ""),
             file=OutFile(results_filename(batch), data),
         )
+
+    async def _comparison(self, comparison_id: str, workbook: bool, actor: Actor) -> Reply:
+        """``/status`` or ``/result`` of a comparison: every workflow in one answer."""
+        store = self.intake.store
+        batches = await store.comparison_batches(comparison_id)
+        if not batches:
+            raise NotFound(self.m.no_batch.format(id=comparison_id))
+        for batch in batches:
+            self.access.check_touch(batch.id, batch.owner, actor.user, messages=self.m)
+        if workbook:
+            data, figures = await comparison_bytes(comparison_id, batches, store)
+            caption = comparison_caption(self.m, comparison_id, batches, figures, "")
+            return Reply(caption, file=OutFile(comparison_filename(comparison_id, batches), data))
+        progress = [await self.service.progress(b.id) for b in batches]
+        return Reply(comparison_text(self.m, comparison_id, batches, progress, now=datetime.now(UTC)))
 
     async def _schedules(self, actor: Actor) -> Reply:
         scheduling = self._need_scheduling()

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.chat.buttons import Button, progress_buttons
+from bot.chat.comparing import comparison_bytes, comparison_caption, comparison_filename, comparison_text
 from bot.chat.surface import ChatSurface, FileTooLarge, RetryLater
 from bot.chat.text.catalogues import wording_for
 from bot.chat.text.renderer import MessageBook
@@ -66,10 +67,12 @@ class ProgressReporter:
         self._watching: set[str] = set()  # final batches another replica reports, watched
 
     async def batch_changed(self, batch: Batch, progress: Progress) -> None:
-        self._latest[batch.id] = (batch, progress)
-        pump = self._pumps.get(batch.id)
+        # the batches of a comparison share one message, so one pump serves them all
+        key = batch.comparison_id or batch.id
+        self._latest[key] = (batch, progress)
+        pump = self._pumps.get(key)
         if pump is None or pump.done():
-            self._pumps[batch.id] = asyncio.create_task(self._pump(batch.id))
+            self._pumps[key] = asyncio.create_task(self._pump(key))
 
     async def catch_up(self, *, within: timedelta = OWED_WITHIN) -> int:
         """At start: finished batches whose results never went out (the daemon stopped between
@@ -138,6 +141,8 @@ class ProgressReporter:
     async def _show(self, batch: Batch, progress: Progress) -> bool:
         """Edit the progress message (and send the results once final); False when there is
         no chat to report to here, or another replica reports this batch."""
+        if batch.comparison_id is not None:
+            return await self._show_comparison(batch.comparison_id)
         chat = await self.store.chat_for(batch.id)
         surface = self.surfaces.get(chat.platform) if chat else None
         if chat is None or surface is None or not await self._holds(batch.id):
@@ -158,6 +163,51 @@ class ProgressReporter:
             for per_batch in (self._shown, self._last_edit, self._held_until):
                 per_batch.pop(batch.id, None)
         return True
+
+    async def _show_comparison(self, comparison_id: str) -> bool:
+        """One message for every batch of a comparison, bound to its first batch; once all
+        are final, one combined workbook. True when there is nothing for a chat here."""
+        batches = await self.store.comparison_batches(comparison_id)
+        lead = batches[0]
+        chat = await self.store.chat_for(lead.id)
+        surface = self.surfaces.get(chat.platform) if chat else None
+        if chat is None or surface is None:
+            return True  # a comparison from the CLI: its terminal shows it
+        if not await self._holds(lead.id):
+            return False
+        m = self.messages[chat.platform].for_locale(lead.locale)
+        progress = [await self.store.progress(b.id) for b in batches]
+        text = comparison_text(m, comparison_id, batches, progress, now=datetime.now(UTC))
+        if self._shown.get(comparison_id) != (text, ()):
+            await self._put(surface, chat, lead.id, text, ())
+            self._shown[comparison_id] = (text, ())
+            self._last_edit[comparison_id] = self.clock()
+        if all(b.status.is_final for b in batches):
+            await self._send_comparison(surface, chat, comparison_id, batches)
+            for per_batch in (self._shown, self._last_edit, self._held_until):
+                per_batch.pop(comparison_id, None)
+                per_batch.pop(lead.id, None)
+        return True
+
+    async def _send_comparison(
+        self, surface: ChatSurface, chat: ChatRef, comparison_id: str, batches: list[Batch]
+    ) -> None:
+        lead = batches[0]
+        if not await self._holds(lead.id, fresh=True) or not results_owed(await self.store.events(lead.id)):
+            return
+        m = self.messages[chat.platform].for_locale(lead.locale)
+        try:
+            data, figures = await comparison_bytes(comparison_id, batches, self.store)
+            caption = comparison_caption(m, comparison_id, batches, figures, chat.owner_display)
+            await surface.send_file(chat, data, comparison_filename(comparison_id, batches), caption)
+        except RetryLater:
+            raise
+        except Exception as exc:  # not recorded as sent: a restart's catch_up tries again
+            log.exception("sending the workbook of comparison %s failed", comparison_id)
+            await surface.post(chat, m.out(m.results_not_sent.format(
+                kind=type(exc).__name__, cmd=m.cmd("result"), batch_id=comparison_id)))
+            return
+        await self.store.add_event(lead.id, RESULTS_SENT, comparison_id)
 
     async def _holds(self, batch_id: str, *, fresh: bool = False) -> bool:
         """Whether this reporter reports the batch: replicas sharing a database must not all

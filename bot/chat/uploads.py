@@ -29,8 +29,9 @@ from bot.chat.handlers import chat_for
 from bot.chat.surface import Actor, OutFile, Reply, Scheduling
 from bot.chat.text.renderer import Messages
 from bot.intake import Intake
+from engine.compare.runs import start_comparison
 from engine.errors import CommandError, SheetError
-from engine.models import ChatRef, ChatUpload, ParsedSheet
+from engine.models import Batch, ChatRef, ChatUpload, ParsedSheet
 from engine.sheets.template import annotated_copy
 
 KEEP_UPLOADS = timedelta(days=7)
@@ -104,7 +105,7 @@ class UploadDesk:
         upload = await self._remember(actor, where, data, filename, message_id)
         command = self._caption_command(caption)
         if isinstance(command, c.Run) and command.workflow:
-            return await self.start(upload, command.workflow)
+            return await self.start(upload, command.workflow, *command.also)
         if isinstance(command, c.Schedule):
             return await self.schedule(upload, command.workflow, command.when_text)
         return await self.summary(upload)
@@ -138,7 +139,10 @@ class UploadDesk:
         )
         return [Reply(text, keyboard=tuple(tuple(row) for row in keyboard))]
 
-    async def start(self, upload: PendingUpload, workflow: str) -> list[Reply]:
+    async def start(self, upload: PendingUpload, workflow: str, *others: str) -> list[Reply]:
+        """Run the upload on ``workflow``; with ``others`` too, as one comparison (``/run A B``)."""
+        if others:
+            return await self._compare(upload, [workflow, *others])
         self.access.check_use(workflow, upload.actor.user, upload.actor.chat, messages=self.m)
         parsed = await self._check(upload, workflow)
         if not parsed.ok:
@@ -151,6 +155,31 @@ class UploadDesk:
         )
         await self._forget(upload)
         return []  # the progress message, posted by the reporter, is the answer
+
+    async def _compare(self, upload: PendingUpload, workflows: list[str]) -> list[Reply]:
+        """One batch per workflow from the same rows; only the first is bound to the chat, so
+        one progress message and one combined workbook answer (`bot.chat.comparing`)."""
+        if twice := sorted({w for w in workflows if workflows.count(w) > 1}):
+            raise CommandError(self.m.compare_twice.format(names=", ".join(twice)))
+        sheets: dict[str, ParsedSheet] = {}
+        for workflow in workflows:
+            self.access.check_use(workflow, upload.actor.user, upload.actor.chat, messages=self.m)
+            sheets[workflow] = parsed = await self._check(upload, workflow)
+            if not parsed.ok:
+                text = self.m.check_summary(upload.filename, [workflow], parsed)
+                return [Reply(text, file=await self._annotated(upload, parsed))]
+        data = await self.intake.load(upload.path)
+        chat = chat_for(upload.where, upload.actor, upload.message_id)
+
+        async def submit(workflow: str, parsed: ParsedSheet, comparison_id: str) -> Batch:
+            return await self.intake.submit(
+                workflow, upload.actor.user, data, upload.filename, parsed=parsed, locale=self.m.locale,
+                chat=chat if workflow == workflows[0] else None, comparison_id=comparison_id,
+            )
+
+        await start_comparison(sheets, submit)
+        await self._forget(upload)
+        return []
 
     async def sample(self, upload: PendingUpload, workflow: str) -> ButtonOutcome:
         """Run the first rows as a sample batch, wait for it, and show their outputs with

@@ -75,7 +75,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
     if len(args.workflow) > 1:
         from bot.cli.compare import cmd_compare
 
-        return await cmd_compare(args, args.workflow)
+        return await cmd_compare(args, args.workflow, checked_sheet)
     args.workflow = args.workflow[0]
     config = cli_config(args.config)
     need_workflow(config, args.workflow)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from engine.compare.figures import ComparisonFigures
     from engine.models import Batch, ParsedSheet
 
+CheckSheet = Callable[["Runtime", str, bytes, Path], Awaitable["ParsedSheet"]]
+
 COMPARE_OUTPUT_EVENT = "compare_output"
 """Where a comparison's workbook goes (detail: absolute path), on each of its batches."""
 
@@ -51,10 +54,10 @@ def _xlsx(path: Path) -> Path:
     return check_output(path)
 
 
-async def cmd_compare(args: argparse.Namespace, workflows: list[str]) -> int:
-    """``run`` with two or more ``--workflow``: start one batch per workflow, wait for all."""
+async def cmd_compare(args: argparse.Namespace, workflows: list[str], checked_sheet: CheckSheet) -> int:
+    """``run`` with two or more ``--workflow``: start one batch per workflow, wait for all.
+    ``checked_sheet`` is `run`'s own check (same messages, same marked-up problems workbook)."""
     from bot.app import with_concurrency
-    from bot.cli.batches import checked_sheet
     from bot.cli.compare_progress import CompareProgress
     from bot.results_files import CONCURRENCY_EVENT
     from engine.compare.runs import start_comparison

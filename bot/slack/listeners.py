@@ -143,7 +143,7 @@ class Inbound:
             if isinstance(command, c.Schedule):
                 return await uploads.schedule(upload, command.workflow, command.when_text)
             if command.workflow:
-                return await uploads.start(upload, command.workflow)
+                return await uploads.start(upload, command.workflow, *command.also)
             return await uploads.summary(upload)
         except AppError as exc:
             return [Reply(m.error_text(exc))]

@@ -140,7 +140,7 @@ class Inbound:
             return await uploads.schedule(upload, command.workflow, command.when_text)
         if command.workflow is None:
             return await uploads.summary(upload)
-        return await uploads.start(upload, command.workflow)
+        return await uploads.start(upload, command.workflow, *command.also)
 
     async def _document(
         self, d: Speaking, message: Message, document: Document, actor: Actor, where: ChatRef,

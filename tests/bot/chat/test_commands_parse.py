@@ -106,13 +106,17 @@ def test_chinese_workflow_names() -> None:
     assert parse_command("<@U1> run 总结", messages=SLACK) == Run("总结")
 
 
+def test_run_with_several_workflows_is_a_comparison() -> None:
+    assert parse_command("/run summarize summarize-v2") == Run("summarize", ("summarize-v2",))
+    assert parse_command("/status c7f3a2c") == Status("c7f3a2c")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("/foo", "Unknown command /foo. Send /help for the list."),
         ("/template", "/template needs a workflow name: /template <workflow>"),
         ("/template a b", "/template takes one workflow name, not 'a b': /template <workflow>"),
-        ("/run a b", "/run takes one workflow name, not 'a b': /run <workflow>"),
         ("/status 7f3a2", "'7f3a2' is not a batch id. A batch id is 6 characters 0-9 and a-f, like 7f3a2c."),
         ("/pause 7f3a2g", "'7f3a2g' is not a batch id. A batch id is 6 characters 0-9 and a-f, like 7f3a2c."),
         ("/cancel 7f3a2c 111111", "/cancel takes at most one batch id: /cancel [id]"),
