@@ -195,7 +195,13 @@ async def wait_or_pause(
     import asyncio
 
     loop = asyncio.get_running_loop()
-    waiting = asyncio.ensure_future(asyncio.gather(*(runtime.service.wait(b) for b in batch_ids)))
+
+    async def all_settled() -> None:
+        for batch_id in batch_ids:
+            await runtime.service.wait(batch_id)
+
+    # one task, not gather: a cancelled gather ends with an exception, not as cancelled
+    waiting = asyncio.ensure_future(all_settled())
     received: list[int] = []
     pausing: list[asyncio.Task[object]] = []
 
