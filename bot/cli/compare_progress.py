@@ -36,7 +36,8 @@ class CompareProgress(TerminalProgress):
                                    == self._latest[b][1].total)
             for b in self._order
         )
-        if not settled and now - self._last_draw < self.interval_s:
+        quiet = all(p.done == 0 and p.unreachable_since is None for _, p in self._latest.values())
+        if not settled and (quiet or now - self._last_draw < self.interval_s):
             return
         line = self.line()
         if not line or line == self._last_line:
