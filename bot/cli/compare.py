@@ -66,12 +66,12 @@ async def cmd_compare(args: argparse.Namespace, workflows: list[str], checked_sh
     twice = sorted({w for w in workflows if workflows.count(w) > 1})
     if twice:
         raise InputError(words.compare_twice.format(names=", ".join(twice)))
+    need_concurrency(args.concurrency)
     config = cli_config(args.config)
     for workflow in workflows:
         need_workflow(config, workflow)
         if args.concurrency is not None:
             config = with_concurrency(config, workflow, args.concurrency)
-    need_concurrency(args.concurrency)
     if args.sample is not None and args.sample < 1:
         raise InputError("--sample must be 1 or more")
     output = _xlsx(args.output or args.sheet.with_name(f"{args.sheet.stem}-compare.xlsx"))
