@@ -51,3 +51,19 @@ async def test_run_with_two_workflows_compares_them_in_one_message_and_one_workb
         await tg.wait_for_message(alice.id, f"⚖️ Comparison {comparison} finished", timeout=10)
         tg.send_text(alice, f"/result {comparison}")
         await tg.wait_for(lambda: len(tg.sent_documents(alice.id)) == 2 or None, 10)
+
+
+async def test_run_with_two_workflows_as_a_reply_to_a_file_compares_that_file(tmp_path: Path) -> None:
+    async with FakeDify.running(output_fn=second_version) as second, \
+            world(tmp_path, adjust=with_second(second)) as w:
+        tg = w.tg
+        bob = tg.user("Bob", username="bob")
+        upload = tg.upload_document(bob, texts(2), "two.xlsx")
+        await tg.wait_for_message(bob.id, "2 rows ready")
+        tg.reply_to(upload, f"/run summarize {SECOND}", bob)
+
+        reply = await tg.wait_for_message(bob.id, "comparison", document=True, timeout=20)
+        assert reply.reply_to is upload
+        assert "result differs in 1 of 2 rows" in (reply.caption or "")
+        assert second.counters.runs_by_key == {"row 1": 1, "row 2": 1}
+        assert w.dify.counters.runs_by_key == {"row 1": 1, "row 2": 1}
