@@ -21,7 +21,6 @@ from engine.models import Batch, Row, RowStatus
 from engine.ports import Store
 from engine.sheets.ooxml import (
     SheetPart,
-    Style,
     WorkbookWriter,
     column_letter,
     row_cells,
@@ -30,6 +29,7 @@ from engine.sheets.ooxml import (
 )
 from engine.sheets.results_text import column_notes, summary_lines
 from engine.sheets.sentences import SUMMARY_LABELS
+from engine.sheets.styles import Style
 
 META_COLUMNS = ("status", "error", "attempts", "elapsed_s", "tokens", "run_id")
 PAGE_ROWS = 2_000
