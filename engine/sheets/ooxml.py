@@ -226,7 +226,8 @@ class WorkbookWriter:
         # level 1: the sheet XML is repetitive, so it still shrinks ~8x, at a fraction of the CPU
         self._zf = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self._sheets: list[SheetPart] = []
-        self._types: dict[str, str] = {}  # part name → content type, for parts beyond sheets and styles
+        self._parts: dict[str, str] = {}  # more parts (charts, drawings), written at the close
+        self._types: dict[str, str] = {}  # their content types, by part name
         self._drawings = 0
 
     def add_sheet(self, sheet: SheetPart) -> SheetPart:
@@ -238,8 +239,9 @@ class WorkbookWriter:
 
     def add_part(self, name: str, xml: str, content_type: str | None = None) -> None:
         """Write one more part (e.g. ``xl/charts/chart1.xml``); ``content_type`` is listed in
-        ``[Content_Types].xml`` (relationship parts need none)."""
-        self._zf.writestr(name, xml)
+        ``[Content_Types].xml`` (relationship parts need none). Kept until `close`: the zip
+        takes no other part while a sheet is being streamed into it."""
+        self._parts[name] = xml
         if content_type:
             self._types[name] = content_type
 
@@ -261,6 +263,8 @@ class WorkbookWriter:
             'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
             for i in range(1, len(sheets) + 1)
         ) + "".join(f'<Override PartName="/{n}" ContentType="{t}"/>' for n, t in self._types.items())
+        for name, xml in self._parts.items():
+            zf.writestr(name, xml)
         for s in sheets:
             if s.drawing:
                 drawing = ("rId1", f"{_DOC_REL}/drawing", f"../drawings/{s.drawing}")

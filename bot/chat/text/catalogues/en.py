@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from engine.models import BatchStatus
-from engine.sheets.sentences import SHEET_SENTENCES, SUMMARY_LABELS, TEMPLATE_LABELS
+from engine.sheets.sentences import CHART_LABELS, SHEET_SENTENCES, SUMMARY_LABELS, TEMPLATE_LABELS
 from engine.text.sentences import STATE_SENTENCES, WHEN_SENTENCES
 
 
@@ -215,6 +215,10 @@ class EnglishWording:
         "help": "every command",
     }
     """Menu descriptions (Telegram's setMyCommands) of commands `help_lines` leaves out."""
+    # charts (issue 15.7)
+    chart_labels: ClassVar[dict[str, str]] = CHART_LABELS
+    """The results' Summary sheet: estimated vs actual, the charts and their tables
+    (`engine.sheets.sentences`)."""
     # units
     moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"
