@@ -11,7 +11,7 @@ from engine.sheets.charts.buckets import MOST_BUCKETS, Bucket, bound_text, run_t
 
 def _nice(width: float) -> bool:
     """1, 2 or 5 times a power of ten."""
-    exponent = math.floor(math.log10(width))
+    exponent = math.floor(math.log10(width) + 1e-9)
     return round(width / 10**exponent, 6) in (1.0, 2.0, 5.0)
 
 
@@ -56,7 +56,7 @@ def test_every_row_is_counted_once_and_bounds_are_nice() -> None:
         assert 1 <= len(regular) <= MOST_BUCKETS
         assert all(b.high is not None for b in buckets[:-1])  # only the last may be the tail
         for b in regular:
-            assert b.high is not None and _nice(b.high - b.low)
+            assert b.high is not None and _nice(round(b.high - b.low, 9))
             assert sum(b.low <= t < b.high for t in times) == b.rows, (b, sorted(times))
         if buckets[-1].high is None:
             assert buckets[-1].rows == sum(t >= buckets[-1].low for t in times)
