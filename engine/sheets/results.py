@@ -4,6 +4,8 @@ Layout: the person's columns in their order, then one column per output of the a
 the outcome (status, error) and last the technical columns (attempts, elapsed_s, tokens,
 run_id), which the Summary sheet explains. Header bold, frozen and filterable; status
 cells coloured; numbers stay numbers and dates real dates; text never becomes a formula.
+The Summary also sets the estimate stored with the batch beside what it came to, and carries
+native charts of the rows by outcome and by run time (`engine.sheets.charts`).
 """
 
 from __future__ import annotations
