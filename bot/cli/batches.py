@@ -99,11 +99,11 @@ async def cmd_run(args: argparse.Namespace) -> int:
         await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output))
         concurrency = config.workflows[args.workflow].settings.concurrency
         await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
-        from bot.cli.output.costs import estimate_line
+        from bot.cli.output.costs import batch_estimate_line
 
         kind = "Sample batch" if batch.sample else "Batch"
         print(f"{kind} {batch.id}: {batch.total} rows on {args.workflow}", file=sys.stderr)
-        print(await estimate_line(runtime, args.workflow, batch.total), file=sys.stderr)
+        print(await batch_estimate_line(runtime, batch), file=sys.stderr)
         await runtime.service.start()
         return await drive(runtime, progress, batch, output)
     finally:

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.estimate import Estimate, rough_count, rough_duration
+from engine.estimate import Estimate, recorded_estimate, rough_count, rough_duration
 
 if TYPE_CHECKING:
     from bot.app import Runtime
+    from engine.models import Batch
 
 
 async def estimate_line(runtime: Runtime, workflow: str, rows: int) -> str:
+    """What ``check`` prints: the estimate for a sheet not submitted."""
     return describe(await runtime.service.estimate(workflow, rows), workflow)
+
+
+async def batch_estimate_line(runtime: Runtime, batch: Batch) -> str:
+    """What ``run`` prints: the estimate the batch stored when it was made. Made before the batch
+    existed, by the same `BatchService.estimate` as ``check``'s, so both count the same earlier
+    batches (made now, it would count this new batch among them)."""
+    est = await recorded_estimate(runtime.store, batch.id)
+    return describe(est or await runtime.service.estimate(batch.workflow, batch.total), batch.workflow)
 
 
 def describe(est: Estimate, workflow: str) -> str:

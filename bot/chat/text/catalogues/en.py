@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from engine.compare.labels import COMPARE_LABELS
 from engine.models import BatchStatus
-from engine.sheets.sentences import SHEET_SENTENCES, SUMMARY_LABELS, TEMPLATE_LABELS
+from engine.sheets.sentences import CHART_LABELS, SHEET_SENTENCES, SUMMARY_LABELS, TEMPLATE_LABELS
 from engine.text.sentences import STATE_SENTENCES, WHEN_SENTENCES
 
 
@@ -246,6 +246,10 @@ class EnglishWording:
     compare_caption = "comparison {id} of {workflows}: {differs}"
     compare_caption_differs = "{column} differs in {n} of {total} rows"
     compare_caption_same = "the outputs are the same in every row"
+    # charts (issue 15.7)
+    chart_labels: ClassVar[dict[str, str]] = CHART_LABELS
+    """The results' Summary sheet: estimated vs actual, the charts and their tables
+    (`engine.sheets.sentences`)."""
     # units
     moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"

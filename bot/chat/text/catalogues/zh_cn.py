@@ -238,6 +238,26 @@ class ChineseWording(EnglishWording):
     compare_caption = "对比 {id}（{workflows}）：{differs}"
     compare_caption_differs = "{column} 在 {total} 行中有 {n} 行不同"
     compare_caption_same = "每一行的输出都相同"
+    # charts (issue 15.7)
+    chart_labels: ClassVar[dict[str, str]] = {
+        "estimate_heading": "预估与实际",
+        "estimate_rows": "行数",
+        "estimate_duration": "耗时（秒）",
+        "estimate_tokens": "Tokens",
+        "estimated": "预估",
+        "actual": "实际",
+        "estimate_basis": "预估依据",
+        "basis_one": "之前的 1 个任务，同时运行 {in_flight} 行",
+        "basis_many": "之前的 {n} 个任务，同时运行 {in_flight} 行",
+        "basis_none": "没有之前的任务，未预估耗时和 tokens",
+        "outcomes_title": "各状态行数",
+        "outcome": "状态",
+        "rows": "行数",
+        "run_time_title": "每行耗时分布",
+        "run_time": "耗时",
+        "bucket": "{low}–{high} 秒",
+        "bucket_tail": "≥ {low} 秒",
+    }
     # units
     moment = "{time}（{zone}）"
     duration_h = "{h} 小时 {m} 分"
