@@ -49,6 +49,8 @@ def match_locale(tag: str | None) -> str | None:
     clean = tag.split(".", 1)[0].split("@", 1)[0].replace("_", "-").strip().casefold()
     if clean in ("", "c", "posix"):
         return None
+    if clean.split("-", 1)[0] == DEFAULT_LOCALE:
+        return DEFAULT_LOCALE  # without importing every catalogue: English needs none of them
     by_tag = {locale.casefold(): locale for locale in catalogues()}
     if clean in by_tag:
         return by_tag[clean]
@@ -74,3 +76,16 @@ def locale_from_environment(environ: Mapping[str, str]) -> str:
         if value:
             return match_locale(value) or DEFAULT_LOCALE
     return DEFAULT_LOCALE
+
+
+def say_duration(seconds: float, words: type[EnglishWording] | EnglishWording = EnglishWording) -> str:
+    """A duration as a person reads it, everywhere (chat, progress line, ETA, summary):
+    ``3m 10s``, ``1h 05m``, ``12 分 30 秒``."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return words.duration_h.format(h=hours, m=minutes)
+    if minutes:
+        return words.duration_m.format(m=minutes, s=secs)
+    return words.duration_s.format(s=secs)
