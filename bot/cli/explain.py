@@ -153,7 +153,8 @@ def report_error(exc: BaseException, args: argparse.Namespace, stream: TextIO) -
         print(words.cli_error.format(message=message), file=stream)
 
     if isinstance(exc, ConfigError):
-        where = f" ({args.config})" if getattr(args, "config", None) else ""
+        path = getattr(args, "config", None) or getattr(args, "file", None)
+        where = words.cli_says["config_where"].format(path=path) if path else ""
         n = len(exc.problem_phrases)
         head = "config_head_one" if n == 1 else "config_head_many"
         error(words.cli_says[head].format(where=where, n=n))
@@ -180,6 +181,8 @@ def report_error(exc: BaseException, args: argparse.Namespace, stream: TextIO) -
 _ENGINE_SAYS = (
     ("no_batch", re.compile(r"there is no batch (?P<id>\S+)$")),
     ("no_workflow", re.compile(r"there is no workflow named '(?P<name>[^']*)'$")),
+    ("no_schedule", re.compile(r"no schedule (?P<id>\S+)$")),
+    ("no_active_schedule", re.compile(r"no active schedule (?P<id>\S+)$")),
 )
 """The engine's English `NotFound`s the CLI meets, by shape, to be said in its language."""
 

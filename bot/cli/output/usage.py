@@ -17,6 +17,8 @@ from bot.chat.text.catalogues.en import EnglishWording
 
 Wording = type[EnglishWording]
 
+_ARGPARSE_GETTEXT = getattr(argparse, "_")  # noqa: B009 (private, absent from the stubs)
+
 
 def cli_wording() -> Wording:
     """The catalogue of the terminal's language."""
@@ -37,6 +39,7 @@ def speak_argparse(words: Wording) -> None:
     """Have argparse say its own words from the catalogue. argparse looks each up through
     its module's gettext ``_`` when it builds a parser or prints, so this comes first."""
     if words.cli_argparse is EnglishWording.cli_argparse:
+        setattr(argparse, "_", _ARGPARSE_GETTEXT)  # noqa: B010 (a parser built earlier spoke another)
         return
     table = words.cli_argparse
 

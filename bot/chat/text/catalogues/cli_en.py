@@ -63,6 +63,8 @@ CLI_SAYS: dict[str, str] = {
     # status, pause, cancel
     "no_batch": "there is no batch {id}",
     "no_workflow": "there is no workflow named {name!r}",
+    "no_schedule": "no schedule {id}",
+    "no_active_schedule": "no active schedule {id}",
     "no_batches": "No batches yet.",
     "results_owed": (
         "Batch {id}: its results file {path} is not written "
@@ -128,6 +130,7 @@ CLI_SAYS: dict[str, str] = {
     "slack_ok": "  slack: OK, {user} in {team}",
     "api_unreachable": "  {what}: cannot reach its API ({why}); check {what}.api_base",
     # what went wrong
+    "config_where": " ({path})",
     "config_head_one": "the configuration{where} has 1 problem:",
     "config_head_many": "the configuration{where} has {n} problems:",
     "data_dir": "cannot create the data folder {path} ({why}); check daemon.data_dir in the config",

@@ -60,6 +60,8 @@ CLI_SAYS: dict[str, str] = {
     # status, pause, cancel
     "no_batch": "找不到任务 {id}",
     "no_workflow": "没有名为 {name!r} 的工作流",
+    "no_schedule": "找不到定时任务 {id}",
+    "no_active_schedule": "没有生效中的定时任务 {id}",
     "no_batches": "还没有任务。",
     "results_owed": "任务 {id}：结果文件 {path} 尚未写出；运行 dify-batch resume {id} 即可写出",
     "sample_mark": "  （试跑）",
@@ -115,6 +117,7 @@ CLI_SAYS: dict[str, str] = {
     "slack_ok": "  slack：OK，{team} 中的 {user}",
     "api_unreachable": "  {what}：无法连接其 API（{why}）；请检查 {what}.api_base",
     # what went wrong
+    "config_where": "（{path}）",
     "config_head_one": "配置{where}有 1 个问题：",
     "config_head_many": "配置{where}有 {n} 个问题：",
     "data_dir": "无法创建数据文件夹 {path}（{why}）；请检查配置中的 daemon.data_dir",
