@@ -81,7 +81,8 @@ async def test_status_table_and_detail_in_chinese_lined_up_by_display_width(cli:
     code, out, _ = await cli.run("status")
     assert code == 0
     header, row = out.splitlines()[:2]
-    assert header.split() == ["ID", "状态", "进度", "成功", "失败", "工作流", "表格", "发起人", "创建时间（UTC）"]
+    columns = ["ID", "状态", "进度", "成功", "失败", "工作流", "表格", "发起人", "创建时间（UTC）"]
+    assert header.split() == columns
     assert row.split()[:6] == [batch_id[1], "已完成", "3/3", "3", "0", "summarize"]
     for column in ("工作流", "表格", "发起人"):  # each starts at the same terminal column as its header
         value = {"工作流": "summarize", "表格": "产品清单.xlsx", "发起人": "cli:"}[column]
