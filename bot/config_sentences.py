@@ -3,15 +3,15 @@
 `bot.config_loader` and `bot.config_reader` raise a `ConfigError` whose problems are
 `Phrase`s made from these templates, so ``str()`` stays English (logs, the daemon) while the
 CLI says them in the terminal's language: each catalogue translates this mapping key by key
-(``config_sentences``). A problem about the app's form (`engine.context`) nests inside
-``in_workflow``."""
+(``config_sentences``). A problem about the app's form (`engine.context`, its English in
+`engine.text.sentences`) nests inside ``in_workflow``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.context import CONTEXT_SENTENCES
 from engine.text.phrases import Phrase, phrase
+from engine.text.sentences import CONTEXT_SENTENCES
 
 CONFIG_SENTENCES: dict[str, str] = {
     # the file

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from engine.models import FieldType, InputForm, JsonDict, ParsedSheet
 from engine.sheets.cells import loose
 from engine.text.phrases import Phrase, phrase
+from engine.text.sentences import CONTEXT_SENTENCES
 
 SOURCES = {
     "row": "the row's number as the spreadsheet shows it (header = 1)",
@@ -29,18 +30,6 @@ class ContextInput:
     variable: str
     source: str
     max_length: int | None = None
-
-
-CONTEXT_SENTENCES: dict[str, str] = {
-    "context_unknown": (
-        "context maps {variable!r} (from {source!r}), but the app has no such variable (it has: {known})"
-    ),
-    "context_unknown_none": (
-        "context maps {variable!r} (from {source!r}), but the app has no input variables at all"
-    ),
-    "context_not_plain": "context maps {variable!r}, but it is a {kind} input",
-}
-"""The English of a context mapping the app's form refutes; catalogues translate it by code."""
 
 
 def unknown_variables(mapping: Sequence[tuple[str, str]], form: InputForm) -> list[Phrase]:

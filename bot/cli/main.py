@@ -75,10 +75,11 @@ def common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, its help in the terminal's language."""
-    from bot.cli.output.usage import cli_wording, speak_argparse, translate_help
+    from bot.cli.output.usage import cli_wording, speak_argparse, speaks_english, translate_help
 
-    words = cli_wording()
-    speak_argparse(words)  # before any parser exists: argparse words its groups as it builds
+    words = None if speaks_english() else cli_wording()  # English: the help as the modules wrote it
+    if words is not None:
+        speak_argparse(words)  # before any parser exists: argparse words its groups as it builds
     common = common_options()
     parser = argparse.ArgumentParser(
         prog="dify-batch",
@@ -89,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in REGISTRATIONS:
         register(sub, common)
-    translate_help(parser, words)
+    if words is not None:
+        translate_help(parser, words)
     return parser
 
 

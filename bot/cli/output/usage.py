@@ -10,19 +10,28 @@ from __future__ import annotations
 import argparse
 import os
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from bot.chat.text.catalogues import locale_from_environment, wording_for
-from bot.chat.text.catalogues.en import EnglishWording
+from bot.chat.text.catalogues import DEFAULT_LOCALE, locale_from_environment
 
-Wording = type[EnglishWording]
+if TYPE_CHECKING:  # imported where used: English `--help` needs no catalogue at all
+    from bot.chat.text.catalogues.en import EnglishWording
+
+Wording: TypeAlias = "type[EnglishWording]"
 
 _ARGPARSE_GETTEXT = getattr(argparse, "_")  # noqa: B009 (private, absent from the stubs)
 
 
 def cli_wording() -> Wording:
     """The catalogue of the terminal's language."""
+    from bot.chat.text.catalogues import wording_for
+
     return wording_for(locale_from_environment(os.environ))
+
+
+def speaks_english() -> bool:
+    """Whether the terminal's language is English (or says none), known without a catalogue."""
+    return locale_from_environment(os.environ) == DEFAULT_LOCALE
 
 
 def says(code: str, words: Wording | None = None, **params: Any) -> str:
@@ -38,7 +47,7 @@ def display_width(text: str) -> int:
 def speak_argparse(words: Wording) -> None:
     """Have argparse say its own words from the catalogue. argparse looks each up through
     its module's gettext ``_`` when it builds a parser or prints, so this comes first."""
-    if words.cli_argparse is EnglishWording.cli_argparse:
+    if words.locale == DEFAULT_LOCALE:
         setattr(argparse, "_", _ARGPARSE_GETTEXT)  # noqa: B010 (a parser built earlier spoke another)
         return
     table = words.cli_argparse
@@ -52,7 +61,7 @@ def speak_argparse(words: Wording) -> None:
 def translate_help(parser: argparse.ArgumentParser, words: Wording) -> None:
     """Swap each ``help=`` and description the command modules wrote in English for the
     catalogue's wording; a text the catalogue lacks stays English."""
-    if words.cli_help is EnglishWording.cli_help:
+    if words.locale == DEFAULT_LOCALE:
         return
     table = words.cli_help
     seen: set[int] = set()
