@@ -36,6 +36,23 @@ def outage_reason(trouble: str, words: Wording = EnglishWording) -> str:
     return reason
 
 
+_OUTAGE_PAUSE = re.compile(
+    r"Dify has been unreachable since (?P<when>.+?) \((?P<why>.*)\); paused by itself after (?P<after>\S+) s$"
+)
+"""The shape of `engine.service`'s English when a batch paused itself for an outage."""
+
+
+def batch_error(error: str, words: Wording = EnglishWording) -> str:
+    """A batch's stored error in the terminal's language when the CLI knows its shape (a pause
+    for an outage); any other error is what Dify or the engine said, shown as it came."""
+    found = _OUTAGE_PAUSE.match(error)
+    if found is None:
+        return error
+    return words.cli_says["paused_outage"].format(
+        when=found["when"], why=outage_reason(found["why"], words), after=found["after"]
+    )
+
+
 def progress_line(
     batch: Batch, progress: Progress, now: datetime, width: int = 24, words: Wording = EnglishWording
 ) -> str:

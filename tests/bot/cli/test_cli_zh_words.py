@@ -129,7 +129,9 @@ async def test_the_outage_line_and_the_pause_read_chinese(cli: Cli) -> None:
     assert "拒绝连接" in outage and "后重试" in outage, outage
     assert "unreachable" not in outage and "refused" not in outage
     assert proc.returncode == 130, text
-    assert "已自动暂停" in text and "继续运行：dify-batch resume" in text
+    assert "已自动暂停：自 " in text and "起一直无法连接 Dify（" in text, text
+    assert "秒" in text and "继续运行：dify-batch resume" in text
+    assert "unreachable" not in text and "paused by itself" not in text
 
 
 def test_every_help_text_of_the_parser_has_its_catalogue_entry() -> None:

@@ -76,6 +76,9 @@ CLI_SAYS: dict[str, str] = {
         "{pending} waiting"
     ),
     "detail_owed": "  (not written yet: dify-batch resume {id} writes it)",
+    "paused_outage": (
+        "Dify has been unreachable since {when} ({why}); paused by itself after {after} s"
+    ),
     "paused": "Paused batch {id}; rows in flight finish and are kept. Continue with: dify-batch resume {id}",
     "cancelled": (
         "Cancelled batch {id}: {ok} ok, {failed} failed, {cancelled} cancelled of {total} rows. "

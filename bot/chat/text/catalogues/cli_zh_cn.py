@@ -70,6 +70,7 @@ CLI_SAYS: dict[str, str] = {
         "运行中 {running}，等待中 {pending}"
     ),
     "detail_owed": "  （尚未写出：运行 dify-batch resume {id} 即可写出）",
+    "paused_outage": "自 {when} 起一直无法连接 Dify（{why}），已等待 {after} 秒",
     "paused": "任务 {id} 已暂停；运行中的行会跑完并保留。继续运行：dify-batch resume {id}",
     "cancelled": (
         "任务 {id} 已取消：共 {total} 行，成功 {ok}，失败 {failed}，已取消 {cancelled}。"
