@@ -48,7 +48,7 @@ CLI_SAYS: dict[str, str] = {
     "ready_end": "。",
     "estimate_unknown": (
         "≈ {rows} 行，同时运行 {in_flight} 行 · {workflow} "
-        "还没有运行过的任务，无法估算用时和 token"
+        "尚无历史任务，无法估算用时和 token 用量"
     ),
     "estimate_rows": "≈ {rows} 行",
     "estimate_calls": "（含重试共 {calls} 次调用）",
