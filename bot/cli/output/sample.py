@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import unicodedata
 from collections.abc import Sequence
 
-from bot.cli.output.usage import Wording, cli_wording
+from bot.cli.output.usage import Wording, cli_wording, display_width
 from engine.models import Row, RowStatus
 
 
@@ -38,18 +37,10 @@ def _fit(line: str, width: int) -> str:
     """Cut to ``width`` terminal columns; CJK characters take two."""
     used = 0
     for i, char in enumerate(line):
-        used += _columns(char)
+        used += display_width(char)
         if used > width:
             kept = line[:i]
-            while kept and _display(kept) > width - 1:
+            while kept and display_width(kept) > width - 1:
                 kept = kept[:-1]
             return kept + "…"
     return line
-
-
-def _columns(char: str) -> int:
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
-def _display(text: str) -> int:
-    return sum(_columns(c) for c in text)
