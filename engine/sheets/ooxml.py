@@ -52,6 +52,12 @@ def safe_text(value: str) -> str:
     return value
 
 
+def text_width(text: str) -> int:
+    """About how many columns wide ``text``'s first line shows: East Asian characters take two."""
+    first = text.split("\n", 1)[0]
+    return len(first) + sum(1 for ch in first if ord(ch) >= 0x2E80)
+
+
 def column_letter(i: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""
     s = ""

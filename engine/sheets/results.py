@@ -30,6 +30,7 @@ from engine.sheets.ooxml import (
     column_letter,
     row_cells,
     safe_text,
+    text_width,
     value_cell,
 )
 from engine.sheets.results_text import column_notes, summary_lines, wall_time
@@ -262,9 +263,7 @@ def shown_width(value: Any) -> float:
     if len(text) >= _DAY_CHARS and text[4:5] == "-" and _ISO_DATE.fullmatch(text):
         # shown as a date (yyyy-mm-dd) or a date-time (yyyy-mm-dd hh:mm:ss), not as the ISO text
         return _DAY_CHARS if len(text) == _DAY_CHARS else _DATETIME_CHARS
-    first = text.split("\n", 1)[0]
-    # East Asian characters take about two columns
-    return len(first) + sum(1 for ch in first if ord(ch) >= 0x2E80)
+    return text_width(text)
 
 
 def _widths(
