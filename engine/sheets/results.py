@@ -56,6 +56,7 @@ _PLAIN = (str, int, float, bool)
 _MIN_WIDTH, _MAX_WIDTH = 8.0, 60.0
 _META_WIDTHS = (11.0, 40.0, 9.0, 10.0, 9.0, 38.0)
 _SUMMARY_WIDTHS = (28.0, 48.0, 14.0, 14.0)
+_LINE_HEIGHT = 15.0
 """Label, value, and the estimate table's two more columns; the charts sit right of these."""
 
 RowPages = Callable[[int, int], Awaitable[Sequence[Row]]]
@@ -165,7 +166,9 @@ class ResultsWriter:
             r = summary.next_row
             style = Style.HEADER if not value else Style.LABEL
             note = value_cell(f"B{r}", value, Style.WRAP if value else 0)
-            summary.add_row(value_cell(f"A{r}", label, style) + note)
+            # set, not left to the application: LibreOffice keeps a wrapped row one line tall
+            wrapped = -(-text_width(value) // int(_SUMMARY_WIDTHS[1])) or 1
+            summary.add_row(value_cell(f"A{r}", label, style) + note, height=_LINE_HEIGHT * wrapped)
         add_charts(self._book, summary, charts)
         self._book.close()
 

@@ -70,3 +70,17 @@ def test_the_problems_sheet_has_a_bold_frozen_header_and_room_for_its_sentences(
     assert problems.freeze_panes == "A2"
     sentence = str(problems["D2"].value)
     assert problems.column_dimensions["D"].width >= len(sentence)
+
+
+def test_the_summary_notes_rows_are_tall_enough_for_their_wrapped_sentences() -> None:
+    buf = io.BytesIO()
+    write_results(buf, sample_batch(), sample_rows())
+    summary = load_workbook(buf)["Summary"]
+    width = summary.column_dimensions["B"].width
+    notes = [c for c in summary["B"] if c.alignment.wrap_text and c.value and not c.font.b]
+    assert notes
+    for cell in notes:
+        lines = -(-len(str(cell.value)) // int(width))
+        assert summary.row_dimensions[cell.row].height >= 15 * lines, cell.value
+        label = summary.cell(cell.row, 1)
+        assert label.font.b and label.alignment.vertical == "top"  # level with the first line
