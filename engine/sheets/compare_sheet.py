@@ -26,7 +26,7 @@ from engine.sheets.ooxml import (
     safe_text,
     value_cell,
 )
-from engine.sheets.results import PAGE_ROWS, output_columns
+from engine.sheets.results import PAGE_ROWS, output_columns, shown_width
 from engine.sheets.sentences import SUMMARY_LABELS
 from engine.sheets.styles import Style
 
@@ -40,6 +40,7 @@ _STATUS_STYLE = {
     RowStatus.RUNNING: Style.NOT_RUN,
 }
 _PLAIN = (str, int, float, bool)
+_MAX_WIDTH = 60.0
 
 Offload = Callable[[Callable[[], None]], Awaitable[None]]
 
@@ -73,6 +74,8 @@ class ComparisonWriter:
         n = len(self.batches)
         widths = [16.0] * self._width + [30.0] * (len(self._outs) * n) + [20.0]
         widths += [11.0] * n + [30.0] * n + [10.0] * n + [9.0] * n
+        # a header ("status [summarize-v2]") fits on one line, with room for its filter button
+        widths = [min(_MAX_WIDTH, max(w, shown_width(h) + 3)) for w, h in zip(widths, headers, strict=True)]
         self._book = WorkbookWriter(str(target) if isinstance(target, pathlib.Path) else target)
         part = SheetPart(labels["results_sheet"], widths, freeze_header=True, autofilter=True)
         self._sheet = self._book.add_sheet(part)

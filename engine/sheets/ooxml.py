@@ -52,6 +52,12 @@ def safe_text(value: str) -> str:
     return value
 
 
+def text_width(text: str) -> int:
+    """About how many columns wide ``text``'s first line shows: East Asian characters take two."""
+    first = text.split("\n", 1)[0]
+    return len(first) + sum(1 for ch in first if ord(ch) >= 0x2E80)
+
+
 def column_letter(i: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""
     s = ""
@@ -182,10 +188,12 @@ class SheetPart:
         )
         self._fh.write(head.encode())
 
-    def add_row(self, cells: str) -> None:
-        """Append one row whose cells (from `value_cell`) are already joined."""
+    def add_row(self, cells: str, height: float | None = None) -> None:
+        """Append one row whose cells (from `value_cell`) are already joined; ``height`` in
+        points, for a row of wrapped text (otherwise the application sizes it)."""
         self.rows_written += 1
-        self._pending.append(f'<row r="{self.rows_written}">{cells}</row>')
+        tall = f' ht="{height:g}" customHeight="1"' if height else ""
+        self._pending.append(f'<row r="{self.rows_written}"{tall}>{cells}</row>')
         if len(self._pending) >= _FLUSH_ROWS:
             self._flush()
 

@@ -16,7 +16,7 @@ import json
 import pathlib
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import IO, Any
 
 from engine.estimate import Estimate, recorded_estimate
@@ -30,6 +30,7 @@ from engine.sheets.ooxml import (
     column_letter,
     row_cells,
     safe_text,
+    text_width,
     value_cell,
 )
 from engine.sheets.results_text import column_notes, summary_lines, wall_time
@@ -49,10 +50,13 @@ _STATUS_STYLE = {
 }
 # the reader stores date cells as ISO text (JSON has no dates); they go back as real dates
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?)?")
+_DAY_CHARS, _DATETIME_CHARS = 10, 19
+"""How wide a date and a date-time are in the styles' formats, in characters."""
 _PLAIN = (str, int, float, bool)
 _MIN_WIDTH, _MAX_WIDTH = 8.0, 60.0
 _META_WIDTHS = (11.0, 40.0, 9.0, 10.0, 9.0, 38.0)
 _SUMMARY_WIDTHS = (28.0, 48.0, 14.0, 14.0)
+_LINE_HEIGHT = 15.0
 """Label, value, and the estimate table's two more columns; the charts sit right of these."""
 
 RowPages = Callable[[int, int], Awaitable[Sequence[Row]]]
@@ -162,7 +166,9 @@ class ResultsWriter:
             r = summary.next_row
             style = Style.HEADER if not value else Style.LABEL
             note = value_cell(f"B{r}", value, Style.WRAP if value else 0)
-            summary.add_row(value_cell(f"A{r}", label, style) + note)
+            # set, not left to the application: LibreOffice keeps a wrapped row one line tall
+            wrapped = -(-text_width(value) // int(_SUMMARY_WIDTHS[1])) or 1
+            summary.add_row(value_cell(f"A{r}", label, style) + note, height=_LINE_HEIGHT * wrapped)
         add_charts(self._book, summary, charts)
         self._book.close()
 
@@ -239,24 +245,28 @@ async def write_results_paged(
     await run(writer.close)
 
 
-def _date_or_text(text: str) -> datetime | str:
+def _date_or_text(text: str) -> datetime | date | str:
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:  # shaped like a date but not one (2026-13-45): the person's text stays
         return text
+    # a day without a time is shown as one (2026-03-04), not as 2026-03-04 00:00:00
+    return moment.date() if len(text) == _DAY_CHARS else moment
 
 
 def _json(value: Any) -> str:
     return safe_text(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def _shown_width(value: Any) -> float:
+def shown_width(value: Any) -> float:
+    """About how many columns wide ``value`` shows in a cell (its first line)."""
     if value is None:
         return 0.0
     text = value if isinstance(value, str) else str(value)
-    first = text.split("\n", 1)[0]
-    # East Asian characters take about two columns
-    return len(first) + sum(1 for ch in first if ord(ch) >= 0x2E80)
+    if len(text) >= _DAY_CHARS and text[4:5] == "-" and _ISO_DATE.fullmatch(text):
+        # shown as a date (yyyy-mm-dd) or a date-time (yyyy-mm-dd hh:mm:ss), not as the ISO text
+        return _DAY_CHARS if len(text) == _DAY_CHARS else _DATETIME_CHARS
+    return text_width(text)
 
 
 def _widths(
@@ -266,12 +276,12 @@ def _widths(
     widths = []
     for i, header in enumerate(headers):
         if i >= inputs + outputs:
-            widths.append(max(_META_WIDTHS[i - inputs - outputs], _shown_width(header) + 3))
+            widths.append(max(_META_WIDTHS[i - inputs - outputs], shown_width(header) + 3))
             continue
-        seen = sorted(_shown_width(r[i]) for r in sample if i < len(r))
+        seen = sorted(shown_width(r[i]) for r in sample if i < len(r))
         typical = seen[int(len(seen) * 0.9)] if seen else 0.0
         # +3 leaves room for the filter button beside the header text
-        widths.append(min(_MAX_WIDTH, max(_MIN_WIDTH, _shown_width(header) + 3, typical + 2)))
+        widths.append(min(_MAX_WIDTH, max(_MIN_WIDTH, shown_width(header) + 3, typical + 2)))
     return widths
 
 

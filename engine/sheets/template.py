@@ -7,19 +7,28 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from engine.models import QUERY_VARIABLE, FieldType, FormField, InputForm, ParsedSheet, SheetProblem
+from engine.sheets.ooxml import text_width
 from engine.sheets.reading import TEMPLATE_SHEET, read_table
 from engine.sheets.sentences import TEMPLATE_LABELS
 from engine.sheets.xlsx import safe_text, set_cell, workbook_bytes, write_only_cell
 
 _BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 _REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
-_BOLD = Font(bold=True)
+# named: a font without a name is drawn in the application's default face (a serif in LibreOffice)
+_BOLD = Font(name="Calibri", size=11, bold=True)
+_LINES = Alignment(vertical="top", wrap_text=True)
+"""For a cell of several lines: without wrapping they show run together (Excel) or spill
+over the row above (LibreOffice)."""
+_LINE_HEIGHT = 15.0
+_ABOUT_WIDTHS = (24, 20, 30, 10, 30, 16, 16, 60)
+_PROBLEMS_WIDTHS = (20, 8, 24, 80)
 Labels = Mapping[str, str]
 """`TEMPLATE_LABELS` or a translation of it (same keys and placeholders)."""
 
@@ -123,6 +132,7 @@ def _about(ws: Any, workflow: str, fields: list[FormField], labels: Labels) -> N
     ))
     for c, h in enumerate(heads, 1):
         set_cell(ws, 4, c, h).font = _BOLD
+    widest = list(_ABOUT_WIDTHS)
     for r, f in enumerate(fields, 5):
         max_len = (
             ""
@@ -140,9 +150,13 @@ def _about(ws: Any, workflow: str, fields: list[FormField], labels: Labels) -> N
             f.description,
         )
         for c, v in enumerate(values, 1):
-            set_cell(ws, r, c, v)
-    for c, width in enumerate((24, 20, 30, 10, 30, 16, 16, 60), 1):
-        ws.column_dimensions[get_column_letter(c)].width = width
+            cell = set_cell(ws, r, c, v)
+            if isinstance(v, str) and "\n" in v:
+                cell.alignment = _LINES
+                ws.row_dimensions[r].height = _LINE_HEIGHT * (v.count("\n") + 1)
+            widest[c - 1] = max(widest[c - 1], text_width(str(v)) + 2)
+    for c, width in enumerate(widest, 1):
+        ws.column_dimensions[get_column_letter(c)].width = min(width, 60)
 
 
 def annotated_copy(
@@ -182,8 +196,11 @@ def annotated_copy(
             )
         ws.append(out)
     probs = wb.create_sheet(labels["problems_sheet"])
+    for c, width in enumerate(_PROBLEMS_WIDTHS, 1):  # a write-only sheet takes these before its rows
+        probs.column_dimensions[get_column_letter(c)].width = width
+    probs.freeze_panes = "A2"
     heads = (labels[f"problems_head_{h}"] for h in ("sheet", "row", "column", "problem"))
-    probs.append([write_only_cell(probs, h) for h in heads])
+    probs.append([_bold(probs, h) for h in heads])
     for p in parsed.problems:
         probs.append(
             [
@@ -194,3 +211,9 @@ def annotated_copy(
             ]
         )
     return workbook_bytes(wb)
+
+
+def _bold(ws: Any, text: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, safe_text(text))
+    cell.font = _BOLD
+    return cell
