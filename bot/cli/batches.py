@@ -115,6 +115,7 @@ async def checked_sheet(runtime: Runtime, workflow: str, data: bytes, sheet: Pat
     """The checked sheet; with bad rows, a marked-up copy beside it and every problem listed."""
     from engine.sheets.sentences import problem_line, sheet_phrase
     from engine.sheets.template import annotated_copy
+    from engine.text.phrases import say
 
     parsed = await runtime.intake.check(workflow, data, sheet.name)
     if parsed.ok:
@@ -124,7 +125,10 @@ async def checked_sheet(runtime: Runtime, workflow: str, data: bytes, sheet: Pat
     words = cli_wording()
     marked = sheet.with_name(f"{sheet.stem}-problems.xlsx")
     try:
-        marked.write_bytes(annotated_copy(data, sheet.name, parsed, labels=words.template_labels))
+        marked.write_bytes(annotated_copy(
+            data, sheet.name, parsed, labels=words.template_labels,
+            describe=lambda problem: say(problem.phrase or problem.message, words.sheet),
+        ))
         where = words.cli_marked.format(path=marked)
     except OSError as exc:
         where = words.cli_marked_failed.format(path=marked, reason=exc.strerror)

@@ -63,7 +63,9 @@ async def run_demo(directory: Path, rows: int) -> int:
     )
     try:
         output = directory / "sample-results.xlsx"
-        batch = await runtime.intake.submit(DEMO_WORKFLOW, cli_owner(), sample.read_bytes(), sample.name)
+        batch = await runtime.intake.submit(
+            DEMO_WORKFLOW, cli_owner(), sample.read_bytes(), sample.name, locale=progress.words.locale
+        )
         await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output.resolve()))
         print(says("batch_line", id=batch.id, total=batch.total, workflow=DEMO_WORKFLOW), file=sys.stderr)
         await runtime.service.start()

@@ -22,6 +22,11 @@ async def test_a_sheet_with_bad_rows_is_explained_in_chinese(cli: Cli) -> None:
     assert lines[1] == "  - 第 4 行“Text”列：超长：共 300 个字符，上限为 256"
     said = err.replace(str(cli.workdir / "in-problems.xlsx"), "")  # a path, not wording
     assert "row" not in said and "problem" not in said
+    marked = load_workbook(cli.workdir / "in-problems.xlsx")
+    said_in_file = [str(cell.value) for row in marked.worksheets[-1].iter_rows() for cell in row]
+    said_in_file += [c.comment.text for row in marked.worksheets[0].iter_rows() for c in row if c.comment]
+    assert any("超长：共 300 个字符，上限为 256" in text for text in said_in_file), said_in_file
+    assert not any("too long" in text for text in said_in_file), said_in_file
     assert not (cli.workdir / "in-results.xlsx").exists()
     assert cli.dify.counters.runs_by_key == {}
 

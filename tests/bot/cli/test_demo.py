@@ -39,3 +39,19 @@ async def test_demo_refuses_a_silly_row_count(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "--rows must be between 1 and 10000" in err.decode()
     assert not (tmp_path / "dify-batch-demo").exists()
+
+
+async def test_demo_in_a_chinese_terminal_writes_a_chinese_workbook(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIFY_", "LC_", "LANG"))}
+    env["LANG"] = "zh_CN.UTF-8"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "demo", "--rows", "3", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    assert "已完成：成功 3" in err.decode()
+    book = load_workbook(tmp_path / "dify-batch-demo" / "sample-results.xlsx")
+    assert book.sheetnames == ["结果", "汇总"]  # the terminal's language, as for `run`
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert {r[list(rows[0]).index("status")] for r in rows[1:]} == {"成功"}
