@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from engine.errors import StateError
+from engine.errors import InvalidTransition, StateError
 from engine.models import Batch, ParsedSheet
 
 COMPARISON_ID = re.compile(r"c[0-9a-f]{6}")
@@ -39,3 +39,20 @@ async def start_comparison(sheets: Mapping[str, ParsedSheet], submit: Submit) ->
     comparison_id = new_comparison_id()
     batches = [await submit(workflow, sheet, comparison_id) for workflow, sheet in sheets.items()]
     return comparison_id, batches
+
+
+async def on_every_batch(batches: Sequence[Batch], act: Callable[[str], Awaitable[Batch]]) -> list[Batch]:
+    """``act`` (pause, resume, cancel, retry) on each batch of a comparison; returns the batches
+    it changed. A batch it does not apply to (already finished, no failed rows, not paused) is
+    left as it is, so pausing a comparison whose first workflow is done pauses the other; only
+    when it applies to none is the first refusal raised."""
+    changed: list[Batch] = []
+    refused: InvalidTransition | None = None
+    for batch in batches:
+        try:
+            changed.append(await act(batch.id))
+        except InvalidTransition as exc:
+            refused = refused or exc
+    if not changed and refused is not None:
+        raise refused
+    return changed
