@@ -28,11 +28,11 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     status.set_defaults(handler=cmd_status)
 
     pause = sub.add_parser("pause", parents=[common], help="pause a running batch (rows in flight finish)")
-    pause.add_argument("batch_id", metavar="ID", help="the batch to pause")
+    pause.add_argument("batch_id", metavar="ID", help="the batch (or comparison) to pause")
     pause.set_defaults(handler=cmd_pause)
 
     cancel = sub.add_parser("cancel", parents=[common], help="cancel a batch: stop its runs, skip the rest")
-    cancel.add_argument("batch_id", metavar="ID", help="the batch to cancel")
+    cancel.add_argument("batch_id", metavar="ID", help="the batch (or comparison) to cancel")
     cancel.set_defaults(handler=cmd_cancel)
 
     result = sub.add_parser("result", parents=[common], help="write the results file of any batch")
@@ -183,6 +183,12 @@ def _as_json(b: BatchLine) -> dict[str, object]:
 
 
 async def cmd_pause(args: argparse.Namespace) -> int:
+    from engine.compare.runs import is_comparison_id
+
+    if is_comparison_id(args.batch_id):
+        from bot.cli.compare_control import cmd_pause_comparison
+
+        return await cmd_pause_comparison(args)
     runtime = await open_cli_runtime(cli_config(args.config))
     try:
         batch = await runtime.service.pause(args.batch_id)
@@ -194,6 +200,12 @@ async def cmd_pause(args: argparse.Namespace) -> int:
 
 
 async def cmd_cancel(args: argparse.Namespace) -> int:
+    from engine.compare.runs import is_comparison_id
+
+    if is_comparison_id(args.batch_id):
+        from bot.cli.compare_control import cmd_cancel_comparison
+
+        return await cmd_cancel_comparison(args)
     runtime = await open_cli_runtime(cli_config(args.config))
     try:
         batch = await runtime.service.cancel(args.batch_id)

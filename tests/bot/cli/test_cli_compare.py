@@ -172,3 +172,67 @@ async def test_sigkill_mid_comparison_then_resume_finishes_both_without_running_
         for text in committed[workflow]:
             assert fake.counters.runs_by_key[text] == 1, f"{text} ran again on {workflow} after its commit"
         assert set(fake.counters.succeeded_by_key) == {f"item {i}" for i in range(rows)}
+
+
+async def _started_comparison(pair: Cli, rows: int) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await pair.start("run", str(_sheet(pair, rows)), "--workflow", "summarize", "--workflow",
+                            "summarize-v2")
+    assert proc.stderr is not None
+    while True:
+        line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
+        assert line, "the run ended before it named its comparison"
+        if found := re.search(r"Comparison (c[0-9a-f]{6}):", line):
+            return proc, found.group(1)
+
+
+async def test_pause_then_cancel_a_comparison_another_process_runs(pair: Cli, second: FakeDify) -> None:
+    pair.dify.latency_s = second.latency_s = 0.3
+    proc, comparison_id = await _started_comparison(pair, 100)
+
+    async def both_going() -> None:
+        while not (pair.dify.counters.succeeded_by_key and second.counters.succeeded_by_key):
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(both_going(), 30)
+    code, out, err = await pair.run("pause", comparison_id)
+    assert code == 0, err
+    assert f"Paused comparison {comparison_id} (summarize " in out and ", summarize-v2 " in out
+    assert f"dify-batch resume {comparison_id}" in out
+    _, err_b = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130 and f"dify-batch resume {comparison_id}" in err_b.decode()
+    code, status, _ = await pair.run("status", comparison_id)
+    assert status.count("paused") == 2, status
+    ran = [sum(f.counters.runs_by_key.values()) for f in (pair.dify, second)]
+
+    code, out, err = await pair.run("cancel", comparison_id)
+    assert code == 0, err
+    assert f"Cancelled comparison {comparison_id}" in out
+    assert re.search(r"summarize \(batch [0-9a-f]{6}\): \d+ ok, 0 failed, \d+ cancelled of 100 rows", out)
+    assert re.search(r"summarize-v2 \(batch [0-9a-f]{6}\): \d+ ok, 0 failed, \d+ cancelled of 100 rows", out)
+    code, status, _ = await pair.run("status", comparison_id)
+    assert status.count("cancelled") >= 2 and "paused" not in status, status
+    assert [sum(f.counters.runs_by_key.values()) for f in (pair.dify, second)] == ran
+
+
+async def test_retry_of_a_comparison_runs_the_failed_rows_and_writes_the_workbook_again(
+    pair: Cli, second: FakeDify
+) -> None:
+    second.script = {"item 5": [Plan(fault=failed_run("Node LLM failed")), Plan()]}
+    sheet = _sheet(pair)
+    code, _, err = await pair.run("run", str(sheet), "--workflow", "summarize", "--workflow", "summarize-v2")
+    assert code == 1, err
+    comparison_id = re.search(r"Comparison (c[0-9a-f]{6}):", err).group(1)  # type: ignore[union-attr]
+    output = pair.workdir / "items-compare.xlsx"
+    assert _read(output)[1]["failed"] == [0, 1]
+
+    code, out, err = await pair.run("retry", comparison_id)
+    assert code == 0, err
+    assert f"Retrying 1 failed row(s) of comparison {comparison_id}" in err
+    assert out.strip() == str(output)
+    got, compare = _read(output)
+    assert {r["status [summarize-v2]"] for r in got} == {"succeeded"}
+    assert compare["failed"] == [0, 0]
+    assert second.counters.runs_by_key["item 5"] == 2
+    assert pair.dify.counters.runs_by_key == {f"item {i}": 1 for i in range(ROWS)}
+    code, _, err = await pair.run("retry", comparison_id)
+    assert code == 2 and "no failed rows" in err

@@ -246,6 +246,25 @@ class EnglishWording:
     compare_caption = "comparison {id} of {workflows}: {differs}"
     compare_caption_differs = "{column} differs in {n} of {total} rows"
     compare_caption_same = "the outputs are the same in every row"
+    # compare follow-ups
+    help_compare_usage = "run <workflow> <workflow>"
+    help_compare = "run the file on each workflow and compare their outputs"
+    compare_paused_all = (
+        "Paused comparison {id} ({batches}); rows in flight finish and are kept. "
+        "Continue with: dify-batch resume {id}"
+    )
+    compare_cancelled_all = "Cancelled comparison {id}; dify-batch result {id} writes the workbook so far."
+    compare_cancelled_line = (
+        "  {workflow} (batch {batch}): {ok} ok, {failed} failed, {cancelled} cancelled of {total} rows"
+    )
+    compare_retrying = "Retrying {n} failed row(s) of comparison {id} ({workflows})"
+    compare_status_column = "COMPARISON"
+    compare_status_field = "comparison"
+    compare_incomplete = (
+        "comparison {id} has no batch on {missing}: it was cut short while its batches were "
+        "being created, so its rows were never sent there. Start it again: dify-batch run "
+        "<sheet> {workflows}; or run what it has alone: dify-batch resume {batches}"
+    )
     # units
     moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"
