@@ -105,7 +105,7 @@ async def _from_store(config: Config, batch_id: str | None) -> list[BatchLine]:
                 source_name=b.source_name, created_at=b.created_at, total=b.total, pending=p.pending,
                 running=p.running, succeeded=p.succeeded, failed=p.failed, cancelled=p.cancelled,
                 tokens=p.tokens, started_at=b.started_at, finished_at=b.finished_at, error=b.error,
-                sample=b.sample,
+                sample=b.sample, comparison_id=b.comparison_id,
             )
             for e in await runtime.store.events(b.id):
                 if e.kind in (OUTPUT_EVENT, OWED_EVENT, WRITTEN_EVENT):
@@ -126,15 +126,17 @@ def _table(lines: list[BatchLine], style: Style) -> str:
             b.id, b.status, f"{b.done}/{b.total}", str(b.succeeded), str(b.failed), b.workflow,
             b.source_name, b.owner,
             b.created_at.strftime("%Y-%m-%d %H:%M") + ("  (sample)" if b.sample else ""),
+            *_comparison_cell(b, lines),
         )
         for b in lines
     ]
-    widths = [max(len(r[i]) for r in [_HEADER, *rows]) for i in range(len(_HEADER))]
+    header = (*_HEADER, *_comparison_column(lines))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def cell(i: int, text: str) -> str:
         return text.rjust(widths[i]) if i in _RIGHT else text.ljust(widths[i])
 
-    out = [style.bold("  ".join(cell(i, h) for i, h in enumerate(_HEADER)).rstrip())]
+    out = [style.bold("  ".join(cell(i, h) for i, h in enumerate(header)).rstrip())]
     for r in rows:
         cells = [cell(i, t) for i, t in enumerate(r)]
         cells[1] = style.status(r[1], cells[1])
@@ -142,9 +144,21 @@ def _table(lines: list[BatchLine], style: Style) -> str:
     return "\n".join(out)
 
 
+def _comparison_column(lines: list[BatchLine]) -> tuple[str, ...]:
+    """A last column naming the comparison a batch is one workflow of, only while one is listed."""
+    from bot.cli.output.terminal import cli_wording
+
+    return (cli_wording().compare_status_column,) if any(b.comparison_id for b in lines) else ()
+
+
+def _comparison_cell(b: BatchLine, lines: list[BatchLine]) -> tuple[str, ...]:
+    return (b.comparison_id or "",) if any(line.comparison_id for line in lines) else ()
+
+
 def _detail(b: BatchLine, style: Style) -> str:
     fields = [
         ("batch", b.id),
+        *([(_comparison_field(), b.comparison_id)] if b.comparison_id else []),
         ("status", style.status(b.status, b.status)),
         ("workflow", b.workflow),
         ("sheet", b.source_name),
@@ -165,6 +179,12 @@ def _detail(b: BatchLine, style: Style) -> str:
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in fields)
 
 
+def _comparison_field() -> str:
+    from bot.cli.output.terminal import cli_wording
+
+    return cli_wording().compare_status_field
+
+
 def _utc(moment: object) -> str:
     return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")  # type: ignore[attr-defined]
 
@@ -179,6 +199,7 @@ def _as_json(b: BatchLine) -> dict[str, object]:
         "cancelled": b.cancelled, "running": b.running, "pending": b.pending, "tokens": b.tokens,
         "created_at": iso(b.created_at), "started_at": iso(b.started_at), "finished_at": iso(b.finished_at),
         "error": b.error, "results": b.results, "results_owed": b.results_owed,
+        "comparison_id": b.comparison_id,
     }
 
 

@@ -5,6 +5,7 @@ that `resume <comparison id>` finishes without running any committed row again."
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -104,6 +105,14 @@ async def test_compare_writes_outputs_side_by_side_and_counts_the_rows_that_diff
     code, status, _ = await pair.run("status", found.group(1))
     assert code == 0 and f"Comparison {found.group(1)}" in status
     assert status.count("completed") == 2 and "summarize-v2" in status
+    assert status.count(f"comparison  {found.group(1)}") == 2
+    # the list of recent batches names the comparison each batch is one workflow of
+    code, listing, _ = await pair.run("status")
+    head, *lines = listing.splitlines()
+    assert code == 0 and head.split()[-1] == "COMPARISON" and len(lines) == 2, listing
+    assert all(line.split()[-1] == found.group(1) for line in lines), listing
+    code, listing, _ = await pair.run("status", "--json")
+    assert [b["comparison_id"] for b in json.loads(listing)] == [found.group(1)] * 2
     again = pair.workdir / "again.xlsx"
     code, out, err = await pair.run("result", found.group(1), "--output", str(again))
     assert code == 0, err
