@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -245,3 +246,30 @@ async def test_retry_of_a_comparison_runs_the_failed_rows_and_writes_the_workboo
     assert pair.dify.counters.runs_by_key == {f"item {i}": 1 for i in range(ROWS)}
     code, _, err = await pair.run("retry", comparison_id)
     assert code == 2 and "no failed rows" in err
+
+
+async def test_resume_says_so_when_a_crash_cut_the_comparison_short_between_its_batches(
+    pair: Cli, second: FakeDify
+) -> None:
+    code, _, err = await pair.run("run", str(_sheet(pair, 3)), "--workflow", "summarize", "--workflow",
+                                  "summarize-v2")
+    assert code == 0, err
+    comparison_id = re.search(r"Comparison (c[0-9a-f]{6}):", err).group(1)  # type: ignore[union-attr]
+    first = re.search(r"summarize: batch ([0-9a-f]{6})", err).group(1)  # type: ignore[union-attr]
+    # what a crash after the first batch leaves: the second workflow's batch was never created
+    with sqlite3.connect(pair.workdir / "cli.db") as db:
+        db.execute("UPDATE batch SET comparison_id = NULL WHERE workflow = 'summarize-v2'")
+    runs = (dict(pair.dify.counters.runs_by_key), dict(second.counters.runs_by_key))
+
+    code, out, err = await pair.run("resume", comparison_id)
+    assert code == 2 and out == "", err
+    assert f"comparison {comparison_id} has no batch on summarize-v2: it was cut short" in err
+    assert "dify-batch run <sheet> --workflow summarize --workflow summarize-v2" in err
+    assert f"dify-batch resume {first}" in err
+    # ... and a crash before the first batch even recorded which workflows it compares
+    with sqlite3.connect(pair.workdir / "cli.db") as db:
+        db.execute("DELETE FROM batch_event WHERE kind = 'comparison_of'")
+    code, _, err = await pair.run("resume", comparison_id)
+    assert code == 2 and f"comparison {comparison_id} has no batch on its other workflow" in err
+    assert "--workflow summarize --workflow …" in err
+    assert (pair.dify.counters.runs_by_key, second.counters.runs_by_key) == runs

@@ -262,9 +262,11 @@ class EnglishWording:
     compare_status_field = "comparison"
     compare_incomplete = (
         "comparison {id} has no batch on {missing}: it was cut short while its batches were "
-        "being created, so its rows were never sent there. Start it again: dify-batch run "
-        "<sheet> {workflows}; or run what it has alone: dify-batch resume {batches}"
+        "being created, so no row of it was sent there. Start the comparison again with "
+        "dify-batch run <sheet> {workflows}, or continue the batch it has alone: "
+        "dify-batch resume {batches}"
     )
+    compare_missing_other = "its other workflow"
     # units
     moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"

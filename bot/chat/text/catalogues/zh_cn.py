@@ -253,9 +253,11 @@ class ChineseWording(EnglishWording):
     compare_status_column = "对比"
     compare_status_field = "对比"
     compare_incomplete = (
-        "对比 {id} 在 {missing} 上没有任务：创建它的各个任务时被中断，这些行从未发送到该工作流。"
-        "请重新开始：dify-batch run <表格> {workflows}；或单独运行已有的任务：dify-batch resume {batches}"
+        "对比 {id} 在 {missing} 上没有任务：创建它的各个任务时被中断，没有任何行发送到那里。"
+        "请用 dify-batch run <表格> {workflows} 重新开始对比，"
+        "或单独继续已有的任务：dify-batch resume {batches}"
     )
+    compare_missing_other = "其他工作流"
     # units
     moment = "{time}（{zone}）"
     duration_h = "{h} 小时 {m} 分"
