@@ -51,7 +51,7 @@ async def test_buttons_and_the_comparison_id_pause_resume_and_cancel_every_workf
         pause = tg.press_button(alice, progress, text="⏸ Pause")
         await tg.wait_for(lambda: buttons(progress) == ["▶️ Resume", "⏹ Cancel"])
         await tg.wait_for(lambda: tg.callback(pause).answered)
-        assert tg.callback(pause).text == f"Pausing batch {comparison}."
+        assert tg.callback(pause).text == f"Pausing comparison {comparison}."
         await tg.wait_for(lambda: (progress.text or "").count("Paused") >= 2 or None)
         await runs_stay_at(w.dify, second)
 

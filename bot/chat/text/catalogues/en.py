@@ -267,6 +267,13 @@ class EnglishWording:
         "dify-batch resume {batches}"
     )
     compare_missing_other = "its other workflow"
+    compare_button_done: ClassVar[dict[str, str]] = {
+        "pause": "Pausing comparison {id}.",
+        "resume": "Resuming comparison {id}.",
+        "cancel": "Cancelling comparison {id}.",
+        "result": "Sending the workbook of comparison {id}.",
+    }
+    """The toast of a button on a comparison's progress message (`button_done` for a batch)."""
     # units
     moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"

@@ -258,6 +258,12 @@ class ChineseWording(EnglishWording):
         "或单独继续已有的任务：dify-batch resume {batches}"
     )
     compare_missing_other = "其他工作流"
+    compare_button_done: ClassVar[dict[str, str]] = {
+        "pause": "正在暂停对比 {id}。",
+        "resume": "正在继续对比 {id}。",
+        "cancel": "正在取消对比 {id}。",
+        "result": "正在发送对比 {id} 的表格。",
+    }
     # units
     moment = "{time}（{zone}）"
     duration_h = "{h} 小时 {m} 分"
