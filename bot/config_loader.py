@@ -22,6 +22,7 @@ from bot.config import (
 )
 from bot.config_pins import PIN_KEYS, context_map, pinned_version
 from bot.config_reader import ConfigReader
+from bot.config_sentences import config_phrase
 from engine.errors import ConfigError
 from engine.models import AppType, ResponseMode
 from engine.settings import WorkflowSettings
@@ -40,11 +41,11 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError([f"{path}: no such file (copy config.example.toml)"]) from None
+        raise ConfigError([config_phrase("no_file", path=path)]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot be read ({exc.__class__.__name__})"]) from None
+        raise ConfigError([config_phrase("unreadable", path=path, kind=exc.__class__.__name__)]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+        raise ConfigError([config_phrase("not_toml", path=path, detail=exc)]) from None
     return parse_config(raw, os.environ if environ is None else environ, source=path)
 
 
@@ -75,16 +76,11 @@ def _check_database_url(r: ConfigReader, url: str) -> None:
     if scheme in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
         # the URL may come from database_url_env with a password in it: never echo that
         hint = "postgresql+asyncpg://" + re.sub(r":[^:@/]*@", ":***@", url.partition("://")[2], count=1)
-        r.problems.append(
-            f"daemon.database_url: this program talks to PostgreSQL through asyncpg; write {hint!r}"
-        )
+        r.problems.append(config_phrase("asyncpg", hint=hint))
     elif scheme.startswith("sqlite"):
-        r.problems.append("daemon.database_url: write SQLite URLs as 'sqlite+aiosqlite:///path/to/file.db'")
+        r.problems.append(config_phrase("sqlite_url"))
     else:
-        r.problems.append(
-            f"daemon.database_url: unsupported database {scheme!r}; use 'sqlite+aiosqlite:///…' "
-            "or 'postgresql+asyncpg://…'"
-        )
+        r.problems.append(config_phrase("unsupported_database", scheme=scheme))
 
 
 def parse_config(
@@ -94,7 +90,7 @@ def parse_config(
     known = {"daemon", "limits", "access", "telegram", "slack", "workflows"}
     for key in raw:
         if key not in known:
-            reader.problems.append(f"unknown section [{key}]")
+            reader.problems.append(config_phrase("unknown_section", name=key))
     config = Config(
         daemon=_daemon(reader, reader.section(raw, "daemon")),
         limits=_limits(reader, reader.section(raw, "limits")),
@@ -161,7 +157,7 @@ def _locale(r: ConfigReader, setting: str) -> str:
     found = match_locale(setting)
     if found is None:
         known = ", ".join([AUTO, *known_locales()])
-        r.problems.append(f"daemon.locale: unknown locale {setting!r}; known: {known}")
+        r.problems.append(config_phrase("unknown_locale", setting=setting, known=known))
         return AUTO
     return found
 
@@ -174,7 +170,7 @@ def _database_url(r: ConfigReader, t: Mapping[str, Any], default: str) -> str:
     out of the file; it wins over ``database_url``."""
     if "database_url_env" in t:
         if "database_url" in t:
-            r.problems.append("daemon: set database_url or database_url_env, not both")
+            r.problems.append(config_phrase("url_twice"))
         return r.secret(t, "daemon", "database_url_env", "")
     return r.value(t, "daemon", "database_url", str, default)
 
@@ -185,7 +181,7 @@ def _check_timezone(r: ConfigReader, name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        r.problems.append(f"daemon.timezone: unknown time zone {name!r}")
+        r.problems.append(config_phrase("unknown_timezone", name=name))
 
 
 def _limits(r: ConfigReader, t: Mapping[str, Any]) -> LimitsConfig:
@@ -229,7 +225,7 @@ def _telegram(r: ConfigReader, t: Mapping[str, Any]) -> TelegramConfig:
 
     config = _checked(r, t, "telegram", build, TelegramConfig)
     if config.mode == "webhook" and not config.webhook_url:
-        r.problems.append("telegram.webhook_url is required when mode = \"webhook\"")
+        r.problems.append(config_phrase("webhook_url"))
     return config
 
 
@@ -242,7 +238,7 @@ def _slack(r: ConfigReader, t: Mapping[str, Any]) -> SlackConfig:
         socket = mode == "socket"
         command = r.value(t, "slack", "command", str, "/difybatch")
         if not command.startswith("/"):
-            r.problems.append(f"slack.command must start with '/', not {command!r}")
+            r.problems.append(config_phrase("slash_command", command=command))
         return SlackConfig(
             enabled=True,
             mode=mode,
@@ -288,7 +284,7 @@ def _workflows(r: ConfigReader, table: Mapping[str, Any]) -> dict[str, WorkflowC
     for name, t in table.items():
         where = f"workflows.{name}"
         if not isinstance(t, Mapping):
-            r.problems.append(f"[{where}] must be a table")
+            r.problems.append(config_phrase("not_a_table", where=where))
             continue
         r.unknown_keys(t, where, _WORKFLOW_KEYS)
         workflows[name] = _workflow(r, name, where, t)
@@ -298,7 +294,7 @@ def _workflows(r: ConfigReader, table: Mapping[str, Any]) -> dict[str, WorkflowC
 def _not_negative(r: ConfigReader, t: Mapping[str, Any], where: str, key: str, default: float) -> float:
     value = float(r.value(t, where, key, float, default))
     if value < 0:
-        r.problems.append(f"{where}.{key} must be 0 (never) or more")
+        r.problems.append(config_phrase("zero_or_more_never", where=where, key=key))
     return max(value, 0.0)
 
 
@@ -306,12 +302,12 @@ def _workflow(r: ConfigReader, name: str, where: str, t: Mapping[str, Any]) -> W
     d = WorkflowSettings(name=name)
     base_url = r.value(t, where, "base_url", str, "")
     if not base_url.startswith(("http://", "https://")):
-        r.problems.append(f"{where}.base_url must be an http(s) URL ending at /v1")
+        r.problems.append(config_phrase("base_url", where=where))
     if "api_key_env" not in t:
-        r.problems.append(f"{where}.api_key_env is required (the name of an environment variable)")
+        r.problems.append(config_phrase("api_key_env", where=where))
     rpm = r.value(t, where, "requests_per_minute", int, 0)
     if rpm < 0:
-        r.problems.append(f"{where}.requests_per_minute must be 0 (no cap) or more")
+        r.problems.append(config_phrase("zero_or_more_no_cap", where=where, key="requests_per_minute"))
     app_type = AppType(r.choice(t, where, "app_type", tuple(a.value for a in AppType)))
     settings = WorkflowSettings(
         name=name,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.config_reader import ConfigReader
+from bot.config_sentences import config_phrase
 from engine.context import SOURCES
 from engine.models import AppType
 
@@ -19,17 +20,12 @@ def pinned_version(r: ConfigReader, t: Mapping[str, Any], where: str, app_type: 
         return None
     value = r.value(t, where, "workflow_id", str, "").strip()
     if app_type is not AppType.WORKFLOW:
-        r.problems.append(
-            f"{where}.workflow_id pins a workflow app's version; this app is a {app_type.value} app"
-        )
+        r.problems.append(config_phrase("pin_not_workflow", where=where, app_type=app_type.value))
         return None
     try:
         uuid.UUID(value)
     except ValueError:
-        r.problems.append(
-            f"{where}.workflow_id must be a published version's id (a UUID, as Dify's run "
-            f"detail shows it as workflow_id), not {value!r}"
-        )
+        r.problems.append(config_phrase("pin_not_uuid", where=where, value=value))
         return None
     return value.lower()
 
@@ -38,14 +34,14 @@ def context_map(r: ConfigReader, t: Mapping[str, Any], where: str) -> tuple[tupl
     """``[workflows.W.context]``: app variable = one of row, batch, file, owner."""
     table = t.get("context", {})
     if not isinstance(table, Mapping):
-        r.problems.append(f"[{where}.context] must be a table of variable = source")
+        r.problems.append(config_phrase("context_table", where=where))
         return ()
     pairs = []
     for variable, source in table.items():
         if source not in SOURCES:
-            r.problems.append(
-                f"{where}.context.{variable} must be one of {', '.join(SOURCES)}, not {source!r}"
-            )
+            r.problems.append(config_phrase(
+                "context_source", where=where, variable=variable, sources=", ".join(SOURCES), source=source
+            ))
             continue
         pairs.append((str(variable), str(source)))
     return tuple(pairs)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from bot.config import Secret
+from bot.config_sentences import config_phrase
+from engine.text.phrases import Phrase
 
 T = TypeVar("T")
 
@@ -15,12 +17,12 @@ class ConfigReader:
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
-        self.problems: list[str] = []
+        self.problems: list[str | Phrase] = []
 
     def section(self, raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
         value = raw.get(name, {})
         if not isinstance(value, Mapping):
-            self.problems.append(f"[{name}] must be a table")
+            self.problems.append(config_phrase("not_a_table", where=name))
             return {}
         return value
 
@@ -31,7 +33,7 @@ class ConfigReader:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.problems.append(f"{where}.{key} must be {kind.__name__}, not {value!r}")
+            self.problems.append(config_phrase(f"must_be_{kind.__name__}", where=where, key=key, value=value))
             return default
         return value
 
@@ -40,7 +42,7 @@ class ConfigReader:
     ) -> T:
         value = self.value(table, where, key, kind, default)
         if isinstance(value, int | float) and value <= 0:
-            self.problems.append(f"{where}.{key} must be above 0")
+            self.problems.append(config_phrase("must_be_positive", where=where, key=key))
             return default
         return value
 
@@ -49,14 +51,16 @@ class ConfigReader:
     ) -> str:
         value = self.value(table, where, key, str, options[0])
         if value not in options:
-            self.problems.append(f"{where}.{key} must be one of {', '.join(options)}, not {value!r}")
+            self.problems.append(
+                config_phrase("must_be_choice", where=where, key=key, options=", ".join(options), value=value)
+            )
             return options[0]
         return value
 
     def strings(self, table: Any, where: str, key: str) -> tuple[str, ...]:
         value = table.get(key, []) if isinstance(table, Mapping) else []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problems.append(f"{where}.{key} must be a list of strings")
+            self.problems.append(config_phrase("must_be_strings", where=where, key=key))
             return ()
         return tuple(value)
 
@@ -64,10 +68,10 @@ class ConfigReader:
         env_name = self.value(table, where, key, str, default_env)
         value = self.environ.get(env_name, "")
         if not value:
-            self.problems.append(f"{where}.{key}: environment variable {env_name} is not set")
+            self.problems.append(config_phrase("env_missing", where=where, key=key, env=env_name))
         return Secret(value)
 
     def unknown_keys(self, table: Mapping[str, Any], where: str, known: set[str]) -> None:
         for key in table:
             if key not in known:
-                self.problems.append(f"{where}: unknown key {key!r}")
+                self.problems.append(config_phrase("unknown_key", where=where, key=key))

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.config_sentences import config_phrase
 from engine.context import inputs_to_fill, unknown_variables, with_context
 from engine.errors import ConfigError, NotFound, SheetError
 from engine.models import Batch, BatchStatus, ChatRef, InputForm, ParsedSheet, Row, SheetLimits
@@ -60,7 +61,9 @@ class Intake:
             form = await self.clients[workflow].form()
             problems = unknown_variables(self._context(workflow), form)
             if problems:
-                raise ConfigError([f"workflows.{workflow}: {p}" for p in problems])
+                raise ConfigError(
+                    [config_phrase("in_workflow", workflow=workflow, problem=p) for p in problems]
+                )
             self._forms[workflow] = form
         return self._forms[workflow]
 

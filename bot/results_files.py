@@ -52,8 +52,10 @@ async def write_file(target: Path, batch: Batch, store: Store) -> None:
                 from bot.chat.text.catalogues import wording_for
                 from engine.sheets.results import write_batch_results
 
-                labels = wording_for(batch.locale).summary_labels
-                await write_batch_results(handle, batch, store, labels=labels)
+                words = wording_for(batch.locale)
+                await write_batch_results(
+                    handle, batch, store, labels=words.summary_labels, chart_labels=words.chart_labels
+                )
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 
 from engine.models import FieldType, InputForm, JsonDict, ParsedSheet
 from engine.sheets.cells import loose
+from engine.text.phrases import Phrase, phrase
+from engine.text.sentences import CONTEXT_SENTENCES
 
 SOURCES = {
     "row": "the row's number as the spreadsheet shows it (header = 1)",
@@ -30,20 +32,26 @@ class ContextInput:
     max_length: int | None = None
 
 
-def unknown_variables(mapping: Sequence[tuple[str, str]], form: InputForm) -> list[str]:
+def unknown_variables(mapping: Sequence[tuple[str, str]], form: InputForm) -> list[Phrase]:
     """Problems with a mapping against the app's form: variables it lacks or that are not plain inputs."""
     fields = {f.variable: f for f in form.fields}
     problems = []
     for variable, source in mapping:
         found = fields.get(variable)
         if found is None:
-            known = ", ".join(fields) or "none"
-            problems.append(
-                f"context maps {variable!r} (from {source!r}), but the app has no such variable "
-                f"(it has: {known})"
-            )
+            if fields:
+                problems.append(phrase(
+                    CONTEXT_SENTENCES, "context_unknown", variable=variable, source=source,
+                    known=", ".join(fields),
+                ))
+            else:
+                problems.append(phrase(
+                    CONTEXT_SENTENCES, "context_unknown_none", variable=variable, source=source
+                ))
         elif found.type not in _FILLABLE:
-            problems.append(f"context maps {variable!r}, but it is a {found.type.value} input")
+            problems.append(phrase(
+                CONTEXT_SENTENCES, "context_not_plain", variable=variable, kind=found.type.value
+            ))
     return problems
 
 

@@ -9,7 +9,7 @@
     │   ├── NotFound          no such batch / schedule
     │   ├── InvalidTransition a state change the state machine forbids
     │   └── AlreadyExists     a unique key (e.g. a schedule firing) is taken
-    ├── ConfigError           every problem of a config file at once (``problems``)
+    ├── ConfigError           every problem of a config file at once (``problems``, with codes)
     └── WorkflowError         a call to the Dify app failed
         ├── TransientWorkflowError  retry later (``retry_after_s``, ``overload``)
         └── PermanentWorkflowError  fail the row with Dify's message
@@ -77,10 +77,15 @@ class AlreadyExists(StateError):
 
 
 class ConfigError(AppError):
-    """Every problem of a configuration, listed at once."""
+    """Every problem of a configuration, listed at once.
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
+    Each problem may be a `Phrase` (a code and its params, `bot.config_sentences`), kept in
+    ``problem_phrases`` so the CLI can say it in the terminal's language; ``problems`` and
+    ``str()`` are the English."""
+
+    def __init__(self, problems: Sequence[str | Phrase]) -> None:
+        self.problem_phrases = tuple(problems)
+        self.problems = tuple(str(p) for p in problems)
         super().__init__("invalid configuration:\n" + "\n".join(f"- {p}" for p in self.problems))
 
 

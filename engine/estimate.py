@@ -6,16 +6,21 @@ computation; the words are the front ends' (the CLI's line, the chat catalogues)
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 from engine.models import PastRow
+from engine.ports import Store
 
 HISTORY_BATCHES = 5
 HISTORY_ROWS = 500
 """How far back an estimate looks: the last few batches, at most this many of their rows."""
+ESTIMATE_EVENT = "estimate"
+"""A batch's estimate as made when it was created (detail: `Estimate` as JSON), for the
+Summary sheet's "estimated vs actual" and for `run` to print."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,28 @@ def estimate_from(
         tokens=tokens,
         failure_rate=failure_rate,
     )
+
+
+def estimate_json(est: Estimate) -> str:
+    return json.dumps(asdict(est))
+
+
+def estimate_of_json(text: str) -> Estimate | None:
+    """The estimate `estimate_json` wrote; None for text that is not one."""
+    try:
+        found = json.loads(text)
+        known = {f.name for f in fields(Estimate)}
+        return Estimate(**{k: v for k, v in found.items() if k in known})
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+async def recorded_estimate(store: Store, batch_id: str) -> Estimate | None:
+    """The estimate stored when the batch was created; None for a batch from before estimates."""
+    for event in reversed(await store.events(batch_id)):
+        if event.kind == ESTIMATE_EVENT:
+            return estimate_of_json(event.detail)
+    return None
 
 
 def rough_count(n: int) -> str:

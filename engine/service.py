@@ -14,7 +14,14 @@ from datetime import UTC, datetime
 
 from engine.context import ContextInput, with_context
 from engine.errors import InvalidTransition, NotFound, SheetError, StateError
-from engine.estimate import HISTORY_BATCHES, HISTORY_ROWS, Estimate, estimate_from
+from engine.estimate import (
+    ESTIMATE_EVENT,
+    HISTORY_BATCHES,
+    HISTORY_ROWS,
+    Estimate,
+    estimate_from,
+    estimate_json,
+)
 from engine.lanes.lane import Lane
 from engine.lanes.writer import GroupWriter
 from engine.logcontext import about
@@ -182,6 +189,8 @@ class BatchService:
         if not sheet.ok:
             problems = [problem_line(p) for p in sheet.problems]
             raise SheetError(sheet_phrase("form_mismatch"), problems)
+        # made before the batch exists, so it counts the same earlier batches `check` does
+        est = await self.estimate(workflow, len(sheet.rows))
         now = self._clock()
         batch = Batch(
             id=await self._free_id(), workflow=workflow, owner=owner,
@@ -197,6 +206,7 @@ class BatchService:
         await self._store.create_batch(batch, first)
         total = len(sheet.rows)
         await self._store.add_event(batch.id, "created", f"{total} rows, {workflow}, by {owner}")
+        await self._store.add_event(batch.id, ESTIMATE_EVENT, estimate_json(est))
         if chat is not None:
             await self._store.bind_chat(batch.id, chat)
         if total > len(first):

@@ -78,6 +78,7 @@ def as_pattern(line: str) -> str:
 
 async def test_the_readme_demo_transcript_is_what_the_demo_prints(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIFY_")}
+    env["LC_ALL"] = "C.UTF-8"  # the README's transcript is the English one
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "demo", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

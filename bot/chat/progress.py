@@ -280,13 +280,16 @@ def results_owed(events: Sequence[BatchEvent]) -> bool:
 async def results_bytes(batch: Batch, store: Store) -> bytes:
     """The results workbook, in the language of whoever started the batch."""
     buffer = io.BytesIO()
-    labels = wording_for(batch.locale).summary_labels
+    words = wording_for(batch.locale)
     # workbook writing is CPU-bound: each page is written in a thread, so the loop (and
     # every other chat) stays responsive, and only a page of rows is in memory at a time.
     # One workbook at a time: fifty batches finishing together put six writer threads
     # against the loop for the GIL, and /status answers took over a second.
     async with _one_writer():
-        await write_batch_results(buffer, batch, store, offload=asyncio.to_thread, labels=labels)
+        await write_batch_results(
+            buffer, batch, store, offload=asyncio.to_thread, labels=words.summary_labels,
+            chart_labels=words.chart_labels,
+        )
     return buffer.getvalue()
 
 

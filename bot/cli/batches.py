@@ -21,6 +21,7 @@ from bot.cli.drive import (
     read_input,
 )
 from bot.cli.explain import Subcommands
+from bot.cli.output.usage import cli_wording, says
 from engine.errors import InputError, SheetError
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
     if args.concurrency is not None:
         config = with_concurrency(config, args.workflow, args.concurrency)
     if args.sample is not None and args.sample < 1:
-        raise InputError("--sample must be 1 or more")
+        raise InputError(says("sample_min"))
     suffix = "results" if args.sample is None else "sample-results"
     output = check_output(args.output or args.sheet.with_name(f"{args.sheet.stem}-{suffix}.xlsx"))
     data = read_input(args.sheet)
@@ -99,11 +100,11 @@ async def cmd_run(args: argparse.Namespace) -> int:
         await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output))
         concurrency = config.workflows[args.workflow].settings.concurrency
         await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
-        from bot.cli.output.costs import estimate_line
+        from bot.cli.output.costs import batch_estimate_line
 
-        kind = "Sample batch" if batch.sample else "Batch"
-        print(f"{kind} {batch.id}: {batch.total} rows on {args.workflow}", file=sys.stderr)
-        print(await estimate_line(runtime, args.workflow, batch.total), file=sys.stderr)
+        line = "sample_batch_line" if batch.sample else "batch_line"
+        print(says(line, id=batch.id, total=batch.total, workflow=args.workflow), file=sys.stderr)
+        print(await batch_estimate_line(runtime, batch), file=sys.stderr)
         await runtime.service.start()
         return await drive(runtime, progress, batch, output)
     finally:
@@ -112,7 +113,6 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
 async def checked_sheet(runtime: Runtime, workflow: str, data: bytes, sheet: Path) -> ParsedSheet:
     """The checked sheet; with bad rows, a marked-up copy beside it and every problem listed."""
-    from bot.cli.output.terminal import cli_wording
     from engine.sheets.sentences import problem_line, sheet_phrase
     from engine.sheets.template import annotated_copy
 
@@ -160,7 +160,7 @@ async def cmd_resume(args: argparse.Namespace) -> int:
         if batch.status in (BatchStatus.PAUSED, BatchStatus.PENDING):
             batch = await service.resume(batch.id)
         await service.start()
-        print(f"Resuming batch {batch.id} ({batch.workflow})", file=sys.stderr)
+        print(says("resuming", id=batch.id, workflow=batch.workflow), file=sys.stderr)
         return await drive(runtime, progress, batch, output)
     finally:
         await runtime.aclose()
@@ -182,7 +182,7 @@ async def cmd_retry(args: argparse.Namespace) -> int:
         batch = await runtime.service.retry_failed(batch.id)
         await runtime.service.start()
         failed = (await runtime.service.progress(batch.id)).pending
-        print(f"Retrying {failed} failed row(s) of batch {batch.id} ({batch.workflow})", file=sys.stderr)
+        print(says("retrying", n=failed, id=batch.id, workflow=batch.workflow), file=sys.stderr)
         return await drive(runtime, progress, batch, output)
     finally:
         await runtime.aclose()
@@ -237,9 +237,8 @@ async def _finished(runtime: Runtime, batch: Batch) -> int:
     written = [e.detail for e in events if e.kind == WRITTEN_EVENT]
     if written and Path(written[-1]).exists():
         print(written[-1])
-        print(f"Batch {batch.id} had already finished; its results file is above.", file=sys.stderr)
+        print(says("already_finished", id=batch.id), file=sys.stderr)
         return await print_summary(runtime, batch)
-    raise InputError(
-        f"batch {batch.id} is already {batch.status.value}; dify-batch result {batch.id} writes "
-        f"its results file, dify-batch retry {batch.id} runs its failed rows again"
-    )
+    words = cli_wording()
+    status = words.cli_status_words.get(batch.status.value, batch.status.value)
+    raise InputError(says("finished_refused", words, id=batch.id, status=status))

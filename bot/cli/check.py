@@ -44,9 +44,13 @@ async def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _ready_line(filename: str, workflow: str, parsed: ParsedSheet) -> str:
-    text = f"{filename}: {len(parsed.rows):,} rows ready for {workflow}"
+    from bot.cli.output.usage import cli_wording
+
+    words = cli_wording()
+    said = words.cli_says
+    text = said["ready"].format(filename=filename, rows=f"{len(parsed.rows):,}", workflow=workflow)
     if parsed.blank_rows:
-        text += f"; {parsed.blank_rows} blank rows skipped"
+        text += said["ready_blank"].format(n=parsed.blank_rows)
     if parsed.extra_columns:
-        text += f"; extra columns carried through: {', '.join(parsed.extra_columns)}"
-    return text + "."
+        text += said["ready_extra"].format(columns=words.list_sep.join(parsed.extra_columns))
+    return text + said["ready_end"]

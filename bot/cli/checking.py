@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.drive import cli_config
 from bot.cli.explain import EXIT_USAGE, Subcommands
+from bot.cli.output.usage import cli_wording, says
 from engine.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -41,11 +42,13 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
     config = cli_config(args.file or args.config)
     _refuse_empty(config)
     fronts = [n for n, on in (("telegram", config.telegram.enabled), ("slack", config.slack.enabled)) if on]
-    print(
-        f"{config.source}: no problems. {len(config.workflows)} workflow(s): "
-        f"{', '.join(sorted(config.workflows))}; chat: {', '.join(fronts) or 'none enabled'}; "
-        f"database: {redact_url(config.daemon.database_url)}"
-    )
+    words = cli_wording()
+    print(says(
+        "config_ok", words, source=config.source, n=len(config.workflows),
+        names=words.list_sep.join(sorted(config.workflows)),
+        chats=words.list_sep.join(fronts) or says("chats_none", words),
+        database=redact_url(config.daemon.database_url),
+    ))
     if args.online:
         checks = [_check_app(name, wf) for name, wf in sorted(config.workflows.items())]
         checks.append(_check_database(config))
@@ -57,19 +60,21 @@ async def cmd_check_config(args: argparse.Namespace) -> int:
         for check in checks:
             failures += not await check
         if failures:
-            print(f"dify-batch: {failures} online check(s) failed", file=sys.stderr)
+            print(words.cli_error.format(message=says("online_failed", words, n=failures)), file=sys.stderr)
             return EXIT_USAGE
-    print("OK")
+    print(says("all_ok", words))
     return 0
 
 
 def _refuse_empty(config: Config) -> None:
     import tomllib
 
+    from bot.config_sentences import config_phrase
+
     if config.source is not None and not tomllib.loads(config.source.read_text(encoding="utf-8")):
-        raise ConfigError([f"{config.source} is empty: copy config.example.toml and fill it in"])
+        raise ConfigError([config_phrase("empty", path=config.source)])
     if not config.workflows:
-        raise ConfigError(["no workflows configured: add a [workflows.<name>] table per Dify app"])
+        raise ConfigError([config_phrase("no_workflows")])
 
 
 async def _check_app(name: str, workflow: WorkflowConfig) -> bool:
@@ -82,19 +87,22 @@ async def _check_app(name: str, workflow: WorkflowConfig) -> bool:
     try:
         form = await client.form()
     except WorkflowError as exc:
-        print(f"  {name}: {dify_problem(workflow, exc)}", file=sys.stderr)
+        print(says("app_problem", name=name, problem=dify_problem(workflow, exc)), file=sys.stderr)
         return False
     finally:
         await client.aclose()
     from engine.context import unknown_variables
+    from engine.text.phrases import say
 
+    words = cli_wording()
     problems = unknown_variables(workflow.settings.context, form)
     for problem in problems:
-        print(f"  {name}: {problem}", file=sys.stderr)
+        said = say(problem, words.config_sentences)
+        print(says("app_problem", words, name=name, problem=said), file=sys.stderr)
     if problems:
         return False
-    labels = ", ".join(f.label for f in form.fields) or "no inputs"
-    print(f"  {name}: OK, {form.app_type.value} app; inputs: {labels}")
+    labels = words.list_sep.join(f.label for f in form.fields) or says("no_inputs", words)
+    print(says("app_ok", words, name=name, app_type=form.app_type.value, labels=labels))
     return True
 
 
@@ -109,27 +117,27 @@ async def _check_database(config: Config) -> bool:
         while not folder.exists():
             folder = folder.parent
         if not folder.is_dir():
-            print(f"  database: {path} cannot be created: {folder} is not a folder", file=sys.stderr)
+            print(says("db_cannot_create", path=path, folder=folder), file=sys.stderr)
             return False
-        print(f"  database: OK, {path} does not exist yet and is created on first use")
+        print(says("db_created_later", path=path))
         return True
     try:
         tables, revision = await _read_schema(config.daemon.database_url)
     except Exception as exc:
-        print(f"  database: {database_problem(config, exc)}", file=sys.stderr)
+        print(says("db_problem", problem=database_problem(config, exc)), file=sys.stderr)
         return False
     from storage.tables import TABLES
 
     missing = sorted({t.name for t in TABLES} - tables)
     if revision:
-        schema = f"schema revision {revision}"
+        schema = says("schema_revision", revision=revision)
     elif not tables & {t.name for t in TABLES}:
-        schema = "no tables yet (created on first use)"
+        schema = says("schema_empty")
     elif missing:
-        schema = f"tables missing: {', '.join(missing)} (created on first use)"
+        schema = says("schema_missing", tables=", ".join(missing))
     else:
-        schema = "every table present"
-    print(f"  database: OK, connected; {schema}")
+        schema = says("schema_full")
+    print(says("db_ok", schema=schema))
     return True
 
 
@@ -156,11 +164,10 @@ async def _check_telegram(config: Config) -> bool:
     if body is None:
         return False
     if not body.get("ok"):
-        reason = body.get("description") or "refused"
-        print(f"  telegram: the bot token was refused ({reason}); it comes from the environment "
-              f"variable {tg.token_env}", file=sys.stderr)
+        reason = body.get("description") or "refused"  # Telegram's own words
+        print(says("telegram_refused", reason=reason, env=tg.token_env), file=sys.stderr)
         return False
-    print(f"  telegram: OK, bot @{body.get('result', {}).get('username', '?')}")
+    print(says("telegram_ok", name=body.get("result", {}).get("username", "?")))
     return True
 
 
@@ -172,10 +179,10 @@ async def _check_slack(config: Config) -> bool:
     if body is None:
         return False
     if not body.get("ok"):
-        print(f"  slack: the bot token was refused ({body.get('error', 'refused')}); it comes from the "
-              f"environment variable {sl.bot_token_env}", file=sys.stderr)
+        reason = body.get("error", "refused")  # Slack's own code
+        print(says("slack_refused", reason=reason, env=sl.bot_token_env), file=sys.stderr)
         return False
-    print(f"  slack: OK, {body.get('user', '?')} in {body.get('team', '?')}")
+    print(says("slack_ok", user=body.get("user", "?"), team=body.get("team", "?")))
     return True
 
 
@@ -194,6 +201,6 @@ async def _ask(
         body = response.json()
     except (httpx.HTTPError, ValueError, OSError) as exc:
         why = reason(exc).replace(secret, "***") if secret else reason(exc)
-        print(f"  {what}: cannot reach its API ({why}); check {what}.api_base", file=sys.stderr)
+        print(says("api_unreachable", what=what, why=why), file=sys.stderr)
         return None
     return body if isinstance(body, dict) else {}

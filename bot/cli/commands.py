@@ -26,14 +26,16 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 
 async def cmd_template(args: argparse.Namespace) -> int:
-    from bot.cli.output.terminal import cli_wording
+    from bot.cli.output.usage import cli_wording
     from engine.sheets.template import template_workbook
 
     config = cli_config(args.config)
     need_workflow(config, args.workflow)
     if args.output is not None:
         if args.output.suffix.lower() != ".xlsx":
-            raise InputError(f"--output {args.output}: a template is an .xlsx workbook")
+            from bot.cli.output.usage import says
+
+            raise InputError(says("template_xlsx", path=args.output))
         check_output(args.output)
     runtime = await open_cli_runtime(config)
     try:

@@ -31,7 +31,7 @@ from engine.errors import InputError, NotFound, StateError
 if TYPE_CHECKING:
     from bot.app import Runtime
     from bot.cli.compare_progress import CompareProgress
-    from bot.cli.output.terminal import Wording
+    from bot.cli.output.usage import Wording
     from bot.config import Config
     from engine.compare.figures import ComparisonFigures
     from engine.models import Batch, ParsedSheet
@@ -43,7 +43,7 @@ COMPARE_OUTPUT_EVENT = "compare_output"
 
 
 def _words() -> Wording:
-    from bot.cli.output.terminal import cli_wording
+    from bot.cli.output.usage import cli_wording
 
     return cli_wording()
 

@@ -7,7 +7,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli.output.terminal import TerminalProgress, Wording
+from bot.cli.output.terminal import TerminalProgress
+from bot.cli.output.usage import Wording
 
 if TYPE_CHECKING:
     from engine.compare.figures import ComparisonFigures
@@ -68,12 +69,12 @@ class CompareProgress(TerminalProgress):
 
 def figures_lines(figures: ComparisonFigures, words: Wording) -> list[str]:
     """What a person reads first after a comparison: how each workflow did, what differs."""
-    from bot.cli.output.terminal import format_duration
+    from bot.chat.text.catalogues import say_duration
 
     def seconds(value: float | None) -> str:
         if value is None:
             return str(words.compare_no_time)
-        return f"{value:.2f}s" if value < 60 else format_duration(value, words)
+        return f"{value:.2f}s" if value < 60 else say_duration(value, words)
 
     lines = [
         words.compare_figures.format(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.cli.drive import cli_config, open_cli_runtime
 from bot.cli.explain import Subcommands
 from bot.cli.output.style import Style
+from bot.cli.output.usage import Wording, cli_wording, display_width, says
 
 if TYPE_CHECKING:
     from bot.cli.output.glance import BatchLine
@@ -62,25 +63,26 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.batch_id and not lines:
         from engine.errors import NotFound
 
-        raise NotFound(f"there is no batch {args.batch_id}")
+        raise NotFound(says("no_batch", id=args.batch_id))
     if args.json:
         import json
 
         print(json.dumps([_as_json(line) for line in lines], ensure_ascii=False, indent=2))
         return 0
     style = Style.for_stream(sys.stdout)
+    words = cli_wording()
     if comparison:  # its batches, one after another
-        print(_comparison_head(args.batch_id) + "\n" + "\n\n".join(_detail(line, style) for line in lines))
+        print(_comparison_head(args.batch_id) + "\n"
+              + "\n\n".join(_detail(line, style, words) for line in lines))
     elif args.batch_id:
-        print(_detail(lines[0], style))
+        print(_detail(lines[0], style, words))
     elif not lines:
-        print("No batches yet.")
+        print(says("no_batches", words))
     else:
-        print(_table(lines, style))
+        print(_table(lines, style, words))
     for line in lines:
         if line.results_owed:
-            print(f"Batch {line.id}: its results file {line.results} is not written yet; "
-                  f"dify-batch resume {line.id} writes it", file=sys.stderr)
+            print(says("results_owed", words, id=line.id, path=line.results), file=sys.stderr)
     return 0
 
 
@@ -116,73 +118,74 @@ async def _from_store(config: Config, batch_id: str | None) -> list[BatchLine]:
         await runtime.aclose()
 
 
-_HEADER = ("ID", "STATUS", "DONE", "OK", "FAILED", "WORKFLOW", "SHEET", "OWNER", "CREATED (UTC)")
+_COLUMNS = ("id", "status", "done", "ok", "failed", "workflow", "sheet", "owner", "created")
 _RIGHT = {2, 3, 4}
 
 
-def _table(lines: list[BatchLine], style: Style) -> str:
+def _table(lines: list[BatchLine], style: Style, words: Wording) -> str:
+    """One row per batch, columns lined up by terminal width (a CJK character takes two).
+    While a listed batch is one workflow of a comparison, a last column names the comparison."""
+    compared = any(b.comparison_id for b in lines)
+    header = tuple(words.cli_status_columns[c] for c in _COLUMNS)
+    header += (words.compare_status_column,) if compared else ()
+    sample = words.cli_says["sample_mark"]
     rows = [
         (
-            b.id, b.status, f"{b.done}/{b.total}", str(b.succeeded), str(b.failed), b.workflow,
-            b.source_name, b.owner,
-            b.created_at.strftime("%Y-%m-%d %H:%M") + ("  (sample)" if b.sample else ""),
-            *_comparison_cell(b, lines),
+            b.id, _status_word(b.status, words), f"{b.done}/{b.total}", str(b.succeeded), str(b.failed),
+            b.workflow, b.source_name, b.owner,
+            b.created_at.strftime("%Y-%m-%d %H:%M") + (sample if b.sample else ""),
+            *((b.comparison_id or "",) if compared else ()),
         )
         for b in lines
     ]
-    header = (*_HEADER, *_comparison_column(lines))
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(display_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def cell(i: int, text: str) -> str:
-        return text.rjust(widths[i]) if i in _RIGHT else text.ljust(widths[i])
+        gap = " " * (widths[i] - display_width(text))
+        return gap + text if i in _RIGHT else text + gap
 
     out = [style.bold("  ".join(cell(i, h) for i, h in enumerate(header)).rstrip())]
-    for r in rows:
+    for b, r in zip(lines, rows, strict=True):
         cells = [cell(i, t) for i, t in enumerate(r)]
-        cells[1] = style.status(r[1], cells[1])
+        cells[1] = style.status(b.status, cells[1])
         out.append("  ".join(cells).rstrip())
     return "\n".join(out)
 
 
-def _comparison_column(lines: list[BatchLine]) -> tuple[str, ...]:
-    """A last column naming the comparison a batch is one workflow of, only while one is listed."""
-    from bot.cli.output.terminal import cli_wording
-
-    return (cli_wording().compare_status_column,) if any(b.comparison_id for b in lines) else ()
-
-
-def _comparison_cell(b: BatchLine, lines: list[BatchLine]) -> tuple[str, ...]:
-    return (b.comparison_id or "",) if any(line.comparison_id for line in lines) else ()
-
-
-def _detail(b: BatchLine, style: Style) -> str:
+def _detail(b: BatchLine, style: Style, words: Wording) -> str:
+    says_ = words.cli_says
+    rows = says_["detail_rows"].format(
+        done=b.done, total=b.total, ok=b.succeeded, failed=b.failed, cancelled=b.cancelled,
+        running=b.running, pending=b.pending,
+    )
     fields = [
         ("batch", b.id),
-        *([(_comparison_field(), b.comparison_id)] if b.comparison_id else []),
-        ("status", style.status(b.status, b.status)),
+        ("status", style.status(b.status, _status_word(b.status, words))),
         ("workflow", b.workflow),
         ("sheet", b.source_name),
         ("owner", b.owner),
-        ("rows", f"{b.done}/{b.total} done: {b.succeeded} ok, {b.failed} failed, {b.cancelled} cancelled, "
-                 f"{b.running} running, {b.pending} waiting"),
+        ("rows", rows),
         ("tokens", str(b.tokens)),
         ("created", _utc(b.created_at)),
         ("started", _utc(b.started_at)),
         ("finished", _utc(b.finished_at)),
     ]
     if b.error:
-        fields.append(("error", b.error))
+        from bot.cli.output.terminal import batch_error
+
+        fields.append(("error", batch_error(b.error, words)))
     if b.results:
-        owed = f"  (not written yet: dify-batch resume {b.id} writes it)" if b.results_owed else ""
+        owed = says_["detail_owed"].format(id=b.id) if b.results_owed else ""
         fields.append(("results", b.results + owed))
-    width = max(len(k) for k, _ in fields)
-    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in fields)
+    named = [(words.cli_status_fields[k], v) for k, v in fields]
+    if b.comparison_id:  # right below the batch id: the comparison it is one workflow of
+        named.insert(1, (words.compare_status_field, b.comparison_id))
+    width = max(display_width(k) for k, _ in named)
+    return "\n".join(f"{k}{' ' * (width - display_width(k))}  {v}" for k, v in named)
 
 
-def _comparison_field() -> str:
-    from bot.cli.output.terminal import cli_wording
-
-    return cli_wording().compare_status_field
+def _status_word(status: str, words: Wording) -> str:
+    return words.cli_status_words.get(status, status)
 
 
 def _utc(moment: object) -> str:
@@ -215,8 +218,7 @@ async def cmd_pause(args: argparse.Namespace) -> int:
         batch = await runtime.service.pause(args.batch_id)
     finally:
         await runtime.aclose()
-    print(f"Paused batch {batch.id}; rows in flight finish and are kept. "
-          f"Continue with: dify-batch resume {batch.id}")
+    print(says("paused", id=batch.id))
     return 0
 
 
@@ -233,14 +235,15 @@ async def cmd_cancel(args: argparse.Namespace) -> int:
         counts = await runtime.service.progress(batch.id)
     finally:
         await runtime.aclose()
-    print(f"Cancelled batch {batch.id}: {counts.succeeded} ok, {counts.failed} failed, "
-          f"{counts.cancelled} cancelled of {counts.total} rows. "
-          f"dify-batch result {batch.id} writes the results so far.")
+    print(says(
+        "cancelled", id=batch.id, ok=counts.succeeded, failed=counts.failed,
+        cancelled=counts.cancelled, total=counts.total,
+    ))
     return 0
 
 
 def _comparison_head(comparison_id: str) -> str:
-    from bot.cli.output.terminal import cli_wording
+    from bot.cli.output.usage import cli_wording
 
     return cli_wording().compare_head.format(id=comparison_id)
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.cli.drive import cli_config
 from bot.cli.explain import Subcommands
+from bot.cli.output.usage import says
 from engine.errors import InputError
 
 
@@ -38,38 +39,36 @@ async def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "current":
         state = await database_state(config)
         if state.up_to_date:
-            print(f"{state.head} (up to date)")
+            print(says("db_current_ok", head=state.head))
         elif state.legacy:
-            print(f"0.1.0 (no revision yet); `dify-batch db upgrade` takes it to {state.head}")
+            print(says("db_current_legacy", head=state.head))
         elif not state.current:
-            print(f"empty; the first start creates revision {state.head}")
+            print(says("db_current_empty", head=state.head))
         else:
-            print(f"{', '.join(state.current)}; `dify-batch db upgrade` takes it to {state.head}")
+            print(says("db_current_behind", current=", ".join(state.current), head=state.head))
         return 0
     if args.db_command == "upgrade":
         done = await upgrade_database(config)
         if done is None:
-            print(f"already at {(await database_state(config)).head}; nothing to do")
+            print(says("db_already", head=(await database_state(config)).head))
             return 0
         if done.created:
-            print(f"created the schema at revision {done.after}")
+            print(says("db_created", revision=done.after))
             return 0
-        print(f"upgraded from {', '.join(done.before) or '0.1.0'} to {done.after}")
+        print(says("db_upgraded", before=", ".join(done.before) or "0.1.0", after=done.after))
         if done.backup is not None:
-            print(f"the database as it was: {done.backup}")
+            print(says("db_backup", path=done.backup))
         return 0
     keep_days = config.daemon.keep_days if args.keep_days is None else args.keep_days
     if keep_days < 1:
-        raise InputError("--keep-days must be 1 or more")
+        raise InputError(says("keep_days_min"))
     runtime = await open_runtime(config, TerminalProgress())
     try:
         pruned = await prune(runtime.records, runtime.store, config.daemon.data_dir, keep_days=keep_days)
     finally:
         await runtime.aclose()
     cutoff = (datetime.now(UTC) - timedelta(days=keep_days)).date().isoformat()
-    print(f"deleted {len(pruned.batches)} batch(es) finished before {cutoff} "
-          f"and {len(pruned.files)} kept sheet(s)")
+    print(says("pruned", batches=len(pruned.batches), cutoff=cutoff, files=len(pruned.files)))
     if pruned.kept_owed:
-        print(f"kept {len(pruned.kept_owed)} old batch(es) whose results file was never delivered: "
-              + ", ".join(pruned.kept_owed[:20]))
+        print(says("pruned_kept", n=len(pruned.kept_owed), ids=", ".join(pruned.kept_owed[:20])))
     return 0

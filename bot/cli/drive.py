@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli.explain import EXIT_USAGE, CliProblem
+from bot.cli.output.usage import cli_wording, says
 from engine.errors import ConfigError, InputError, InvalidTransition, WorkflowError
 
 if TYPE_CHECKING:
@@ -44,22 +45,24 @@ def read_input(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(says("no_such_file", path=path)) from None
     except IsADirectoryError:
-        raise InputError(f"{path} is a folder; give the sheet's file") from None
+        raise InputError(says("is_a_folder", path=path)) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise InputError(says("unreadable", path=path, why=exc.strerror)) from None
 
 
 def need_workflow(config: Config, name: str) -> None:
     if name not in config.workflows:
-        known = ", ".join(sorted(config.workflows)) or "none configured"
-        raise ConfigError([f"no workflow named {name!r} (known: {known})"])
+        from bot.config_sentences import config_phrase
+
+        known = ", ".join(sorted(config.workflows)) or cli_wording().config_sentences["none_configured"]
+        raise ConfigError([config_phrase("no_such_workflow", name=name, known=known)])
 
 
 def need_concurrency(value: int | None) -> None:
     if value is not None and value < 1:
-        raise InputError("--concurrency must be 1 or more")
+        raise InputError(says("concurrency_min"))
 
 
 def check_output(path: Path) -> Path:
@@ -67,23 +70,21 @@ def check_output(path: Path) -> Path:
     from bot.results_files import OUTPUT_SUFFIXES
 
     if path.is_dir():
-        raise InputError(f"--output {path} is a folder; name the results file inside it")
+        raise InputError(says("output_folder", path=path))
     if path.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise InputError(
-            f"--output {path}: name a .xlsx or .csv file (the suffix says which is written)"
-        )
+        raise InputError(says("output_suffix", path=path))
     folder = path.parent
     existing = folder
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise InputError(f"--output {path}: {existing} is a file, not a folder")
+        raise InputError(says("output_parent_file", path=path, existing=existing))
     if existing == folder:
         _probe(folder, path)
     elif not os.access(existing, os.W_OK | os.X_OK):
-        raise InputError(f"--output {path}: the folder {folder} cannot be created ({existing} is read-only)")
+        raise InputError(says("output_read_only", path=path, folder=folder, existing=existing))
     if path.exists() and not os.access(path, os.W_OK):
-        raise InputError(f"--output {path} exists and cannot be overwritten")
+        raise InputError(says("output_locked", path=path))
     return path.resolve()
 
 
@@ -94,7 +95,7 @@ def _probe(folder: Path, path: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise InputError(f"--output {path}: cannot write in {folder} ({exc.strerror})") from None
+        raise InputError(says("output_unwritable", path=path, folder=folder, why=exc.strerror)) from None
 
 
 async def open_cli_runtime(config: Config, progress: TerminalProgress | None = None) -> Runtime:
@@ -111,8 +112,7 @@ async def open_cli_runtime(config: Config, progress: TerminalProgress | None = N
         raise database_problem(config, exc) from exc
     try:
         for batch_id, path in await deliver_owed(runtime.store):
-            print(f"Batch {batch_id}: wrote its results file, owed since an interrupted write: {path}",
-                  file=sys.stderr)
+            print(says("owed_written", id=batch_id, path=path), file=sys.stderr)
     except BaseException:
         await runtime.aclose()
         raise
@@ -145,7 +145,10 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
     final = await runtime.service.get(batch.id)
     if final.status is BatchStatus.PAUSED:
         if final.error:  # it paused itself (e.g. Dify unreachable for outage_pause_after_s)
-            print(words.cli_paused_itself.format(id=batch.id, error=final.error), file=sys.stderr)
+            from bot.cli.output.terminal import batch_error
+
+            error = batch_error(final.error, words)
+            print(words.cli_paused_itself.format(id=batch.id, error=error), file=sys.stderr)
         by = "" if got or final.error else words.cli_paused_elsewhere
         print(words.cli_paused.format(id=batch.id, by=by), file=sys.stderr)
         return EXIT_INTERRUPTED.get(got or signal.SIGINT.value, 130)
@@ -153,8 +156,7 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
         await write_for(runtime.store, batch.id, output)
     except OSError as exc:
         raise CliProblem(
-            f"batch {batch.id} finished but its results file {output} could not be written "
-            f"({exc.strerror or exc}); fix that and run: dify-batch resume {batch.id}"
+            says("results_unwritten", words, id=batch.id, path=output, why=exc.strerror or exc)
         ) from exc
     if final.sample:  # what a person tries a sample for: the outputs, right here
         from bot.cli.output.sample import sample_lines
@@ -166,13 +168,13 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
 
 async def print_summary(runtime: Runtime, final: Batch) -> int:
     """``completed: 40 ok, 0 failed of 40 rows in 6s, 4273 tokens``, in the terminal's language."""
-    from bot.cli.output.terminal import cli_wording, format_duration
+    from bot.chat.text.catalogues import say_duration
 
     words = cli_wording()
     counts = await runtime.service.progress(final.id)
     took = ""
     if final.started_at and final.finished_at:
-        duration = format_duration((final.finished_at - final.started_at).total_seconds(), words)
+        duration = say_duration((final.finished_at - final.started_at).total_seconds(), words)
         took = words.cli_summary_took.format(duration=duration)
     cancelled = words.cli_summary_cancelled.format(n=counts.cancelled) if counts.cancelled else ""
     print(

@@ -48,7 +48,9 @@ class _Version(argparse.Action):
         try:
             found = version("dify-batch-bot")
         except PackageNotFoundError:
-            found = "unknown (not installed)"
+            from bot.cli.output.usage import says
+
+            found = says("version_unknown")
         print(f"dify-batch {found}")
         parser.exit()
 
@@ -72,6 +74,12 @@ def common_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, its help in the terminal's language."""
+    from bot.cli.output.usage import cli_wording, speak_argparse, speaks_english, translate_help
+
+    words = None if speaks_english() else cli_wording()  # English: the help as the modules wrote it
+    if words is not None:
+        speak_argparse(words)  # before any parser exists: argparse words its groups as it builds
     common = common_options()
     parser = argparse.ArgumentParser(
         prog="dify-batch",
@@ -82,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in REGISTRATIONS:
         register(sub, common)
+    if words is not None:
+        translate_help(parser, words)
     return parser
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.cli.drive import cli_config, cli_owner, fetch_form, need_workflow, open_cli_runtime, read_input
 from bot.cli.explain import Subcommands
+from bot.cli.output.usage import cli_wording, says
 from engine.errors import SheetError
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ async def cmd_schedule(args: argparse.Namespace) -> int:
             said = sheet_phrase("rows_not_scheduled", n=len(problems), filename=args.sheet.name)
             raise SheetError(said, problems)
         path = await runtime.intake.keep(data, args.sheet.name)
-        from bot.cli.output.terminal import cli_wording
         from bot.scheduling import schedule_service
 
         _, bridge = schedule_service(runtime)
@@ -57,10 +57,11 @@ async def cmd_schedule(args: argparse.Namespace) -> int:
         )
     finally:
         await runtime.aclose()
-    print(f"Schedule {schedule.id}: {schedule.workflow} on {schedule.source_name}, {args.when}; "
-          f"next run {_when(next_fire, config)}.")
-    print("The daemon (dify-batch serve) on this database runs it; "
-          "dify-batch result <batch id> writes its results.", file=sys.stderr)
+    print(says(
+        "scheduled", id=schedule.id, workflow=schedule.workflow, filename=schedule.source_name,
+        when=args.when, next=_when(next_fire, config),
+    ))
+    print(says("scheduled_tail"), file=sys.stderr)
     return 0
 
 
@@ -74,11 +75,14 @@ async def cmd_schedules(args: argparse.Namespace) -> int:
         listing = await bridge.list(None)
     finally:
         await runtime.aclose()
+    words = cli_wording()
     if not listing:
-        print("No schedules.")
+        print(says("no_schedules", words))
     for schedule, next_fire in listing:
-        print(f"{schedule.id}  {schedule.workflow}  {schedule.when_text!r}  {schedule.source_name}  "
-              f"{schedule.owner}  next: {_when(next_fire, config)}")
+        print(says(
+            "schedule_row", words, id=schedule.id, workflow=schedule.workflow, when=schedule.when_text,
+            filename=schedule.source_name, owner=schedule.owner, next=_when(next_fire, config),
+        ))
     return 0
 
 
@@ -93,7 +97,7 @@ async def cmd_unschedule(args: argparse.Namespace) -> int:
         await bridge.remove(args.schedule_id, by=cli_owner(), is_admin=True)
     finally:
         await runtime.aclose()
-    print(f"Schedule {args.schedule_id} removed.")
+    print(says("unscheduled", id=args.schedule_id))
     return 0
 
 
@@ -101,5 +105,5 @@ def _when(moment: datetime | None, config: Config) -> str:
     from zoneinfo import ZoneInfo
 
     if moment is None:
-        return "none"
+        return says("never")
     return moment.astimezone(ZoneInfo(config.daemon.timezone)).strftime("%Y-%m-%d %H:%M %Z")

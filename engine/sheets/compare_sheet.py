@@ -20,7 +20,6 @@ from engine.models import Batch, Row, RowStatus
 from engine.ports import Store
 from engine.sheets.ooxml import (
     SheetPart,
-    Style,
     WorkbookWriter,
     column_letter,
     row_cells,
@@ -29,6 +28,7 @@ from engine.sheets.ooxml import (
 )
 from engine.sheets.results import PAGE_ROWS, output_columns
 from engine.sheets.sentences import SUMMARY_LABELS
+from engine.sheets.styles import Style
 
 # per workflow after the outputs: the outcome, then what a run cost
 _META = ("status", "error", "elapsed_s", "tokens")

@@ -19,9 +19,10 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from enum import IntEnum
 from typing import IO, Any
 from xml.sax.saxutils import escape
+
+from engine.sheets.styles import STYLES_XML, Style
 
 EXCEL_CELL_LIMIT = 32_767
 TRUNCATED_MARK = "…[truncated]"
@@ -39,68 +40,7 @@ _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
-class Style(IntEnum):
-    """Cell styles; the values are indexes into ``cellXfs`` of `_STYLES_XML`."""
-
-    PLAIN = 0
-    HEADER = 1
-    WRAP = 2
-    QUOTED = 3
-    WRAP_QUOTED = 4
-    DATETIME = 5
-    DATE = 6
-    SUCCEEDED = 7
-    FAILED = 8
-    CANCELLED = 9
-    NOT_RUN = 10
-    LABEL = 11
-
-
-_STYLES_XML = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<styleSheet xmlns="{_NS}">
-<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/>
-<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/></numFmts>
-<fonts count="6">
-<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>
-<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font>
-<font><sz val="11"/><color rgb="FF006100"/><name val="Calibri"/><family val="2"/></font>
-<font><sz val="11"/><color rgb="FF9C0006"/><name val="Calibri"/><family val="2"/></font>
-<font><sz val="11"/><color rgb="FF9C5700"/><name val="Calibri"/><family val="2"/></font>
-<font><sz val="11"/><color rgb="FF595959"/><name val="Calibri"/><family val="2"/></font>
-</fonts>
-<fills count="7">
-<fill><patternFill patternType="none"/></fill>
-<fill><patternFill patternType="gray125"/></fill>
-<fill><patternFill patternType="solid"><fgColor rgb="FFD9E1F2"/><bgColor indexed="64"/></patternFill></fill>
-<fill><patternFill patternType="solid"><fgColor rgb="FFC6EFCE"/><bgColor indexed="64"/></patternFill></fill>
-<fill><patternFill patternType="solid"><fgColor rgb="FFFFC7CE"/><bgColor indexed="64"/></patternFill></fill>
-<fill><patternFill patternType="solid"><fgColor rgb="FFFFEB9C"/><bgColor indexed="64"/></patternFill></fill>
-<fill><patternFill patternType="solid"><fgColor rgb="FFEDEDED"/><bgColor indexed="64"/></patternFill></fill>
-</fills>
-<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>
-<border><left/><right/><top/><bottom style="thin"><color auto="1"/></bottom><diagonal/></border></borders>
-<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="12">
-<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
-<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1"
- applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>
-<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">
-<alignment vertical="top" wrapText="1"/></xf>
-<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>
-<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1" applyAlignment="1">
-<alignment vertical="top" wrapText="1"/></xf>
-<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
-<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
-<xf numFmtId="0" fontId="2" fillId="3" borderId="0" xfId="0" applyFont="1" applyFill="1"/>
-<xf numFmtId="0" fontId="3" fillId="4" borderId="0" xfId="0" applyFont="1" applyFill="1"/>
-<xf numFmtId="0" fontId="4" fillId="5" borderId="0" xfId="0" applyFont="1" applyFill="1"/>
-<xf numFmtId="0" fontId="5" fillId="6" borderId="0" xfId="0" applyFont="1" applyFill="1"/>
-<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>
-</cellXfs>
-<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
-</styleSheet>"""
+DRAWING_TYPE = "application/vnd.openxmlformats-officedocument.drawing+xml"
 
 
 def safe_text(value: str) -> str:
@@ -158,16 +98,20 @@ def value_cell(ref: str, value: Any, style: int = 0) -> str:
     if t is int:
         if abs(value) >= _MAX_EXACT_INT:  # Excel keeps 15 digits; a long id stays exact as text
             return text_cell(ref, str(value), style)
-        return f'<c r="{ref}"><v>{value}</v></c>'
+        return f'<c r="{ref}"{_style_attr(style)}><v>{value}</v></c>'
     if t is float:
         if not math.isfinite(value):
             return text_cell(ref, str(value), style)
-        return f'<c r="{ref}"><v>{value!r}</v></c>'
+        return f'<c r="{ref}"{_style_attr(style)}><v>{value!r}</v></c>'
     if isinstance(value, datetime):
         return f'<c r="{ref}" s="{style or Style.DATETIME}"><v>{excel_serial(value)!r}</v></c>'
     if isinstance(value, date):
         return f'<c r="{ref}" s="{style or Style.DATE}"><v>{excel_serial(value)!r}</v></c>'
     return text_cell(ref, str(value), style)
+
+
+def _style_attr(style: int) -> str:
+    return f' s="{style}"' if style else ""
 
 
 def row_cells(refs: Sequence[str], n: str, values: Sequence[Any], start: int = 0) -> str:
@@ -209,10 +153,15 @@ class SheetPart:
     freeze_header: bool = False
     autofilter: bool = False
     rows_written: int = 0
+    index: int = 0
+    """The sheet's number in the workbook (``sheetN.xml``), known once it is opened."""
+    drawing: str | None = None
+    """The drawing part shown over this sheet (its charts), e.g. ``drawing1.xml``; set before it closes."""
     _pending: list[str] = field(default_factory=list)
     _fh: IO[bytes] | None = None
 
     def open(self, zf: zipfile.ZipFile, index: int, selected: bool) -> None:
+        self.index = index
         self._fh = zf.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
         pane = (
             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
@@ -255,8 +204,10 @@ class SheetPart:
             tail += f'<autoFilter ref="{self.filter_ref()}"/>'
         tail += (
             '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-            "</worksheet>"
         )
+        if self.drawing:  # its relationship (rId1) is written with the workbook's parts
+            tail += '<drawing r:id="rId1"/>'
+        tail += "</worksheet>"
         assert self._fh is not None
         self._fh.write(tail.encode())
         self._fh.close()
@@ -275,6 +226,9 @@ class WorkbookWriter:
         # level 1: the sheet XML is repetitive, so it still shrinks ~8x, at a fraction of the CPU
         self._zf = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self._sheets: list[SheetPart] = []
+        self._parts: dict[str, str] = {}  # more parts (charts, drawings), written at the close
+        self._types: dict[str, str] = {}  # their content types, by part name
+        self._drawings = 0
 
     def add_sheet(self, sheet: SheetPart) -> SheetPart:
         if self._sheets:
@@ -282,6 +236,23 @@ class WorkbookWriter:
         self._sheets.append(sheet)
         sheet.open(self._zf, len(self._sheets), selected=len(self._sheets) == 1)
         return sheet
+
+    def add_part(self, name: str, xml: str, content_type: str | None = None) -> None:
+        """Write one more part (e.g. ``xl/charts/chart1.xml``); ``content_type`` is listed in
+        ``[Content_Types].xml`` (relationship parts need none). Kept until `close`: the zip
+        takes no other part while a sheet is being streamed into it."""
+        self._parts[name] = xml
+        if content_type:
+            self._types[name] = content_type
+
+    def add_drawing(self, sheet: SheetPart, xml: str, rels: str) -> None:
+        """Put a drawing (DrawingML: charts, shapes) over ``sheet``, which must still be open;
+        ``rels`` relates the drawing to its own parts (the charts)."""
+        self._drawings += 1
+        name = f"drawing{self._drawings}.xml"
+        self.add_part(f"xl/drawings/{name}", xml, DRAWING_TYPE)
+        self.add_part(f"xl/drawings/_rels/{name}.rels", rels)
+        sheet.drawing = name
 
     def close(self) -> None:
         if self._sheets:
@@ -291,7 +262,13 @@ class WorkbookWriter:
             f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
             'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
             for i in range(1, len(sheets) + 1)
-        )
+        ) + "".join(f'<Override PartName="/{n}" ContentType="{t}"/>' for n, t in self._types.items())
+        for name, xml in self._parts.items():
+            zf.writestr(name, xml)
+        for s in sheets:
+            if s.drawing:
+                drawing = ("rId1", f"{_DOC_REL}/drawing", f"../drawings/{s.drawing}")
+                zf.writestr(f"xl/worksheets/_rels/sheet{s.index}.xml.rels", relationships([drawing]))
         zf.writestr(
             "[Content_Types].xml",
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.'
@@ -302,22 +279,11 @@ class WorkbookWriter:
             'PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
             f'spreadsheetml.styles+xml"/>{overrides}</Types>',
         )
-        zf.writestr(
-            "_rels/.rels",
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_PKG_REL}">'
-            f'<Relationship Id="rId1" Type="{_DOC_REL}/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>",
-        )
-        rels = "".join(
-            f'<Relationship Id="rId{i}" Type="{_DOC_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-            for i in range(1, len(sheets) + 1)
-        )
-        rels += f'<Relationship Id="rId{len(sheets) + 1}" Type="{_DOC_REL}/styles" Target="styles.xml"/>'
-        zf.writestr(
-            "xl/_rels/workbook.xml.rels",
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_PKG_REL}">'
-            f"{rels}</Relationships>",
-        )
+        zf.writestr("_rels/.rels", relationships([("rId1", f"{_DOC_REL}/officeDocument", "xl/workbook.xml")]))
+        n = len(sheets)
+        rels = [(f"rId{i}", f"{_DOC_REL}/worksheet", f"worksheets/sheet{i}.xml") for i in range(1, n + 1)]
+        rels.append((f"rId{n + 1}", f"{_DOC_REL}/styles", "styles.xml"))
+        zf.writestr("xl/_rels/workbook.xml.rels", relationships(rels))
         entries = "".join(
             f'<sheet name="{escape(s.name)}" sheetId="{i}" r:id="rId{i}"/>' for i, s in enumerate(sheets, 1)
         )
@@ -334,8 +300,22 @@ class WorkbookWriter:
             f'xmlns:r="{_REL_NS}"><bookViews><workbookView/></bookViews><sheets>{entries}</sheets>'
             f'{"<definedNames>" + names + "</definedNames>" if names else ""}</workbook>',
         )
-        zf.writestr("xl/styles.xml", _STYLES_XML)
+        zf.writestr("xl/styles.xml", STYLES_XML)
         zf.close()
+
+
+def relationships(targets: Sequence[tuple[str, str, str]]) -> str:
+    """A ``.rels`` part: (id, type, target) of each relationship."""
+    rels = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{escape(to)}"/>' for i, t, to in targets)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_PKG_REL}">'
+        f"{rels}</Relationships>"
+    )
+
+
+def sheet_range(sheet: str, ref: str) -> str:
+    """A formula's absolute reference to a range of a named sheet: ``'Summary'!$B$2:$B$5``."""
+    return "'" + sheet.replace("'", "''") + "'!" + _absolute(ref)
 
 
 def _sheet_ref(name: str) -> str:

@@ -4,6 +4,8 @@ Layout: the person's columns in their order, then one column per output of the a
 the outcome (status, error) and last the technical columns (attempts, elapsed_s, tokens,
 run_id), which the Summary sheet explains. Header bold, frozen and filterable; status
 cells coloured; numbers stay numbers and dates real dates; text never becomes a formula.
+The Summary also sets the estimate stored with the batch beside what it came to, and carries
+native charts of the rows by outcome and by run time (`engine.sheets.charts`).
 """
 
 from __future__ import annotations
@@ -17,19 +19,22 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
+from engine.estimate import Estimate, recorded_estimate
 from engine.models import Batch, Row, RowStatus
 from engine.ports import Store
+from engine.sheets.charts.drawing import add_charts
+from engine.sheets.charts.tables import CHART_ROWS, Actual, write_estimate, write_outcomes, write_run_times
 from engine.sheets.ooxml import (
     SheetPart,
-    Style,
     WorkbookWriter,
     column_letter,
     row_cells,
     safe_text,
     value_cell,
 )
-from engine.sheets.results_text import column_notes, summary_lines
-from engine.sheets.sentences import SUMMARY_LABELS
+from engine.sheets.results_text import column_notes, summary_lines, wall_time
+from engine.sheets.sentences import CHART_LABELS, SUMMARY_LABELS
+from engine.sheets.styles import Style
 
 META_COLUMNS = ("status", "error", "attempts", "elapsed_s", "tokens", "run_id")
 PAGE_ROWS = 2_000
@@ -47,6 +52,8 @@ _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?)?")
 _PLAIN = (str, int, float, bool)
 _MIN_WIDTH, _MAX_WIDTH = 8.0, 60.0
 _META_WIDTHS = (11.0, 40.0, 9.0, 10.0, 9.0, 38.0)
+_SUMMARY_WIDTHS = (28.0, 48.0, 14.0, 14.0)
+"""Label, value, and the estimate table's two more columns; the charts sit right of these."""
 
 RowPages = Callable[[int, int], Awaitable[Sequence[Row]]]
 """``(after_index, limit)`` → the next rows in index order; empty when there are no more."""
@@ -68,9 +75,15 @@ class ResultsWriter:
         output_keys: Sequence[str],
         sample: Sequence[Row],
         labels: Mapping[str, str] = SUMMARY_LABELS,
+        *,
+        chart_labels: Mapping[str, str] = CHART_LABELS,
+        estimate: Estimate | None = None,
     ) -> None:
+        """``estimate``: the one made when the batch was created, set beside the outcome."""
         self.batch = batch
         self._labels = labels
+        self._chart_labels = chart_labels
+        self._estimate = estimate
         self._status_words = {s: labels[f"status_{s.value}"] for s in RowStatus}
         self._width = len(batch.columns)
         self._outs = output_columns(batch.columns, output_keys)
@@ -126,8 +139,8 @@ class ResultsWriter:
                 self._versions[row.workflow_id] = None
 
     def close(self) -> None:
-        labels = self._labels
-        summary = self._book.add_sheet(SheetPart(labels["sheet"], (28.0, 70.0)))
+        labels, figures = self._labels, self._chart_labels
+        summary = self._book.add_sheet(SheetPart(labels["sheet"], _SUMMARY_WIDTHS))
         lines = summary_lines(
             self.batch, self._counts, self._tokens, self._elapsed, list(self._versions), labels
         )
@@ -135,11 +148,22 @@ class ResultsWriter:
             r = summary.next_row
             summary.add_row(value_cell(f"A{r}", label, Style.LABEL) + value_cell(f"B{r}", value))
         summary.add_row("")
+        if self._estimate is not None:
+            actual = Actual(sum(self._counts.values()), wall_time(self.batch), self._tokens)
+            write_estimate(summary, self._estimate, actual, figures)
+            summary.add_row("")
+        charts = [write_outcomes(summary, self._counts, figures, labels, chart_row=0)]
+        summary.add_row("")
+        run_times = write_run_times(summary, self._elapsed, figures, chart_row=CHART_ROWS)
+        if run_times is not None:
+            charts.append(run_times)
+            summary.add_row("")
         for label, value in column_notes(labels):
             r = summary.next_row
             style = Style.HEADER if not value else Style.LABEL
             note = value_cell(f"B{r}", value, Style.WRAP if value else 0)
             summary.add_row(value_cell(f"A{r}", label, style) + note)
+        add_charts(self._book, summary, charts)
         self._book.close()
 
 
@@ -150,9 +174,12 @@ def write_results(
     output_keys: Sequence[str] | None = None,
     *,
     labels: Mapping[str, str] = SUMMARY_LABELS,
+    chart_labels: Mapping[str, str] = CHART_LABELS,
+    estimate: Estimate | None = None,
 ) -> None:
     """Write the results workbook from rows in hand; ``labels`` (`SUMMARY_LABELS` or a
-    translation) word the sheet names, the status words and the Summary.
+    translation) word the sheet names, the status words and the Summary, ``chart_labels``
+    (`CHART_LABELS` or a translation) its charts and the ``estimate`` set beside the outcome.
 
     Pass ``output_keys`` (the union of output names in first-seen order) to stream a one-shot
     iterator in constant memory; without it ``rows`` is scanned first, so a non-Sequence is
@@ -163,7 +190,9 @@ def write_results(
             rows = list(rows)
         output_keys = list(dict.fromkeys(k for r in rows for k in (r.outputs or {})))
     sample = rows[:200] if isinstance(rows, Sequence) else []
-    writer = ResultsWriter(target, batch, output_keys, sample, labels)
+    writer = ResultsWriter(
+        target, batch, output_keys, sample, labels, chart_labels=chart_labels, estimate=estimate
+    )
     writer.add(rows)
     writer.close()
 
@@ -177,6 +206,8 @@ async def write_results_paged(
     page_rows: int = PAGE_ROWS,
     offload: Callable[[Callable[[], None]], Awaitable[None]] | None = None,
     labels: Mapping[str, str] = SUMMARY_LABELS,
+    chart_labels: Mapping[str, str] = CHART_LABELS,
+    estimate: Estimate | None = None,
 ) -> None:
     """Write the results workbook reading rows a page at a time.
 
@@ -194,7 +225,9 @@ async def write_results_paged(
     holder: list[ResultsWriter] = []
 
     def begin(first: list[Row] = page) -> None:
-        holder.append(ResultsWriter(target, batch, output_keys, first, labels))
+        holder.append(ResultsWriter(
+            target, batch, output_keys, first, labels, chart_labels=chart_labels, estimate=estimate
+        ))
 
     await run(begin)
     writer = holder[0]
@@ -249,11 +282,17 @@ async def write_batch_results(
     *,
     offload: Callable[[Callable[[], None]], Awaitable[None]] | None = None,
     labels: Mapping[str, str] = SUMMARY_LABELS,
+    chart_labels: Mapping[str, str] = CHART_LABELS,
 ) -> None:
-    """The results workbook of a stored batch, read from the store in pages."""
+    """The results workbook of a stored batch, read from the store in pages, with the
+    estimate the batch stored when it was made."""
 
     async def pages(after: int, limit: int) -> Sequence[Row]:
         return await store.rows_page(batch.id, after=after, limit=limit)
 
     keys = await store.output_keys(batch.id)
-    await write_results_paged(target, batch, keys, pages, offload=offload, labels=labels)
+    estimate = await recorded_estimate(store, batch.id)
+    await write_results_paged(
+        target, batch, keys, pages, offload=offload, labels=labels, chart_labels=chart_labels,
+        estimate=estimate,
+    )

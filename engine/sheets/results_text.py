@@ -23,11 +23,7 @@ def summary_lines(
     labels: Mapping[str, str],
 ) -> list[tuple[str, Any]]:
     """(label, value) pairs of the Summary sheet, in order; times are datetimes, durations seconds."""
-    wall = (
-        (batch.finished_at - batch.started_at).total_seconds()
-        if batch.finished_at and batch.started_at
-        else None
-    )
+    wall = wall_time(batch)
     lines: list[tuple[str, Any]] = [
         (labels["workflow"], batch.workflow),
         (labels["app_version"], ", ".join(versions) or None),
@@ -53,6 +49,13 @@ def summary_lines(
     if batch.error:
         lines.append((labels["error"], batch.error))
     return lines
+
+
+def wall_time(batch: Batch) -> float | None:
+    """Seconds from the batch's start to its finish; None while it has not finished."""
+    if batch.finished_at and batch.started_at:
+        return (batch.finished_at - batch.started_at).total_seconds()
+    return None
 
 
 def column_notes(labels: Mapping[str, str]) -> list[tuple[str, str]]:

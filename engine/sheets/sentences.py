@@ -190,6 +190,29 @@ SUMMARY_LABELS: dict[str, str] = {
 }
 """The results workbook's Summary sheet and the words for row and batch states."""
 
+CHART_LABELS: dict[str, str] = {
+    # estimated vs actual (the estimate stored when the batch was made)
+    "estimate_heading": "Estimated vs actual",
+    "estimate_rows": "rows",
+    "estimate_duration": "duration (s)",
+    "estimate_tokens": "tokens",
+    "estimated": "estimated",
+    "actual": "actual",
+    "estimate_basis": "estimated from",
+    "basis_one": "1 earlier batch, {in_flight} rows in flight",
+    "basis_many": "{n} earlier batches, {in_flight} rows in flight",
+    "basis_none": "no earlier batches: time and tokens not estimated",
+    # the charts and the tables they draw from
+    "outcomes_title": "Rows by outcome",
+    "outcome": "outcome",
+    "rows": "rows",
+    "run_time_title": "Run time per row",
+    "run_time": "run time",
+    "bucket": "{low}–{high} s",
+    "bucket_tail": "≥ {low} s",
+}
+"""The results' Summary sheet: the estimate beside the outcome, the charts and their tables."""
+
 
 def sheet_phrase(code: str, **params: Any) -> Phrase:
     """A sheet problem as a `Phrase`, its English filled in from `SHEET_SENTENCES`."""

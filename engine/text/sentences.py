@@ -1,6 +1,7 @@
 """The English of the refusals a person meets outside sheets, by code: a schedule time that
 cannot be read (`WhenError`, raised by the scheduler) and a state change that is not possible
-now (`InvalidTransition`). Catalogues translate these mappings key by key; `engine.text.phrases`
+now (`InvalidTransition`), and a context mapping the app's form refutes (`engine.context`,
+reported as a config problem). Catalogues translate these mappings key by key; `engine.text.phrases`
 says a raised `Phrase` in either language."""
 
 from __future__ import annotations
@@ -91,3 +92,15 @@ def state_phrase(code: str, **params: Any) -> Phrase:
     named = {k: phrase(STATE_SENTENCES, f"state_{v}") if k in ("state", "target") else v
              for k, v in params.items()}
     return phrase(STATE_SENTENCES, code, **named)
+
+
+CONTEXT_SENTENCES: dict[str, str] = {
+    "context_unknown": (
+        "context maps {variable!r} (from {source!r}), but the app has no such variable (it has: {known})"
+    ),
+    "context_unknown_none": (
+        "context maps {variable!r} (from {source!r}), but the app has no input variables at all"
+    ),
+    "context_not_plain": "context maps {variable!r}, but it is a {kind} input",
+}
+"""The English of a context mapping the app's form refutes; catalogues translate it by code."""

@@ -109,7 +109,8 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
                 tmp = Path(tmp_name)
                 config = _config(tmp, dify["base_url"], tg, args.concurrency)
                 env = {k: v for k, v in os.environ.items() if not k.startswith(("DIFY_", "BENCH_"))}
-                env.update(BENCH_TG_TOKEN=TOKEN, BENCH_DIFY_KEY=dify["api_key"], PYTHONUNBUFFERED="1")
+                env.update(BENCH_TG_TOKEN=TOKEN, BENCH_DIFY_KEY=dify["api_key"], PYTHONUNBUFFERED="1",
+                           LC_ALL="C.UTF-8")
                 log = (tmp / "daemon.log").open("wb")
                 daemon = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "bot", "serve", "--config", str(config), env=env, cwd=tmp,

@@ -1,5 +1,7 @@
 """Start-up time of the real `dify-batch` process (issue 13.6, target ≤ 0.3 s each):
-`dify-batch --help`, and `dify-batch status` on a SQLite database holding a few batches.
+`dify-batch --help`, and `dify-batch status` on a SQLite database holding a few batches,
+in an English terminal (LC_ALL=C.UTF-8) and a Chinese one (LC_ALL=zh_CN.UTF-8, which loads
+every catalogue).
 
     python -m tests.bench.startup [--runs 15]
 
@@ -55,19 +57,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     runs = parser.parse_args().runs
-    env = {**os.environ, "BENCH_KEY": "app-bench"}
+    env = {**os.environ, "BENCH_KEY": "app-bench", "LC_ALL": "C.UTF-8"}
+    chinese = {**env, "LC_ALL": "zh_CN.UTF-8"}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         (workdir / "config.toml").write_text(CONFIG, encoding="utf-8")
         _seed(workdir, env)
         cmd = _command()
         figures = {}
-        for name, argv in (
-            ("help", [*cmd, "--help"]),
-            ("status", [*cmd, "status", "--config", str(workdir / "config.toml")]),
-            ("python_bare", [sys.executable, "-c", "pass"]),
+        status = [*cmd, "status", "--config", str(workdir / "config.toml")]
+        for name, argv, language in (
+            ("help", [*cmd, "--help"], env),
+            ("status", status, env),
+            ("help_zh", [*cmd, "--help"], chinese),
+            ("status_zh", status, chinese),
+            ("python_bare", [sys.executable, "-c", "pass"], env),
         ):
-            took = _time(argv, env, workdir, runs)
+            took = _time(argv, language, workdir, runs)
             figures[name] = {"median_s": round(statistics.median(took), 3), "min_s": round(min(took), 3)}
     print(json.dumps({"runs": runs, "target_s": 0.3, **figures}, indent=2))
 

@@ -83,6 +83,7 @@ class Campaign:
     async def cli(self, *args: str) -> asyncio.subprocess.Process:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DIFY_")}
         env.update({KEY_ENV: self.dify.api_key, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
+        env["LC_ALL"] = "C.UTF-8"  # the campaign reads the CLI's English, whatever this machine speaks
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", *args, "--config", str(self.config),
             cwd=self.workdir, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

@@ -80,6 +80,7 @@ class Processes:
 
     async def start(self, name: str, *args: str, umask: int | None = None) -> Proc:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DIFY_")}
+        env["LC_ALL"] = "C.UTF-8"  # the campaign reads the CLI's English, whatever this machine speaks
         env[API_KEY_ENV] = self.dify.api_key
         env["PYTHONUNBUFFERED"] = "1"
         out, err = self.workdir / f"{name}.out", self.workdir / f"{name}.err"

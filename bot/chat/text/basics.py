@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.chat.text.catalogues import say_duration
 from bot.chat.text.catalogues.en import EnglishWording
 
 MAX_TEXT_CHARS = 3500
@@ -64,14 +65,7 @@ class MessageBasics(EnglishWording):
     # -- small pieces -------------------------------------------------------------------
 
     def duration(self, seconds: float) -> str:
-        total = max(0, round(seconds))
-        h, rest = divmod(total, 3600)
-        m, s = divmod(rest, 60)
-        if h:
-            return self.duration_h.format(h=h, m=m)
-        if m:
-            return self.duration_m.format(m=m, s=s)
-        return self.duration_s.format(s=s)
+        return say_duration(seconds, self)
 
     def when(self, moment: datetime | None, timezone: str) -> str:
         if moment is None:

@@ -12,6 +12,7 @@ from bot.app import open_runtime
 from bot.cli.demo.workflow import DEMO_FORM, DEMO_WORKFLOW, SimulatedWorkflow, demo_rows
 from bot.cli.drive import cli_owner, drive
 from bot.cli.output.terminal import TerminalProgress
+from bot.cli.output.usage import says
 from bot.config import Config, DaemonConfig
 from bot.results_files import OUTPUT_EVENT
 from engine.errors import InputError
@@ -41,13 +42,11 @@ def write_sample(path: Path, rows: int) -> None:
 
 async def run_demo(directory: Path, rows: int) -> int:
     if not 1 <= rows <= 10_000:
-        raise InputError("--rows must be between 1 and 10000")
+        raise InputError(says("demo_rows"))
     directory.mkdir(parents=True, exist_ok=True)
     sample = directory / "sample.xlsx"
     write_sample(sample, rows)
-    print(f"Wrote {sample} ({rows} rows). Running it through the simulated app "
-          f"{DEMO_WORKFLOW!r}: about one call in ten first fails and is retried.",
-          file=sys.stderr)
+    print(says("demo_wrote", path=sample, rows=rows, workflow=DEMO_WORKFLOW), file=sys.stderr)
     config = Config(
         daemon=DaemonConfig(
             database_url=f"sqlite+aiosqlite:///{(directory / 'demo.db').resolve()}",
@@ -66,7 +65,7 @@ async def run_demo(directory: Path, rows: int) -> int:
         output = directory / "sample-results.xlsx"
         batch = await runtime.intake.submit(DEMO_WORKFLOW, cli_owner(), sample.read_bytes(), sample.name)
         await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output.resolve()))
-        print(f"Batch {batch.id}: {batch.total} rows on {DEMO_WORKFLOW}", file=sys.stderr)
+        print(says("batch_line", id=batch.id, total=batch.total, workflow=DEMO_WORKFLOW), file=sys.stderr)
         await runtime.service.start()
         return await drive(runtime, progress, batch, output)
     finally:

@@ -4,38 +4,59 @@ every few seconds otherwise (so CI logs and pipes stay readable)."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.chat.text.catalogues import locale_from_environment, wording_for
+from bot.chat.text.catalogues import say_duration
 from bot.chat.text.catalogues.en import EnglishWording
+from bot.cli.output.usage import Wording, cli_wording
 from engine.models import Batch, Progress
 
-Wording = type[EnglishWording]
+# the shapes of `engine.dify.client`'s reasons Dify could not be reached (its English)
+_REASONS = (
+    ("refused_by", re.compile(r"connection refused by (?P<where>\S+)$")),
+    ("cannot_resolve", re.compile(r"cannot resolve the host name (?P<host>\S+)$")),
+    ("cannot_connect", re.compile(r"cannot connect to (?P<where>\S+) \((?P<why>.*)\)$")),
+)
 
 
-def cli_wording() -> Wording:
-    """The catalogue of the terminal's language (LC_ALL, LC_MESSAGES, LANG)."""
-    return wording_for(locale_from_environment(os.environ))
+def outage_reason(trouble: str, words: Wording = EnglishWording) -> str:
+    """Why Dify cannot be reached, in the terminal's language when the engine's English has a
+    known shape; anything else is the network's own words, shown as they came."""
+    reason = trouble.removeprefix("Dify is unreachable: ")
+    for code, shape in _REASONS:
+        found = shape.match(reason)
+        if found:
+            return words.outage_reasons[code].format(**found.groupdict())
+    if "connection refused" in reason.lower():
+        return words.outage_reasons["connection_refused"]
+    return reason
 
 
-def format_duration(seconds: float, words: Wording = EnglishWording) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return words.cli_duration_h.format(h=hours, m=minutes)
-    if minutes:
-        return words.cli_duration_m.format(m=minutes, s=secs)
-    return words.cli_duration_s.format(s=secs)
+_OUTAGE_PAUSE = re.compile(
+    r"Dify has been unreachable since (?P<when>.+?) \((?P<why>.*)\); paused by itself after (?P<after>\S+) s$"
+)
+"""The shape of `engine.service`'s English when a batch paused itself for an outage."""
+
+
+def batch_error(error: str, words: Wording = EnglishWording) -> str:
+    """A batch's stored error in the terminal's language when the CLI knows its shape (a pause
+    for an outage); any other error is what Dify or the engine said, shown as it came."""
+    found = _OUTAGE_PAUSE.match(error)
+    if found is None:
+        return error
+    return words.cli_says["paused_outage"].format(
+        when=found["when"], why=outage_reason(found["why"], words), after=found["after"]
+    )
 
 
 def progress_line(
     batch: Batch, progress: Progress, now: datetime, width: int = 24, words: Wording = EnglishWording
 ) -> str:
-    """``[#########.......] 120/300 ok 118 failed 2 | 41.2 rows/min | ETA 4m22s``."""
+    """``[#########.......] 120/300 ok 118 failed 2 | 41.2 rows/min | ETA 4m 22s``."""
     total = max(progress.total, 1)
     filled = round(width * progress.done / total)
     bar = "#" * filled + "." * (width - filled)
@@ -53,22 +74,21 @@ def progress_line(
         remaining = progress.total - progress.done
         line += words.cli_rate.format(rate=f"{rate * 60:.1f}")
         if remaining and rate > 0:
-            line += words.cli_eta.format(eta=format_duration(remaining / rate, words))
+            line += words.cli_eta.format(eta=say_duration(remaining / rate, words))
     return line
 
 
 def unreachable_text(progress: Progress, now: datetime, words: Wording = EnglishWording) -> str:
-    """``Dify unreachable since 14:02:05 (3m10s): <why> | next try in 20s`` (local time)."""
+    """``Dify unreachable since 14:02:05 (3m 10s): <why> | next try in 20s`` (local time)."""
     since = progress.unreachable_since or now
     text = words.cli_unreachable.format(
         since=since.astimezone().strftime("%H:%M:%S"),
-        duration=format_duration((now - since).total_seconds(), words),
+        duration=say_duration((now - since).total_seconds(), words),
     )
-    if progress.trouble:  # the cause as the network said it: not translated
-        reason = progress.trouble.removeprefix("Dify is unreachable: ")
-        text += words.cli_unreachable_why.format(reason=reason)
+    if progress.trouble:
+        text += words.cli_unreachable_why.format(reason=outage_reason(progress.trouble, words))
     if progress.next_try_at is not None:
-        wait = format_duration((progress.next_try_at - now).total_seconds(), words)
+        wait = say_duration((progress.next_try_at - now).total_seconds(), words)
         text += words.cli_next_try.format(wait=wait)
     return text
 

@@ -32,7 +32,10 @@ async def test_a_missing_column_and_a_file_that_is_no_sheet_in_chinese(cli: Cli)
     sheet.write_bytes(sheet_bytes(["Title"], [["a"]]))
     code, _, err = await cli.run("run", str(sheet), "--workflow", "summarize")
     assert code == 2
-    assert "wrong.xlsx：缺少必填列 'Text' (text)。现有表头：Title。下载模板即可查看应有的表头。" in err
+    assert (  # the chat's "download the template" becomes the command that writes it
+        "wrong.xlsx：缺少必填列 'Text' (text)。现有表头：Title。"
+        "`dify-batch template summarize` 可生成带有应有表头的表格。"
+    ) in err
     assert "  - 缺少列 Text（text）" in err
     fake = cli.workdir / "notes.xlsx"
     fake.write_bytes(b"%PDF-1.7 not a sheet")

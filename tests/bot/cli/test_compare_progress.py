@@ -44,6 +44,6 @@ def test_figures_read_as_one_line_per_workflow_then_per_output() -> None:
     )
     assert figures_lines(figures, EnglishWording) == [
         "summarize: 40 ok, 0 failed of 40 rows (100%), median 0.40s, p95 0.42s, 1390 tokens",
-        "summarize-v2: 39 ok, 1 failed of 40 rows (98%), median 1m15s, p95 -, 1356 tokens",
+        "summarize-v2: 39 ok, 1 failed of 40 rows (98%), median 1m 15s, p95 -, 1356 tokens",
         "summary: 15 of 40 rows differ",
     ]

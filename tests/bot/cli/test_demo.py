@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 async def test_demo_runs_a_sample_sheet_through_the_simulated_app(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIFY_")}
+    env["LC_ALL"] = "C.UTF-8"  # it reads the English lines
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "demo", "--rows", "24", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

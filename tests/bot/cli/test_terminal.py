@@ -7,6 +7,7 @@ import io
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.chat.text.catalogues.zh_cn import ChineseWording
 from bot.cli.output.terminal import TerminalProgress, progress_line
 from engine.models import Batch, BatchStatus, Progress
 
@@ -22,10 +23,29 @@ def test_the_line_says_dify_is_unreachable_since_when_and_the_next_try() -> None
     line = progress_line(BATCH, trouble, NOW)
     local = since.astimezone().strftime("%H:%M:%S")
     assert line.endswith(
-        f"50/100 ok 50 failed 0 | Dify unreachable since {local} (3m10s): "
+        f"50/100 ok 50 failed 0 | Dify unreachable since {local} (3m 10s): "
         "connection refused by dify.local:443 | next try in 20s"
     )
     assert "ETA" not in line
+
+
+def test_the_outage_line_in_chinese_says_the_reason_in_chinese_too() -> None:
+    since = NOW - timedelta(seconds=190)
+    reasons = {
+        "connection refused by dify.local:443": "dify.local:443 拒绝连接",
+        "cannot resolve the host name dify.local": "无法解析主机名 dify.local",
+        "cannot connect to dify.local:443 (Network is unreachable)":
+            "无法连接 dify.local:443（Network is unreachable）",
+        "ConnectTimeout: something new": "ConnectTimeout: something new",  # the network's own words
+    }
+    for trouble, said in reasons.items():
+        down = replace(HALF, unreachable_since=since, next_try_at=NOW + timedelta(seconds=20),
+                       trouble=f"Dify is unreachable: {trouble}")
+        line = progress_line(BATCH, down, NOW, words=ChineseWording)
+        local = since.astimezone().strftime("%H:%M:%S")
+        assert line.endswith(
+            f"50/100 成功 50 失败 0 | 自 {local} 起无法连接 Dify（已 3 分 10 秒）：{said} | 20 秒后重试"
+        ), line
 
 
 async def test_losing_and_finding_dify_is_drawn_at_once_off_a_terminal() -> None:

@@ -9,12 +9,12 @@ Traditional ones too, reads the Simplified catalogue, the closest there is.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Mapping
 from functools import cache
+from typing import TYPE_CHECKING
 
-from bot.chat.text.catalogues.en import EnglishWording
+if TYPE_CHECKING:  # imported where used: `dify-batch --help` in English loads no catalogue
+    from bot.chat.text.catalogues.en import EnglishWording
 
 DEFAULT_LOCALE = "en"
 AUTO = "auto"
@@ -24,6 +24,11 @@ AUTO = "auto"
 @cache
 def catalogues() -> dict[str, type[EnglishWording]]:
     """Every catalogue by its locale tag (``en``, ``zh-CN``, …)."""
+    import importlib
+    import pkgutil
+
+    from bot.chat.text.catalogues.en import EnglishWording
+
     found: dict[str, type[EnglishWording]] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         wording = getattr(importlib.import_module(f"{__name__}.{info.name}"), "WORDING", None)
@@ -39,7 +44,11 @@ def known_locales() -> list[str]:
 def wording_for(locale: str | None) -> type[EnglishWording]:
     """The catalogue of a stored or configured locale; English for anything unknown."""
     found = match_locale(locale)
-    return catalogues()[found or DEFAULT_LOCALE]
+    if found in (None, DEFAULT_LOCALE):
+        from bot.chat.text.catalogues.en import EnglishWording
+
+        return EnglishWording  # without importing the other catalogues
+    return catalogues()[found]
 
 
 def match_locale(tag: str | None) -> str | None:
@@ -49,6 +58,8 @@ def match_locale(tag: str | None) -> str | None:
     clean = tag.split(".", 1)[0].split("@", 1)[0].replace("_", "-").strip().casefold()
     if clean in ("", "c", "posix"):
         return None
+    if clean.split("-", 1)[0] == DEFAULT_LOCALE:
+        return DEFAULT_LOCALE  # without importing every catalogue: English needs none of them
     by_tag = {locale.casefold(): locale for locale in catalogues()}
     if clean in by_tag:
         return by_tag[clean]
@@ -74,3 +85,16 @@ def locale_from_environment(environ: Mapping[str, str]) -> str:
         if value:
             return match_locale(value) or DEFAULT_LOCALE
     return DEFAULT_LOCALE
+
+
+def say_duration(seconds: float, words: type[EnglishWording] | EnglishWording) -> str:
+    """A duration as a person reads it, everywhere (chat, progress line, ETA, summary):
+    ``3m 10s``, ``1h 05m``, ``12 分 30 秒``."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return words.duration_h.format(h=hours, m=minutes)
+    if minutes:
+        return words.duration_m.format(m=minutes, s=secs)
+    return words.duration_s.format(s=secs)

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from bot.chat.text.catalogues.cli_en import (
+    CLI_ARGPARSE,
+    CLI_HELP,
+    CLI_SAYS,
+    CLI_STATUS_COLUMNS,
+    CLI_STATUS_FIELDS,
+    CLI_STATUS_WORDS,
+    OUTAGE_REASONS,
+)
+from bot.config_sentences import CONFIG_SENTENCES
 from engine.compare.labels import COMPARE_LABELS
 from engine.models import BatchStatus
-from engine.sheets.sentences import SHEET_SENTENCES, SUMMARY_LABELS, TEMPLATE_LABELS
+from engine.sheets.sentences import CHART_LABELS, SHEET_SENTENCES, SUMMARY_LABELS, TEMPLATE_LABELS
 from engine.text.sentences import STATE_SENTENCES, WHEN_SENTENCES
 
 
@@ -274,6 +284,23 @@ class EnglishWording:
         "result": "Sending the workbook of comparison {id}.",
     }
     """The toast of a button on a comparison's progress message (`button_done` for a batch)."""
+    # charts (issue 15.7)
+    chart_labels: ClassVar[dict[str, str]] = CHART_LABELS
+    """The results' Summary sheet: estimated vs actual, the charts and their tables
+    (`engine.sheets.sentences`)."""
+    # CLI (issue 14)
+    cli_says: ClassVar[dict[str, str]] = CLI_SAYS
+    """Every sentence the CLI prints or raises (`cli_en`)."""
+    cli_help: ClassVar[dict[str, str]] = CLI_HELP
+    """The help of each command and option, keyed by its English."""
+    cli_argparse: ClassVar[dict[str, str]] = CLI_ARGPARSE
+    """argparse's own words, keyed by its message ids."""
+    cli_status_columns: ClassVar[dict[str, str]] = CLI_STATUS_COLUMNS
+    cli_status_fields: ClassVar[dict[str, str]] = CLI_STATUS_FIELDS
+    cli_status_words: ClassVar[dict[str, str]] = CLI_STATUS_WORDS
+    outage_reasons: ClassVar[dict[str, str]] = OUTAGE_REASONS
+    config_sentences: ClassVar[dict[str, str]] = CONFIG_SENTENCES
+    """A config file's problems by code (`bot.config_sentences`)."""
     # units
     moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"
@@ -292,9 +319,6 @@ class EnglishWording:
     cli_cancelled = " cancelled {cancelled}"
     cli_rate = " | {rate} rows/min"
     cli_eta = " | ETA {eta}"
-    cli_duration_h = "{h}h{m:02d}m"
-    cli_duration_m = "{m}m{s:02d}s"
-    cli_duration_s = "{s}s"
     cli_error = "dify-batch: {message}"
     cli_problem = "  - {problem}"
     cli_more_problem = "  … and 1 more problem"

@@ -7,6 +7,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from bot.chat.text.catalogues.cli_zh_cn import (
+    CLI_ARGPARSE_ZH,
+    CLI_HELP_ZH,
+    CLI_SAYS,
+    CLI_STATUS_COLUMNS,
+    CLI_STATUS_FIELDS,
+    CLI_STATUS_WORDS,
+    OUTAGE_REASONS,
+)
+from bot.chat.text.catalogues.config_zh_cn import CONFIG_SENTENCES_ZH
 from bot.chat.text.catalogues.en import EnglishWording
 from engine.models import BatchStatus
 
@@ -264,6 +274,35 @@ class ChineseWording(EnglishWording):
         "cancel": "正在取消对比 {id}。",
         "result": "正在发送对比 {id} 的表格。",
     }
+    # charts (issue 15.7)
+    chart_labels: ClassVar[dict[str, str]] = {
+        "estimate_heading": "预估与实际",
+        "estimate_rows": "行数",
+        "estimate_duration": "耗时（秒）",
+        "estimate_tokens": "Tokens",
+        "estimated": "预估",
+        "actual": "实际",
+        "estimate_basis": "预估依据",
+        "basis_one": "之前的 1 个任务，同时运行 {in_flight} 行",
+        "basis_many": "之前的 {n} 个任务，同时运行 {in_flight} 行",
+        "basis_none": "没有之前的任务，未预估耗时和 tokens",
+        "outcomes_title": "各状态行数",
+        "outcome": "状态",
+        "rows": "行数",
+        "run_time_title": "每行耗时分布",
+        "run_time": "耗时",
+        "bucket": "{low}–{high} 秒",
+        "bucket_tail": "≥ {low} 秒",
+    }
+    # CLI (issue 14)
+    cli_says: ClassVar[dict[str, str]] = CLI_SAYS
+    cli_help: ClassVar[dict[str, str]] = CLI_HELP_ZH
+    cli_argparse: ClassVar[dict[str, str]] = CLI_ARGPARSE_ZH
+    cli_status_columns: ClassVar[dict[str, str]] = CLI_STATUS_COLUMNS
+    cli_status_fields: ClassVar[dict[str, str]] = CLI_STATUS_FIELDS
+    cli_status_words: ClassVar[dict[str, str]] = CLI_STATUS_WORDS
+    outage_reasons: ClassVar[dict[str, str]] = OUTAGE_REASONS
+    config_sentences: ClassVar[dict[str, str]] = CONFIG_SENTENCES_ZH
     # units
     moment = "{time}（{zone}）"
     duration_h = "{h} 小时 {m} 分"
@@ -495,9 +534,6 @@ class ChineseWording(EnglishWording):
     cli_cancelled = " 已取消 {cancelled}"
     cli_rate = " | 每分钟 {rate} 行"
     cli_eta = " | 预计还需 {eta}"
-    cli_duration_h = "{h} 小时 {m} 分"
-    cli_duration_m = "{m} 分 {s} 秒"
-    cli_duration_s = "{s} 秒"
     cli_error = "dify-batch：{message}"
     cli_problem = "  - {problem}"
     cli_more_problem = "  …… 另有 1 个问题"
