@@ -145,6 +145,21 @@ def progress_buttons(batch: Batch, *, messages: Messages = EN) -> list[Button]:
     return buttons
 
 
+def comparison_buttons(
+    comparison_id: str, batches: Sequence[Batch], *, messages: Messages = EN
+) -> list[Button]:
+    """The buttons of a comparison's one progress message, acting on all of it: Pause while
+    any workflow still runs, else Resume (the unfinished ones are paused), and Cancel; none
+    once every workflow is finished."""
+    unfinished = [b for b in batches if not b.status.is_final]
+    if not unfinished:
+        return []
+    running = any(b.status in (BatchStatus.RUNNING, BatchStatus.PENDING) for b in unfinished)
+    first = Button(messages.label("pause"), Action.PAUSE, comparison_id) if running else Button(
+        messages.label("resume"), Action.RESUME, comparison_id)
+    return [first, Button(messages.label("cancel"), Action.CANCEL, comparison_id)]
+
+
 def check_buttons(
     upload_id: str,
     workflows: Sequence[str],

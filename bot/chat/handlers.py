@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from bot.chat import commands as c
 from bot.chat.access import Access
 from bot.chat.comparing import comparison_bytes, comparison_caption, comparison_filename, comparison_text
-from bot.chat.progress import results_bytes, results_filename
+from bot.chat.progress import RETRIED, results_bytes, results_filename
 from bot.chat.surface import Actor, OutFile, Reply, Scheduling
 from bot.chat.text.renderer import Messages
 from bot.intake import Intake
-from engine.compare.runs import is_comparison_id
+from engine.compare.runs import is_comparison_id, on_every_batch
 from engine.errors import AppError, CommandError, NotFound
 from engine.models import Batch, ChatRef
 from engine.service import BatchService
@@ -60,6 +60,10 @@ class CommandHandlers:
                 return [await self._status(actor)]
             case c.Status(batch_id=str(found)) | c.Result(batch_id=str(found)) if is_comparison_id(found):
                 return [await self._comparison(found, isinstance(command, c.Result), actor)]
+            case c.Pause(batch_id=str(found)) | c.Resume(batch_id=str(found)) | c.Cancel(
+                batch_id=str(found)
+            ) | c.Retry(batch_id=str(found)) if is_comparison_id(found):
+                return [await self._steer_comparison(command, found, actor)]
             case c.Status() | c.Pause() | c.Resume() | c.Cancel() | c.Retry() | c.Result():
                 return [await self._batch_command(command, actor)]
             case c.Schedules():
@@ -132,15 +136,41 @@ class CommandHandlers:
     async def _comparison(self, comparison_id: str, workbook: bool, actor: Actor) -> Reply:
         """``/status`` or ``/result`` of a comparison: every workflow in one answer."""
         store = self.intake.store
-        batches = await store.comparison_batches(comparison_id)
-        if not batches:
-            raise NotFound(self.m.no_batch.format(id=comparison_id))
-        for batch in batches:
-            self.access.check_touch(batch.id, batch.owner, actor.user, messages=self.m)
+        batches = await self._comparison_batches(comparison_id, actor)
         if workbook:
             data, figures = await comparison_bytes(comparison_id, batches, store)
             caption = comparison_caption(self.m, comparison_id, batches, figures, "")
             return Reply(caption, file=OutFile(comparison_filename(comparison_id, batches), data))
+        progress = [await self.service.progress(b.id) for b in batches]
+        return Reply(comparison_text(self.m, comparison_id, batches, progress, now=datetime.now(UTC)))
+
+    async def _comparison_batches(self, comparison_id: str, actor: Actor) -> list[Batch]:
+        batches = await self.intake.store.comparison_batches(comparison_id)
+        if not batches:
+            raise NotFound(self.m.no_batch.format(id=comparison_id))
+        for batch in batches:
+            self.access.check_touch(batch.id, batch.owner, actor.user, messages=self.m)
+        return batches
+
+    async def _steer_comparison(self, command: c.BatchCommand, comparison_id: str, actor: Actor) -> Reply:
+        """``/pause``, ``/resume``, ``/cancel`` or ``/retry`` of a comparison: every batch of it
+        that the command applies to (a finished workflow is left as it is)."""
+        batches = await self._comparison_batches(comparison_id, actor)
+        action: dict[type, Callable[[str], Awaitable[Batch]]] = {
+            c.Pause: self.service.pause,
+            c.Resume: self.service.resume,
+            c.Cancel: self.service.cancel,
+            c.Retry: self.service.retry_failed,
+        }
+        lead = batches[0]
+        failed = [(await self.service.progress(b.id)).failed for b in batches]
+        if isinstance(command, c.Retry) and not failed[0] and any(failed):
+            # the workbook goes out when the first batch finishes (`ProgressReporter`): when
+            # only another workflow's rows run again, it is owed again all the same. Written
+            # before any row runs, so the last batch cannot finish ahead of it.
+            await self.intake.store.add_event(lead.id, RETRIED, comparison_id)
+        await on_every_batch(batches, action[type(command)])
+        batches = await self.intake.store.comparison_batches(comparison_id)
         progress = [await self.service.progress(b.id) for b in batches]
         return Reply(comparison_text(self.m, comparison_id, batches, progress, now=datetime.now(UTC)))
 

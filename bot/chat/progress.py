@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.chat.buttons import Button, progress_buttons
+from bot.chat.buttons import Button, comparison_buttons, progress_buttons
 from bot.chat.comparing import comparison_bytes, comparison_caption, comparison_filename, comparison_text
 from bot.chat.surface import ChatSurface, FileTooLarge, RetryLater
 from bot.chat.text.catalogues import wording_for
@@ -178,9 +178,10 @@ class ProgressReporter:
         m = self.messages[chat.platform].for_locale(lead.locale)
         progress = [await self.store.progress(b.id) for b in batches]
         text = comparison_text(m, comparison_id, batches, progress, now=datetime.now(UTC))
-        if self._shown.get(comparison_id) != (text, ()):
-            await self._put(surface, chat, lead.id, text, ())
-            self._shown[comparison_id] = (text, ())
+        buttons = tuple(comparison_buttons(comparison_id, batches, messages=m))
+        if self._shown.get(comparison_id) != (text, buttons):
+            await self._put(surface, chat, lead.id, text, buttons)
+            self._shown[comparison_id] = (text, buttons)
             self._last_edit[comparison_id] = self.clock()
         if all(b.status.is_final for b in batches):
             await self._send_comparison(surface, chat, comparison_id, batches)

@@ -177,7 +177,7 @@ class UploadDesk:
                 chat=chat if workflow == workflows[0] else None, comparison_id=comparison_id,
             )
 
-        await start_comparison(sheets, submit)
+        await start_comparison(sheets, submit, self.store)
         await self._forget(upload)
         return []
 

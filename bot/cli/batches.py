@@ -62,7 +62,7 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     resume.set_defaults(handler=cmd_resume)
 
     retry = sub.add_parser("retry", parents=[common], help="run a finished batch's failed rows again")
-    retry.add_argument("batch_id", metavar="ID", help="the batch whose failed rows to run again")
+    retry.add_argument("batch_id", metavar="ID", help="the batch (or comparison) to retry")
     retry.add_argument("--output", type=Path, metavar="FILE", help=_OUTPUT_HELP)
     retry.add_argument("--concurrency", type=int, metavar="N", help="rows in flight at once")
     retry.set_defaults(handler=cmd_retry)
@@ -171,6 +171,12 @@ async def cmd_resume(args: argparse.Namespace) -> int:
 
 
 async def cmd_retry(args: argparse.Namespace) -> int:
+    from engine.compare.runs import is_comparison_id
+
+    if is_comparison_id(args.batch_id):
+        from bot.cli.compare_control import cmd_retry_comparison
+
+        return await cmd_retry_comparison(args)
     need_concurrency(args.concurrency)
     config = cli_config(args.config)
     output = check_output(args.output) if args.output else None

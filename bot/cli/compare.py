@@ -26,7 +26,7 @@ from bot.cli.drive import (
     wait_or_pause,
 )
 from bot.cli.explain import CliProblem
-from engine.errors import InputError, NotFound
+from engine.errors import InputError, NotFound, StateError
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -94,7 +94,7 @@ async def cmd_compare(args: argparse.Namespace, workflows: list[str], checked_sh
             await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
             return batch
 
-        comparison_id, batches = await start_comparison(sheets, submit)
+        comparison_id, batches = await start_comparison(sheets, submit, runtime.store)
         print(words.compare_started.format(
             id=comparison_id, total=batches[0].total, workflows=", ".join(workflows)), file=sys.stderr)
         for batch in batches:
@@ -125,6 +125,7 @@ async def cmd_resume_comparison(args: argparse.Namespace) -> int:
     runtime = await _open_for(cli_config(args.config), comparison_id, args.concurrency, progress)
     try:
         batches = await comparison_batches(runtime, comparison_id)
+        await _whole(runtime, comparison_id, batches)
         output = await _output_for(runtime, batches, output)
         progress.expect(batches)
         service = runtime.service
@@ -141,6 +142,20 @@ async def cmd_resume_comparison(args: argparse.Namespace) -> int:
         return await drive_comparison(runtime, progress, comparison_id, output)
     finally:
         await runtime.aclose()
+
+
+async def _whole(runtime: Runtime, comparison_id: str, batches: list[Batch]) -> None:
+    """Refuse, saying what to do, a comparison a crash cut short between creating its batches."""
+    from engine.compare.runs import missing_workflows
+
+    missing = await missing_workflows(runtime.store, batches)
+    if missing == []:
+        return
+    words = _words()
+    named = [b.workflow for b in batches] + (missing or ["…"])
+    raise StateError(words.compare_incomplete.format(
+        id=comparison_id, missing=", ".join(missing or [words.compare_missing_other]),
+        workflows=" ".join(f"--workflow {w}" for w in named), batches=", ".join(b.id for b in batches)))
 
 
 async def _open_for(

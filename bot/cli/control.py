@@ -29,11 +29,11 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
     status.set_defaults(handler=cmd_status)
 
     pause = sub.add_parser("pause", parents=[common], help="pause a running batch (rows in flight finish)")
-    pause.add_argument("batch_id", metavar="ID", help="the batch to pause")
+    pause.add_argument("batch_id", metavar="ID", help="the batch (or comparison) to pause")
     pause.set_defaults(handler=cmd_pause)
 
     cancel = sub.add_parser("cancel", parents=[common], help="cancel a batch: stop its runs, skip the rest")
-    cancel.add_argument("batch_id", metavar="ID", help="the batch to cancel")
+    cancel.add_argument("batch_id", metavar="ID", help="the batch (or comparison) to cancel")
     cancel.set_defaults(handler=cmd_cancel)
 
     result = sub.add_parser("result", parents=[common], help="write the results file of any batch")
@@ -107,7 +107,7 @@ async def _from_store(config: Config, batch_id: str | None) -> list[BatchLine]:
                 source_name=b.source_name, created_at=b.created_at, total=b.total, pending=p.pending,
                 running=p.running, succeeded=p.succeeded, failed=p.failed, cancelled=p.cancelled,
                 tokens=p.tokens, started_at=b.started_at, finished_at=b.finished_at, error=b.error,
-                sample=b.sample,
+                sample=b.sample, comparison_id=b.comparison_id,
             )
             for e in await runtime.store.events(b.id):
                 if e.kind in (OUTPUT_EVENT, OWED_EVENT, WRITTEN_EVENT):
@@ -123,14 +123,18 @@ _RIGHT = {2, 3, 4}
 
 
 def _table(lines: list[BatchLine], style: Style, words: Wording) -> str:
-    """One row per batch, columns lined up by terminal width (a CJK character takes two)."""
+    """One row per batch, columns lined up by terminal width (a CJK character takes two).
+    While a listed batch is one workflow of a comparison, a last column names the comparison."""
+    compared = any(b.comparison_id for b in lines)
     header = tuple(words.cli_status_columns[c] for c in _COLUMNS)
+    header += (words.compare_status_column,) if compared else ()
     sample = words.cli_says["sample_mark"]
     rows = [
         (
             b.id, _status_word(b.status, words), f"{b.done}/{b.total}", str(b.succeeded), str(b.failed),
             b.workflow, b.source_name, b.owner,
             b.created_at.strftime("%Y-%m-%d %H:%M") + (sample if b.sample else ""),
+            *((b.comparison_id or "",) if compared else ()),
         )
         for b in lines
     ]
@@ -174,6 +178,8 @@ def _detail(b: BatchLine, style: Style, words: Wording) -> str:
         owed = says_["detail_owed"].format(id=b.id) if b.results_owed else ""
         fields.append(("results", b.results + owed))
     named = [(words.cli_status_fields[k], v) for k, v in fields]
+    if b.comparison_id:  # right below the batch id: the comparison it is one workflow of
+        named.insert(1, (words.compare_status_field, b.comparison_id))
     width = max(display_width(k) for k, _ in named)
     return "\n".join(f"{k}{' ' * (width - display_width(k))}  {v}" for k, v in named)
 
@@ -196,10 +202,17 @@ def _as_json(b: BatchLine) -> dict[str, object]:
         "cancelled": b.cancelled, "running": b.running, "pending": b.pending, "tokens": b.tokens,
         "created_at": iso(b.created_at), "started_at": iso(b.started_at), "finished_at": iso(b.finished_at),
         "error": b.error, "results": b.results, "results_owed": b.results_owed,
+        "comparison_id": b.comparison_id,
     }
 
 
 async def cmd_pause(args: argparse.Namespace) -> int:
+    from engine.compare.runs import is_comparison_id
+
+    if is_comparison_id(args.batch_id):
+        from bot.cli.compare_control import cmd_pause_comparison
+
+        return await cmd_pause_comparison(args)
     runtime = await open_cli_runtime(cli_config(args.config))
     try:
         batch = await runtime.service.pause(args.batch_id)
@@ -210,6 +223,12 @@ async def cmd_pause(args: argparse.Namespace) -> int:
 
 
 async def cmd_cancel(args: argparse.Namespace) -> int:
+    from engine.compare.runs import is_comparison_id
+
+    if is_comparison_id(args.batch_id):
+        from bot.cli.compare_control import cmd_cancel_comparison
+
+        return await cmd_cancel_comparison(args)
     runtime = await open_cli_runtime(cli_config(args.config))
     try:
         batch = await runtime.service.cancel(args.batch_id)

@@ -20,6 +20,7 @@ from bot.chat.buttons import Action, decode
 from bot.chat.surface import Actor, FileTooLarge, Reply
 from bot.chat.text.renderer import scrub
 from bot.telegram.surface import TelegramSurface
+from engine.compare.runs import is_comparison_id
 from engine.errors import AppError
 from engine.models import ChatRef
 
@@ -213,7 +214,8 @@ class Inbound:
                 return Pressed(outcome.toast, False, outcome.edit, outcome.replies)
             # the same path as typed commands, so the same permission checks apply
             replies = await d.commands.handle(command(callback.target_id), actor, where)
-            toast = m.out(m.button_done[callback.action.value].format(id=callback.target_id))
+            done = m.compare_button_done if is_comparison_id(callback.target_id) else m.button_done
+            toast = m.out(done[callback.action.value].format(id=callback.target_id))
             return Pressed(toast, False, None, replies if callback.action is Action.RESULT else ())
         except AppError as exc:
             return Pressed(m.error_text(exc, batch_id=target), True)

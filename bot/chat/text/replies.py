@@ -69,7 +69,10 @@ class ReplyMessages(MessageBasics):
 
     def help_text(self) -> str:
         lines = [self.help_head, ""]
-        lines += [f"{self.cmd(usage)} — {what}" for usage, what in self.help_lines]
+        for usage, what in self.help_lines:
+            lines.append(f"{self.cmd(usage)} — {what}")
+            if usage.split()[0] == "run":  # comparing is run with more workflows: say so beside it
+                lines.append(f"{self.cmd(self.help_compare_usage)} — {self.help_compare}")
         return self.out("\n".join([*lines, "", self.help_when]))
 
     def workflows_text(self, names: Sequence[str]) -> str:

@@ -40,6 +40,8 @@ class BatchLine:
     results: str | None = None
     results_owed: bool = False
     sample: bool = False
+    comparison_id: str | None = None
+    """The comparison the batch is one workflow of (``run --workflow A --workflow B``)."""
 
     @property
     def done(self) -> int:
@@ -122,6 +124,7 @@ def _read(conn: sqlite3.Connection, batch_id: str | None, limit: int) -> list[Ba
             source_name=r["source_name"] or "", created_at=_when(r["created_at"]) or datetime.now(UTC),
             total=r["total"], started_at=_when(r["started_at"]), finished_at=_when(r["finished_at"]),
             error=r["error"], sample="sample" in r.keys() and bool(r["sample"]),  # noqa: SIM118 (Row: in looks at values)
+            comparison_id=r["comparison_id"] if "comparison_id" in r.keys() else None,  # noqa: SIM118
         )
         for r in found
     ]

@@ -133,6 +133,7 @@ def test_chinese_durations_and_lists_read_the_chinese_way() -> None:
     assert messages_for("en").duration(750) == "12m 30s"
     assert zh.help_text().startswith("我可以用 Dify 应用逐行处理表格")
     assert "/status [ID] — 查看任务进度" in zh.help_text()
+    assert "/run <工作流> <工作流> — 用每个工作流运行你发送的文件，并对比它们的输出" in zh.help_text()
 
 
 def test_a_book_keeps_the_platforms_spelling_in_every_language() -> None:

@@ -306,6 +306,10 @@ def test_help_and_workflows_per_platform() -> None:
     assert "<" not in help_text
     lines = EN.help_text().splitlines()
     assert "/template <workflow> — a spreadsheet to fill in" in lines
+    # comparing is told right below the one-workflow run (issue 15.6)
+    compare = "/run <workflow> <workflow> — run the file on each workflow and compare their outputs"
+    assert lines[lines.index(compare) - 1].startswith("/run <workflow> — ")
+    assert "/difybatch run &lt;workflow&gt; &lt;workflow&gt; — run the file on each workflow" in help_text
     # every command but /start and /help itself is listed, each spelled with its slash
     from bot.chat.commands import COMMAND_NAMES
 

@@ -5,7 +5,9 @@ that `resume <comparison id>` finishes without running any committed row again."
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -104,6 +106,14 @@ async def test_compare_writes_outputs_side_by_side_and_counts_the_rows_that_diff
     code, status, _ = await pair.run("status", found.group(1))
     assert code == 0 and f"Comparison {found.group(1)}" in status
     assert status.count("completed") == 2 and "summarize-v2" in status
+    assert status.count(f"comparison  {found.group(1)}") == 2
+    # the list of recent batches names the comparison each batch is one workflow of
+    code, listing, _ = await pair.run("status")
+    head, *lines = listing.splitlines()
+    assert code == 0 and head.split()[-1] == "COMPARISON" and len(lines) == 2, listing
+    assert all(line.split()[-1] == found.group(1) for line in lines), listing
+    code, listing, _ = await pair.run("status", "--json")
+    assert [b["comparison_id"] for b in json.loads(listing)] == [found.group(1)] * 2
     again = pair.workdir / "again.xlsx"
     code, out, err = await pair.run("result", found.group(1), "--output", str(again))
     assert code == 0, err
@@ -172,3 +182,94 @@ async def test_sigkill_mid_comparison_then_resume_finishes_both_without_running_
         for text in committed[workflow]:
             assert fake.counters.runs_by_key[text] == 1, f"{text} ran again on {workflow} after its commit"
         assert set(fake.counters.succeeded_by_key) == {f"item {i}" for i in range(rows)}
+
+
+async def _started_comparison(pair: Cli, rows: int) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await pair.start("run", str(_sheet(pair, rows)), "--workflow", "summarize", "--workflow",
+                            "summarize-v2")
+    assert proc.stderr is not None
+    while True:
+        line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
+        assert line, "the run ended before it named its comparison"
+        if found := re.search(r"Comparison (c[0-9a-f]{6}):", line):
+            return proc, found.group(1)
+
+
+async def test_pause_then_cancel_a_comparison_another_process_runs(pair: Cli, second: FakeDify) -> None:
+    pair.dify.latency_s = second.latency_s = 0.3
+    proc, comparison_id = await _started_comparison(pair, 100)
+
+    async def both_going() -> None:
+        while not (pair.dify.counters.succeeded_by_key and second.counters.succeeded_by_key):
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(both_going(), 30)
+    code, out, err = await pair.run("pause", comparison_id)
+    assert code == 0, err
+    assert f"Paused comparison {comparison_id} (summarize " in out and ", summarize-v2 " in out
+    assert f"dify-batch resume {comparison_id}" in out
+    _, err_b = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130 and f"dify-batch resume {comparison_id}" in err_b.decode()
+    code, status, _ = await pair.run("status", comparison_id)
+    assert status.count("paused") == 2, status
+    ran = [sum(f.counters.runs_by_key.values()) for f in (pair.dify, second)]
+
+    code, out, err = await pair.run("cancel", comparison_id)
+    assert code == 0, err
+    assert f"Cancelled comparison {comparison_id}" in out
+    assert re.search(r"summarize \(batch [0-9a-f]{6}\): \d+ ok, 0 failed, \d+ cancelled of 100 rows", out)
+    assert re.search(r"summarize-v2 \(batch [0-9a-f]{6}\): \d+ ok, 0 failed, \d+ cancelled of 100 rows", out)
+    code, status, _ = await pair.run("status", comparison_id)
+    assert status.count("cancelled") >= 2 and "paused" not in status, status
+    assert [sum(f.counters.runs_by_key.values()) for f in (pair.dify, second)] == ran
+
+
+async def test_retry_of_a_comparison_runs_the_failed_rows_and_writes_the_workbook_again(
+    pair: Cli, second: FakeDify
+) -> None:
+    second.script = {"item 5": [Plan(fault=failed_run("Node LLM failed")), Plan()]}
+    sheet = _sheet(pair)
+    code, _, err = await pair.run("run", str(sheet), "--workflow", "summarize", "--workflow", "summarize-v2")
+    assert code == 1, err
+    comparison_id = re.search(r"Comparison (c[0-9a-f]{6}):", err).group(1)  # type: ignore[union-attr]
+    output = pair.workdir / "items-compare.xlsx"
+    assert _read(output)[1]["failed"] == [0, 1]
+
+    code, out, err = await pair.run("retry", comparison_id)
+    assert code == 0, err
+    assert f"Retrying 1 failed row(s) of comparison {comparison_id}" in err
+    assert out.strip() == str(output)
+    got, compare = _read(output)
+    assert {r["status [summarize-v2]"] for r in got} == {"succeeded"}
+    assert compare["failed"] == [0, 0]
+    assert second.counters.runs_by_key["item 5"] == 2
+    assert pair.dify.counters.runs_by_key == {f"item {i}": 1 for i in range(ROWS)}
+    code, _, err = await pair.run("retry", comparison_id)
+    assert code == 2 and "no failed rows" in err
+
+
+async def test_resume_says_so_when_a_crash_cut_the_comparison_short_between_its_batches(
+    pair: Cli, second: FakeDify
+) -> None:
+    code, _, err = await pair.run("run", str(_sheet(pair, 3)), "--workflow", "summarize", "--workflow",
+                                  "summarize-v2")
+    assert code == 0, err
+    comparison_id = re.search(r"Comparison (c[0-9a-f]{6}):", err).group(1)  # type: ignore[union-attr]
+    first = re.search(r"summarize: batch ([0-9a-f]{6})", err).group(1)  # type: ignore[union-attr]
+    # what a crash after the first batch leaves: the second workflow's batch was never created
+    with sqlite3.connect(pair.workdir / "cli.db") as db:
+        db.execute("UPDATE batch SET comparison_id = NULL WHERE workflow = 'summarize-v2'")
+    runs = (dict(pair.dify.counters.runs_by_key), dict(second.counters.runs_by_key))
+
+    code, out, err = await pair.run("resume", comparison_id)
+    assert code == 2 and out == "", err
+    assert f"comparison {comparison_id} has no batch on summarize-v2: it was cut short" in err
+    assert "dify-batch run <sheet> --workflow summarize --workflow summarize-v2" in err
+    assert f"dify-batch resume {first}" in err
+    # ... and a crash before the first batch even recorded which workflows it compares
+    with sqlite3.connect(pair.workdir / "cli.db") as db:
+        db.execute("DELETE FROM batch_event WHERE kind = 'comparison_of'")
+    code, _, err = await pair.run("resume", comparison_id)
+    assert code == 2 and f"comparison {comparison_id} has no batch on its other workflow" in err
+    assert "--workflow summarize --workflow …" in err
+    assert (pair.dify.counters.runs_by_key, second.counters.runs_by_key) == runs

@@ -256,6 +256,34 @@ class EnglishWording:
     compare_caption = "comparison {id} of {workflows}: {differs}"
     compare_caption_differs = "{column} differs in {n} of {total} rows"
     compare_caption_same = "the outputs are the same in every row"
+    # compare follow-ups
+    help_compare_usage = "run <workflow> <workflow>"
+    help_compare = "run the file on each workflow and compare their outputs"
+    compare_paused_all = (
+        "Paused comparison {id} ({batches}); rows in flight finish and are kept. "
+        "Continue with: dify-batch resume {id}"
+    )
+    compare_cancelled_all = "Cancelled comparison {id}; dify-batch result {id} writes the workbook so far."
+    compare_cancelled_line = (
+        "  {workflow} (batch {batch}): {ok} ok, {failed} failed, {cancelled} cancelled of {total} rows"
+    )
+    compare_retrying = "Retrying {n} failed row(s) of comparison {id} ({workflows})"
+    compare_status_column = "COMPARISON"
+    compare_status_field = "comparison"
+    compare_incomplete = (
+        "comparison {id} has no batch on {missing}: it was cut short while its batches were "
+        "being created, so no row of it was sent there. Start the comparison again with "
+        "dify-batch run <sheet> {workflows}, or continue the batch it has alone: "
+        "dify-batch resume {batches}"
+    )
+    compare_missing_other = "its other workflow"
+    compare_button_done: ClassVar[dict[str, str]] = {
+        "pause": "Pausing comparison {id}.",
+        "resume": "Resuming comparison {id}.",
+        "cancel": "Cancelling comparison {id}.",
+        "result": "Sending the workbook of comparison {id}.",
+    }
+    """The toast of a button on a comparison's progress message (`button_done` for a batch)."""
     # charts (issue 15.7)
     chart_labels: ClassVar[dict[str, str]] = CHART_LABELS
     """The results' Summary sheet: estimated vs actual, the charts and their tables

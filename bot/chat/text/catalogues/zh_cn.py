@@ -248,6 +248,32 @@ class ChineseWording(EnglishWording):
     compare_caption = "对比 {id}（{workflows}）：{differs}"
     compare_caption_differs = "{column} 在 {total} 行中有 {n} 行不同"
     compare_caption_same = "每一行的输出都相同"
+    # compare follow-ups
+    help_compare_usage = "run <工作流> <工作流>"
+    help_compare = "用每个工作流运行你发送的文件，并对比它们的输出"
+    compare_paused_all = (
+        "已暂停对比 {id}（{batches}）；正在运行的行会完成并保留。"
+        "继续运行：dify-batch resume {id}"
+    )
+    compare_cancelled_all = "已取消对比 {id}；dify-batch result {id} 可写出目前为止的对比表格。"
+    compare_cancelled_line = (
+        "  {workflow}（任务 {batch}）：共 {total} 行，成功 {ok}，失败 {failed}，已取消 {cancelled}"
+    )
+    compare_retrying = "正在重新运行对比 {id} 中失败的 {n} 行（{workflows}）"
+    compare_status_column = "对比"
+    compare_status_field = "对比"
+    compare_incomplete = (
+        "对比 {id} 在 {missing} 上没有任务：创建它的各个任务时被中断，没有任何行发送到那里。"
+        "请用 dify-batch run <表格> {workflows} 重新开始对比，"
+        "或单独继续已有的任务：dify-batch resume {batches}"
+    )
+    compare_missing_other = "其他工作流"
+    compare_button_done: ClassVar[dict[str, str]] = {
+        "pause": "正在暂停对比 {id}。",
+        "resume": "正在继续对比 {id}。",
+        "cancel": "正在取消对比 {id}。",
+        "result": "正在发送对比 {id} 的表格。",
+    }
     # charts (issue 15.7)
     chart_labels: ClassVar[dict[str, str]] = {
         "estimate_heading": "预估与实际",
