@@ -116,11 +116,12 @@ class Child:
         )
 
     async def finish(self, kill: bool = False, interrupt: bool = False) -> dict[str, Any]:
+        # the child's own high-water mark: ru_maxrss from wait4 would count the bench's own
+        # memory, which the child shared between fork and exec; read before a kill, since a
+        # killed child soon has no memory left to report
+        peak_kb = _vm_hwm_kb(self.proc.pid)
         if kill or interrupt:
             self.proc.send_signal(signal.SIGINT if interrupt else signal.SIGKILL)
-        # the child's own high-water mark: ru_maxrss from wait4 would count the bench's own
-        # memory, which the child shared between fork and exec
-        peak_kb = 0
         while True:
             peak_kb = max(peak_kb, _vm_hwm_kb(self.proc.pid))
             pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)  # noqa: ASYNC222 - WNOHANG
