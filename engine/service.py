@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import logging
 import random
 import secrets
@@ -37,6 +38,10 @@ FIRST_SLICE = 500
 """Rows stored before a batch starts; the rest follow in `STORE_SLICE`s while it runs
 (small slices: a claim waits for the write lock at most one slice, ~50 ms)."""
 STORE_SLICE = 2_000
+STORE_GRACE_S = 1.0
+"""How long the rest of a big sheet waits for its batch's first claim before being stored
+anyway: the first claim (and so the first call) then does not queue for the write lock
+behind slices being stored."""
 
 
 def _utcnow() -> datetime:
@@ -92,7 +97,7 @@ class BatchService:
         self.lanes = {
             name: Lane(
                 settings, clients[name], store, self._writer, finished=self._finish,
-                claimed=self._notices.claimed, troubled=self._troubled,
+                claimed=self._claimed, troubled=self._troubled,
                 outage_too_long=self._outage_too_long, clock=clock,
                 sleep=sleep, rand=rand, idle_poll_s=idle_poll_s, run_poll_s=run_poll_s,
                 cancel_grace_s=cancel_grace_s,
@@ -112,6 +117,7 @@ class BatchService:
         self._recovered = False
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._storing: dict[str, asyncio.Task[None]] = {}
+        self._first_claim: dict[str, asyncio.Event] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -144,6 +150,8 @@ class BatchService:
         await self._upkeep.stop()
         await asyncio.gather(*self._side_tasks, return_exceptions=True)
         # a batch half stored would never finish: its rows go in first (seconds at most)
+        for waiting in self._first_claim.values():
+            waiting.set()
         await asyncio.gather(*self._storing.values(), return_exceptions=True)
         await asyncio.gather(*(lane.shutdown(grace_s) for lane in self.lanes.values()))
         await self._writer.close()
@@ -199,7 +207,12 @@ class BatchService:
         if chat is not None:
             await self._store.bind_chat(batch.id, chat)
         if total > len(first):
-            self._storing[batch.id] = asyncio.create_task(self._store_rest(batch.id, sheet, len(first)))
+            claimed = self._first_claim[batch.id] = asyncio.Event()
+            if not start:
+                claimed.set()  # nothing will claim it soon: no reason to wait
+            self._storing[batch.id] = asyncio.create_task(
+                self._store_rest(batch.id, sheet, len(first), claimed)
+            )
         self._notices.seed(batch.id, Progress(total=total, pending=total))
         if start:
             lane.add_batch(batch)
@@ -221,8 +234,15 @@ class BatchService:
             raise NotFound(f"there is no workflow named {workflow!r}")
         return lane
 
-    async def _store_rest(self, batch_id: str, sheet: ParsedSheet, start: int) -> None:
+    async def _store_rest(
+        self, batch_id: str, sheet: ParsedSheet, start: int, claimed: asyncio.Event
+    ) -> None:
         try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(claimed.wait(), STORE_GRACE_S)
+            self._first_claim.pop(batch_id, None)
+            # a slice at a time: the rows are built from the parsed sheet as they are stored
+            # (engine.sheets.checkedrows), never all at once
             for at in range(start, len(sheet.rows), STORE_SLICE):
                 await self._store.add_rows(batch_id, _rows_of(batch_id, sheet, at, STORE_SLICE))
         except Exception as exc:
@@ -240,6 +260,9 @@ class BatchService:
         """Return once every row of the batch is in the store (at once for most batches)."""
         task = self._storing.get(batch_id)
         if task is not None:
+            waiting = self._first_claim.get(batch_id)
+            if waiting is not None:
+                waiting.set()  # someone needs every row now
             await asyncio.shield(task)
 
     async def pause(self, batch_id: str) -> Batch:
@@ -440,6 +463,12 @@ class BatchService:
             await self._changed_to(batch_id, "paused", reason)
         except Exception:
             log.exception("pausing batch %s while Dify is unreachable failed", batch_id)
+
+    def _claimed(self, batch_id: str, n: int) -> None:
+        self._notices.claimed(batch_id, n)
+        waiting = self._first_claim.get(batch_id)
+        if waiting is not None:
+            waiting.set()
 
     def _on_commit(self, updates: Sequence[RowUpdate]) -> None:
         by_batch: dict[str, list[RowUpdate]] = {}
