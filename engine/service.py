@@ -39,9 +39,9 @@ FIRST_SLICE = 500
 (small slices: a claim waits for the write lock at most one slice, ~50 ms)."""
 STORE_SLICE = 2_000
 STORE_GRACE_S = 1.0
-"""How long the rest of a big sheet waits for its batch's first claim before being stored
-anyway: the first claim (and so the first call) then does not queue for the write lock
-behind slices being stored."""
+"""How long the rest of a big sheet waits for its batch's first commit (the 'sent' marks of
+its first calls) before being stored anyway: the first claim and the marks, and so the
+first calls, then do not queue for the write lock behind slices being stored."""
 
 
 def _utcnow() -> datetime:
@@ -97,7 +97,7 @@ class BatchService:
         self.lanes = {
             name: Lane(
                 settings, clients[name], store, self._writer, finished=self._finish,
-                claimed=self._claimed, troubled=self._troubled,
+                claimed=self._notices.claimed, troubled=self._troubled,
                 outage_too_long=self._outage_too_long, clock=clock,
                 sleep=sleep, rand=rand, idle_poll_s=idle_poll_s, run_poll_s=run_poll_s,
                 cancel_grace_s=cancel_grace_s,
@@ -117,7 +117,7 @@ class BatchService:
         self._recovered = False
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._storing: dict[str, asyncio.Task[None]] = {}
-        self._first_claim: dict[str, asyncio.Event] = {}
+        self._first_sent: dict[str, asyncio.Event] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ class BatchService:
         await self._upkeep.stop()
         await asyncio.gather(*self._side_tasks, return_exceptions=True)
         # a batch half stored would never finish: its rows go in first (seconds at most)
-        for waiting in self._first_claim.values():
+        for waiting in self._first_sent.values():
             waiting.set()
         await asyncio.gather(*self._storing.values(), return_exceptions=True)
         await asyncio.gather(*(lane.shutdown(grace_s) for lane in self.lanes.values()))
@@ -207,12 +207,10 @@ class BatchService:
         if chat is not None:
             await self._store.bind_chat(batch.id, chat)
         if total > len(first):
-            claimed = self._first_claim[batch.id] = asyncio.Event()
+            sent = self._first_sent[batch.id] = asyncio.Event()
             if not start:
-                claimed.set()  # nothing will claim it soon: no reason to wait
-            self._storing[batch.id] = asyncio.create_task(
-                self._store_rest(batch.id, sheet, len(first), claimed)
-            )
+                sent.set()  # nothing will run it soon: no reason to wait
+            self._storing[batch.id] = asyncio.create_task(self._store_rest(batch.id, sheet, len(first), sent))
         self._notices.seed(batch.id, Progress(total=total, pending=total))
         if start:
             lane.add_batch(batch)
@@ -234,13 +232,11 @@ class BatchService:
             raise NotFound(f"there is no workflow named {workflow!r}")
         return lane
 
-    async def _store_rest(
-        self, batch_id: str, sheet: ParsedSheet, start: int, claimed: asyncio.Event
-    ) -> None:
+    async def _store_rest(self, batch_id: str, sheet: ParsedSheet, start: int, sent: asyncio.Event) -> None:
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(claimed.wait(), STORE_GRACE_S)
-            self._first_claim.pop(batch_id, None)
+                await asyncio.wait_for(sent.wait(), STORE_GRACE_S)
+            self._first_sent.pop(batch_id, None)
             # a slice at a time: the rows are built from the parsed sheet as they are stored
             # (engine.sheets.checkedrows), never all at once
             for at in range(start, len(sheet.rows), STORE_SLICE):
@@ -260,7 +256,7 @@ class BatchService:
         """Return once every row of the batch is in the store (at once for most batches)."""
         task = self._storing.get(batch_id)
         if task is not None:
-            waiting = self._first_claim.get(batch_id)
+            waiting = self._first_sent.get(batch_id)
             if waiting is not None:
                 waiting.set()  # someone needs every row now
             await asyncio.shield(task)
@@ -464,17 +460,14 @@ class BatchService:
         except Exception:
             log.exception("pausing batch %s while Dify is unreachable failed", batch_id)
 
-    def _claimed(self, batch_id: str, n: int) -> None:
-        self._notices.claimed(batch_id, n)
-        waiting = self._first_claim.get(batch_id)
-        if waiting is not None:
-            waiting.set()
-
     def _on_commit(self, updates: Sequence[RowUpdate]) -> None:
         by_batch: dict[str, list[RowUpdate]] = {}
         for u in updates:
             by_batch.setdefault(u.batch_id, []).append(u)
         for batch_id, group in by_batch.items():
+            waiting = self._first_sent.get(batch_id)
+            if waiting is not None:
+                waiting.set()
             for lane in self.lanes.values():
                 lane.committed(batch_id, group)
             self._notices.committed(batch_id, group)
