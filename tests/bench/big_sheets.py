@@ -109,6 +109,8 @@ class Child:
     ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DIFY_")}
         env[KEY_ENV] = dify.api_key
+        if module != "bot":  # a module of this checkout, run from the temporary folder
+            env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish; a pipe could stall the child
         self.started = time.time()
         self.proc = subprocess.Popen(
