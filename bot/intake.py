@@ -142,7 +142,6 @@ class Intake:
             upload = data if isinstance(data, bytes) else await self.load(data)
             parsed = await self.check(workflow, upload, filename)
         sheet = parsed
-        del parsed  # `sheet` is the one handed on: the service lets it go once its rows are stored
         refused = refusal(sheet, filename)
         if refused is not None:
             raise refused

@@ -18,12 +18,11 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import Any, Protocol, overload
 
 from engine.models import QUERY_VARIABLE, FieldType, FormField, JsonDict, SheetProblem, SheetRow
-from engine.sheets.cells import CellProblem, converter
+from engine.sheets.cells import CellProblem, cell_value, column_name, converter
 from engine.sheets.sentences import sheet_phrase
 from engine.text.phrases import Phrase
 
@@ -79,30 +78,6 @@ class CursorRows:
             if self._rows is rows:  # a later reader may have started the iterator again
                 self._at += 1
             yield raw
-
-
-def cell_value(v: Any) -> Any:
-    """A cell as a JSON-like value: empty → None, dates and times → ISO text."""
-    t = type(v)
-    if t is str:
-        return v if v and not v.isspace() else None
-    if t is float or t is int or t is bool:
-        return v
-    if isinstance(v, datetime | date | time):
-        return v.isoformat()
-    if isinstance(v, timedelta):
-        return str(v)
-    return v
-
-
-def column_name(i: int) -> str:
-    """A column's letters as a spreadsheet shows them (0 → A)."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 class SheetRows(Sequence[SheetRow]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import threading
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from engine.errors import SheetError
 from engine.models import FieldType, FormField, InputForm, ParsedSheet, SheetLimits
-from engine.sheets.cells import coerce, loose
+from engine.sheets.cells import cell_value, coerce, column_name, loose
 from engine.sheets.checkedrows import (
     MAX_PROBLEMS,
     QUERY_FIELD,
@@ -24,8 +25,6 @@ from engine.sheets.checkedrows import (
     RawRows,
     SheetCheck,
     SheetRows,
-    cell_value,
-    column_name,
 )
 from engine.sheets.filecheck import FileKind, check_file, sniff_kind
 from engine.sheets.rowcount import INPUTS_SHEET, too_many_rows
@@ -57,7 +56,7 @@ def read_sheet(data: bytes | Table, filename: str, form: InputForm, limits: Shee
     slots = _match_headers(columns, form, filename)
     check = SheetCheck(table.name, columns, slots)
     # rows come a chunk at a time from the reader: no second copy of the whole table in memory
-    refusal = lambda: too_many_rows(filename, limits.max_rows)  # noqa: E731
+    refusal = functools.partial(too_many_rows, filename, limits.max_rows)
     positions = check.run(raws, header_at + 1, limits.max_rows, refusal)
     if check.overflow > width:  # data under no header: give those columns names rather than drop them
         columns += tuple(_header_text("", i) for i in range(width, check.overflow))
@@ -95,7 +94,7 @@ def open_table_soon(
     ``path``: the file ``data`` was just read from. A workbook is then parsed from the
     file, so that the thread holds no bytes (calamine holds a copy of bytes it is given:
     13.5 MB for 100,000 rows × 10, while memory peaks). A file that changed on disk
-    meanwhile is refused rather than parsed unchecked.
+    meanwhile is refused: what was parsed is then not what was checked.
     """
     stamp = _stamp(path) if path is not None else None
     kind = check_file(data, filename, limits)
