@@ -171,7 +171,8 @@ async def bench_start(
     tmp: Path, dify: TimedDify, rows: int, profile: bool = False, phases: bool = False
 ) -> dict[str, Any]:
     sheet = tmp / "start.xlsx"
-    sheet.write_bytes(xlsx_bytes(_sheet_rows(rows), write_only=True))  # shared strings, as Excel writes
+    # openpyxl write-only mode: inline strings and no <dimension> (Excel writes shared strings)
+    sheet.write_bytes(xlsx_bytes(_sheet_rows(rows), write_only=True))
     config = _config(tmp, dify, max_rows=rows, max_file_mb=100)
     dify.first_run_at = None
     output = str(tmp / "o.xlsx")
