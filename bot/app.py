@@ -3,15 +3,13 @@ client to the engine. The CLI and the daemon both start from `open_runtime`."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import Config, WorkflowConfig
+from bot.config import Config, WorkflowConfig, sheet_limits, with_concurrency
 from bot.intake import Intake
 from engine.dify.client import DifyClient
-from engine.models import SheetLimits
 from engine.ports import Housekeeping, Notifier, RunObserver, Store, WorkflowClient
 from engine.private import private_dir
 from engine.service import BatchService
@@ -20,7 +18,7 @@ from storage import SqlStore, migrate
 from storage.connect import create_engine
 from storage.migrate import SchemaState, Upgraded
 
-_MB = 1024 * 1024
+__all__ = ["Runtime", "dify_client", "open_runtime", "sheet_limits", "with_concurrency"]
 
 
 @dataclass
@@ -39,14 +37,6 @@ class Runtime:
         for client in self.clients.values():
             await client.aclose()
         await self.store.close()
-
-
-def sheet_limits(config: Config) -> SheetLimits:
-    return SheetLimits(
-        max_rows=config.limits.max_rows,
-        max_file_bytes=int(config.limits.max_file_mb * _MB),
-        max_unzipped_bytes=int(config.limits.max_unzipped_mb * _MB),
-    )
 
 
 def dify_client(workflow: WorkflowConfig) -> DifyClient:
@@ -93,15 +83,6 @@ async def open_runtime(
     service = BatchService(store, settings, clients, notifier, serve_others=serve_others, observer=observer)
     intake = Intake(service, store, clients, sheet_limits(config), data_dir)
     return Runtime(config, store, service, clients, intake, store)
-
-
-def with_concurrency(config: Config, workflow: str, concurrency: int) -> Config:
-    """The config with one workflow's concurrency replaced (the CLI's --concurrency)."""
-    wf = config.workflows[workflow]
-    new_wf = dataclasses.replace(
-        wf, settings=dataclasses.replace(wf.settings, concurrency=concurrency)
-    )
-    return dataclasses.replace(config, workflows={**config.workflows, workflow: new_wf})
 
 
 async def database_state(config: Config) -> SchemaState:

@@ -6,11 +6,15 @@ Secrets never live in the file: each is named by an environment variable, read b
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.models import SheetLimits
 from engine.settings import WorkflowSettings
+
+_MB = 1024 * 1024
 
 
 class Secret(str):
@@ -105,3 +109,24 @@ class Config:
     slack: SlackConfig = field(default_factory=SlackConfig)
     workflows: Mapping[str, WorkflowConfig] = field(default_factory=dict)
     source: Path | None = None
+
+
+# Here rather than in bot.app: `dify-batch run` needs them before anything heavy is imported
+# (the sheet starts parsing first, bot.cli.batches).
+
+
+def sheet_limits(config: Config) -> SheetLimits:
+    return SheetLimits(
+        max_rows=config.limits.max_rows,
+        max_file_bytes=int(config.limits.max_file_mb * _MB),
+        max_unzipped_bytes=int(config.limits.max_unzipped_mb * _MB),
+    )
+
+
+def with_concurrency(config: Config, workflow: str, concurrency: int) -> Config:
+    """The config with one workflow's concurrency replaced (the CLI's --concurrency)."""
+    wf = config.workflows[workflow]
+    new_wf = dataclasses.replace(
+        wf, settings=dataclasses.replace(wf.settings, concurrency=concurrency)
+    )
+    return dataclasses.replace(config, workflows={**config.workflows, workflow: new_wf})

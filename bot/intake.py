@@ -16,6 +16,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from engine.ports import Store, WorkflowClient
 from engine.private import private_dir, write_private
 from engine.service import BatchService
 from engine.sheets.filecheck import check_file
-from engine.sheets.reading import read_sheet
+from engine.sheets.reading import Table, read_sheet
 from engine.sheets.sentences import problem_line, sheet_phrase
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
@@ -71,12 +72,19 @@ class Intake:
         lane = self.service.lanes.get(workflow)
         return lane.settings.context if lane is not None else ()
 
-    async def check(self, workflow: str, data: bytes, filename: str) -> ParsedSheet:
-        """Read and validate a file; file-level problems raise `SheetError`."""
+    async def check(self, workflow: str, data: bytes | Future[Table], filename: str) -> ParsedSheet:
+        """Read and validate a file; file-level problems raise `SheetError`.
+
+        ``data``: the file's bytes, or the file already being checked and parsed (`open_table_soon`)."""
         form = await self.form(workflow)
+        upload: bytes | Table
+        if isinstance(data, bytes):
+            upload = data
+        else:
+            upload = await asyncio.wrap_future(data)
         # in a thread: reading a big sheet takes seconds, and a daemon's loop must keep
         # answering everyone else meanwhile (calamine lets go of the GIL while it parses)
-        return await asyncio.to_thread(read_sheet, data, filename, form, self.limits)
+        return await asyncio.to_thread(read_sheet, upload, filename, form, self.limits)
 
     async def keep(self, data: bytes, filename: str) -> Path:
         """Keep the upload in the database and under the data directory (content-addressed,
@@ -113,7 +121,7 @@ class Intake:
         self,
         workflow: str,
         owner: str,
-        data: bytes,
+        data: bytes | Path,
         filename: str,
         *,
         parsed: ParsedSheet | None = None,
@@ -130,14 +138,20 @@ class Intake:
         progress report already knows where to go. With ``sample`` only the first that many
         rows run, as a batch of their own marked as a sample. ``locale`` is the language of
         the person who starts it; the batch keeps it for its messages and files.
+
+        ``data`` is the upload, or the path `keep` has already kept it under (the CLI keeps
+        a big sheet while it is still being parsed).
         """
-        sheet = parsed if parsed is not None else await self.check(workflow, data, filename)
+        if parsed is None:
+            upload = data if isinstance(data, bytes) else await self.load(data)
+            parsed = await self.check(workflow, upload, filename)
+        sheet = parsed
         refused = refusal(sheet, filename)
         if refused is not None:
             raise refused
         if sample is not None:
             sheet = dataclasses.replace(sheet, rows=sheet.rows[:sample])
-        path = await self.keep(data, filename)
+        path = await self.keep(data, filename) if isinstance(data, bytes) else data
         context = inputs_to_fill(self._context(workflow), await self.form(workflow), sheet)
         return await self.service.submit(
             workflow=workflow,

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from engine.models import FieldType, InputForm, JsonDict, ParsedSheet
+from engine.models import FieldType, InputForm, JsonDict, ParsedSheet, SheetRow
 from engine.sheets.cells import loose
+from engine.sheets.checkedrows import changed_rows
 from engine.text.phrases import Phrase, phrase
 from engine.text.sentences import CONTEXT_SENTENCES
 
@@ -91,12 +92,13 @@ def with_context(
     """The sheet with every row's context inputs filled in (the same sheet when none are wanted)."""
     if not wanted:
         return sheet
-    return replace(sheet, rows=tuple(
-        replace(r, inputs={**r.inputs, **context_values(
-            wanted, sheet_row=r.sheet_row, batch_id=batch_id, file=file, owner=owner
-        )})
-        for r in sheet.rows
-    ))
+
+    def fill(r: SheetRow) -> SheetRow:
+        values = context_values(wanted, sheet_row=r.sheet_row, batch_id=batch_id, file=file, owner=owner)
+        return replace(r, inputs={**r.inputs, **values})
+
+    # as each row is built: a big sheet's rows are not all held at once (engine.sheets.checkedrows)
+    return replace(sheet, rows=changed_rows(sheet.rows, fill))
 
 
 _FILLABLE = (FieldType.TEXT_INPUT, FieldType.PARAGRAPH, FieldType.NUMBER)

@@ -6,6 +6,7 @@ values (inputs, outputs, cells) are plain ``dict``/``list`` of str, int, float, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -355,7 +356,8 @@ class ParsedSheet:
 
     sheet_name: str
     columns: tuple[str, ...]
-    rows: tuple[SheetRow, ...]
+    rows: Sequence[SheetRow]
+    """A tuple, or (from `read_sheet`) rows built from the parsed sheet as they are read."""
     problems: tuple[SheetProblem, ...] = ()
     blank_rows: int = 0
     extra_columns: tuple[str, ...] = ()

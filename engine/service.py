@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import logging
 import random
 import secrets
@@ -44,6 +45,10 @@ FIRST_SLICE = 500
 """Rows stored before a batch starts; the rest follow in `STORE_SLICE`s while it runs
 (small slices: a claim waits for the write lock at most one slice, ~50 ms)."""
 STORE_SLICE = 2_000
+STORE_GRACE_S = 1.0
+"""How long the rest of a big sheet waits for its batch's first commit (the 'sent' marks of
+its first calls) before being stored anyway: the first claim and the marks, and so the
+first calls, then do not queue for the write lock behind slices being stored."""
 
 
 def _utcnow() -> datetime:
@@ -119,6 +124,7 @@ class BatchService:
         self._recovered = False
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._storing: dict[str, asyncio.Task[None]] = {}
+        self._first_sent: dict[str, asyncio.Event] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -151,6 +157,8 @@ class BatchService:
         await self._upkeep.stop()
         await asyncio.gather(*self._side_tasks, return_exceptions=True)
         # a batch half stored would never finish: its rows go in first (seconds at most)
+        for waiting in self._first_sent.values():
+            waiting.set()
         await asyncio.gather(*self._storing.values(), return_exceptions=True)
         await asyncio.gather(*(lane.shutdown(grace_s) for lane in self.lanes.values()))
         await self._writer.close()
@@ -210,7 +218,10 @@ class BatchService:
         if chat is not None:
             await self._store.bind_chat(batch.id, chat)
         if total > len(first):
-            self._storing[batch.id] = asyncio.create_task(self._store_rest(batch.id, sheet, len(first)))
+            sent = self._first_sent[batch.id] = asyncio.Event()
+            if not start:
+                sent.set()  # nothing will run it soon: no reason to wait
+            self._storing[batch.id] = asyncio.create_task(self._store_rest(batch.id, sheet, len(first), sent))
         self._notices.seed(batch.id, Progress(total=total, pending=total))
         if start:
             lane.add_batch(batch)
@@ -232,8 +243,13 @@ class BatchService:
             raise NotFound(f"there is no workflow named {workflow!r}")
         return lane
 
-    async def _store_rest(self, batch_id: str, sheet: ParsedSheet, start: int) -> None:
+    async def _store_rest(self, batch_id: str, sheet: ParsedSheet, start: int, sent: asyncio.Event) -> None:
         try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sent.wait(), STORE_GRACE_S)
+            self._first_sent.pop(batch_id, None)
+            # a slice at a time: the rows are built from the parsed sheet as they are stored
+            # (engine.sheets.checkedrows), never all at once
             for at in range(start, len(sheet.rows), STORE_SLICE):
                 await self._store.add_rows(batch_id, _rows_of(batch_id, sheet, at, STORE_SLICE))
         except Exception as exc:
@@ -251,6 +267,9 @@ class BatchService:
         """Return once every row of the batch is in the store (at once for most batches)."""
         task = self._storing.get(batch_id)
         if task is not None:
+            waiting = self._first_sent.get(batch_id)
+            if waiting is not None:
+                waiting.set()  # someone needs every row now
             await asyncio.shield(task)
 
     async def pause(self, batch_id: str) -> Batch:
@@ -457,6 +476,9 @@ class BatchService:
         for u in updates:
             by_batch.setdefault(u.batch_id, []).append(u)
         for batch_id, group in by_batch.items():
+            waiting = self._first_sent.get(batch_id)
+            if waiting is not None:
+                waiting.set()
             for lane in self.lanes.values():
                 lane.committed(batch_id, group)
             self._notices.committed(batch_id, group)

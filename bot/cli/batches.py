@@ -25,10 +25,13 @@ from bot.cli.output.usage import cli_wording, says
 from engine.errors import InputError, SheetError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from bot.app import Runtime
     from bot.cli.output.terminal import TerminalProgress
     from bot.config import Config
     from engine.models import Batch, ParsedSheet
+    from engine.sheets.reading import Table
 
 
 _OUTPUT_HELP = "results file (default: the one the run was given)"
@@ -69,9 +72,8 @@ def register(sub: Subcommands, common: argparse.ArgumentParser) -> None:
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import with_concurrency
-    from bot.cli.output.terminal import TerminalProgress
-    from bot.results_files import CONCURRENCY_EVENT, OUTPUT_EVENT
+    from bot.config import sheet_limits, with_concurrency
+    from engine.sheets.reading import open_table_soon
 
     if len(args.workflow) > 1:
         from bot.cli.compare import cmd_compare
@@ -88,15 +90,27 @@ async def cmd_run(args: argparse.Namespace) -> int:
     suffix = "results" if args.sample is None else "sample-results"
     output = check_output(args.output or args.sheet.with_name(f"{args.sheet.stem}-{suffix}.xlsx"))
     data = read_input(args.sheet)
+    # The sheet's checks and parse first, in a thread: calamine parses without the GIL, so
+    # the imports, the database, keeping the upload and Dify's form below cost no time of
+    # their own (a 100,000-row sheet parses in about a second; the rest before the first
+    # call is about as long). Nothing heavy may be imported above this line.
+    opened = open_table_soon(data, args.sheet.name, sheet_limits(config), path=args.sheet)
+    from bot.cli.output.terminal import TerminalProgress
+    from bot.results_files import CONCURRENCY_EVENT, OUTPUT_EVENT
+
     progress = TerminalProgress()
     runtime = await open_cli_runtime(config, progress)
     try:
+        # kept before it is checked (a refused upload is pruned with the other unused ones),
+        # so that its bytes are gone by the time the parsed sheet is in memory
+        kept = await runtime.intake.keep(data, args.sheet.name)
+        del data
         await fetch_form(runtime, args.workflow)
-        parsed = await checked_sheet(runtime, args.workflow, data, args.sheet)
         batch = await runtime.intake.submit(
-            args.workflow, cli_owner(), data, args.sheet.name, parsed=parsed, sample=args.sample,
+            args.workflow, cli_owner(), kept, args.sheet.name, sample=args.sample,
+            parsed=await checked_sheet(runtime, args.workflow, kept, args.sheet, opened),
             locale=progress.words.locale,
-        )
+        )  # the checked rows are not held here: the service lets them go once they are stored
         await runtime.store.add_event(batch.id, OUTPUT_EVENT, str(output))
         concurrency = config.workflows[args.workflow].settings.concurrency
         await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
@@ -111,19 +125,32 @@ async def cmd_run(args: argparse.Namespace) -> int:
         await runtime.aclose()
 
 
-async def checked_sheet(runtime: Runtime, workflow: str, data: bytes, sheet: Path) -> ParsedSheet:
-    """The checked sheet; with bad rows, a marked-up copy beside it and every problem listed."""
-    from engine.sheets.sentences import problem_line, sheet_phrase
-    from engine.sheets.template import annotated_copy
-    from engine.text.phrases import say
+async def checked_sheet(
+    runtime: Runtime, workflow: str, data: bytes | Path, sheet: Path, opened: Future[Table] | None = None
+) -> ParsedSheet:
+    """The checked sheet; with bad rows, a marked-up copy beside it and every problem listed.
 
-    parsed = await runtime.intake.check(workflow, data, sheet.name)
+    ``data``: the sheet's bytes, or where `Intake.keep` kept them; ``opened``: the sheet
+    already checked and being parsed (`open_table_soon`)."""
+    from engine.sheets.sentences import problem_line, sheet_phrase
+
+    if opened is not None:
+        parsed = await runtime.intake.check(workflow, opened, sheet.name)
+    else:
+        upload = data if isinstance(data, bytes) else await runtime.intake.load(data)
+        parsed = await runtime.intake.check(workflow, upload, sheet.name)
     if parsed.ok:
         if not parsed.rows:
             raise SheetError(sheet_phrase("no_rows", filename=sheet.name))
         return parsed
+    from bot.cli.output.usage import cli_wording
+    from engine.sheets.template import annotated_copy  # openpyxl: only a sheet with problems needs it
+    from engine.text.phrases import say
+
     words = cli_wording()
     marked = sheet.with_name(f"{sheet.stem}-problems.xlsx")
+    if isinstance(data, Path):
+        data = await runtime.intake.load(data)
     try:
         marked.write_bytes(annotated_copy(
             data, sheet.name, parsed, labels=words.template_labels,
@@ -197,8 +224,8 @@ async def _open_for(
 ) -> tuple[Runtime, TerminalProgress, Batch]:
     """Open the database on the batch's own concurrency: the one given now, else the one it
     was started with (which needs a look at the batch first, so the runtime opens twice)."""
-    from bot.app import with_concurrency
     from bot.cli.output.terminal import TerminalProgress
+    from bot.config import with_concurrency
     from bot.results_files import CONCURRENCY_EVENT, recorded_concurrency
 
     progress = TerminalProgress()

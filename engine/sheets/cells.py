@@ -10,6 +10,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -153,3 +154,27 @@ def _url(text: str) -> str:
 
 def _short(s: str, n: int = 40) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def cell_value(v: Any) -> Any:
+    """A cell as a JSON-like value: empty → None, dates and times → ISO text."""
+    t = type(v)
+    if t is str:
+        return v if v and not v.isspace() else None
+    if t is float or t is int or t is bool:
+        return v
+    if isinstance(v, datetime | date | time):
+        return v.isoformat()
+    if isinstance(v, timedelta):
+        return str(v)
+    return v
+
+
+def column_name(i: int) -> str:
+    """A column's letters as a spreadsheet shows them (0 → A)."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s

@@ -3,83 +3,121 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from engine.errors import SheetError
-from engine.models import (
-    QUERY_VARIABLE,
-    FieldType,
-    FormField,
-    InputForm,
-    ParsedSheet,
-    SheetLimits,
-    SheetProblem,
-    SheetRow,
+from engine.models import FieldType, FormField, InputForm, ParsedSheet, SheetLimits
+from engine.sheets.cells import cell_value, coerce, column_name, loose
+from engine.sheets.checkedrows import (
+    MAX_PROBLEMS,
+    QUERY_FIELD,
+    CursorRows,
+    ListRows,
+    RawRows,
+    SheetCheck,
+    SheetRows,
 )
-from engine.sheets.cells import CellProblem, coerce, converter, loose
 from engine.sheets.filecheck import FileKind, check_file, sniff_kind
 from engine.sheets.rowcount import INPUTS_SHEET, too_many_rows
 from engine.sheets.sentences import sheet_phrase
-from engine.text.phrases import Phrase
 
 TEMPLATE_SHEET = INPUTS_SHEET
-MAX_PROBLEMS = 10_000
-"""Problems kept per sheet; beyond this one last entry says how many more there were."""
 
 _NOT_INPUT = (FieldType.EXTERNAL_DATA_TOOL,)  # filled by Dify's tool, never by the person
-_REQUIRED = sheet_phrase("cell_required")
-_NO_HEADER = sheet_phrase("cell_no_header")
-_QUERY_FIELD = FormField(QUERY_VARIABLE, QUERY_VARIABLE, FieldType.PARAGRAPH, required=True)
 
 
-def read_sheet(data: bytes, filename: str, form: InputForm, limits: SheetLimits) -> ParsedSheet:
-    """Read and check a sheet in one pass.
+def read_sheet(data: bytes | Table, filename: str, form: InputForm, limits: SheetLimits) -> ParsedSheet:
+    """Read and check a sheet in one pass; its rows are built when they are used (`SheetRows`).
 
+    ``data``: the file's bytes, or the sheet as `open_table` already checked and parsed them.
     File-level problems raise SheetError; row problems go in ``problems``.
     """
-    check_file(data, filename, limits)
-    sheet_name, table = iter_table(data, filename)
+    table = open_table(data, filename, limits) if isinstance(data, bytes) else data
+    raws = table.rows.rows_from(0)
     header_at = -1
     header: list[Any] | None = None
-    for at, raw in enumerate(table):
+    for at, raw in enumerate(raws):
         if not _blank(raw):
             header_at, header = at, list(raw)
             break
     if header is None:
-        raise SheetError(sheet_phrase("sheet_empty", filename=filename, sheet=sheet_name))
-    width = max(i for i, v in enumerate(header) if _cell(v) is not None) + 1
+        raise SheetError(sheet_phrase("sheet_empty", filename=filename, sheet=table.name))
+    width = max(i for i, v in enumerate(header) if cell_value(v) is not None) + 1
     columns = tuple(_header_text(header[i], i) for i in range(width))
     slots = _match_headers(columns, form, filename)
-    checker = _RowChecker(sheet_name, columns, slots)
-    rows: list[SheetRow] = []
-    blank = pending_blank = overflow = 0
-    check = checker.check
-    # rows come one at a time from the reader: no second copy of the whole table in memory
-    for i, raw in enumerate(table, start=header_at + 1):
-        cells = [_cell(v) for v in raw]
-        if all(c is None for c in cells):
-            pending_blank += 1
-            continue
-        blank += pending_blank
-        pending_blank = 0
-        if len(rows) >= limits.max_rows:
-            raise too_many_rows(filename, limits.max_rows)
-        while len(cells) > width and cells[-1] is None:
-            cells.pop()
-        if len(cells) > overflow:
-            overflow = len(cells)
-        rows.append(check(i + 1, cells))
-    if overflow > width:  # data under no header: give those columns names rather than drop them
-        columns += tuple(_header_text("", i) for i in range(width, overflow))
-        rows = [replace(r, cells=r.cells + (None,) * (overflow - len(r.cells))) for r in rows]
+    check = SheetCheck(table.name, columns, slots)
+    # rows come a chunk at a time from the reader: no second copy of the whole table in memory
+    refusal = functools.partial(too_many_rows, filename, limits.max_rows)
+    positions = check.run(raws, header_at + 1, limits.max_rows, refusal)
+    if check.overflow > width:  # data under no header: give those columns names rather than drop them
+        columns += tuple(_header_text("", i) for i in range(width, check.overflow))
     extra = tuple(c for i, c in enumerate(columns) if i not in slots)
-    return ParsedSheet(sheet_name, columns, tuple(rows), checker.problems(), blank, extra)
+    rows = SheetRows(table.rows, positions, check.build)
+    return ParsedSheet(table.name, columns, rows, check.problems(), check.blank_rows, extra)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A sheet parsed but not yet checked: its name and its rows as the reader gives them."""
+
+    name: str
+    rows: RawRows
+
+
+def open_table(data: bytes, filename: str, limits: SheetLimits) -> Table:
+    """Check the file (`check_file`: size, type, zip bombs) and only then parse its data sheet."""
+    check_file(data, filename, limits)
+    return _parse(data, filename)
+
+
+def open_table_soon(
+    data: bytes, filename: str, limits: SheetLimits, *, path: Path | None = None
+) -> Future[Table]:
+    """`open_table`: the file checked now, then parsed in a thread of its own.
+
+    calamine lets go of the GIL while it parses (about a second for 100,000 rows), so the
+    caller can meanwhile import, open the database and ask Dify for the form. The checks
+    run here rather than in the thread: they inflate the file in zlib calls between which
+    they need the GIL back, and behind the caller's imports each wait for it took a switch
+    interval (0.9 s for 100,000 rows instead of 0.26 s). Not a daemon thread: an
+    interpreter shutting down under a running parse is not something to risk.
+
+    ``path``: the file ``data`` was just read from. A workbook is then parsed from the
+    file, so that the thread holds no bytes (calamine holds a copy of bytes it is given:
+    13.5 MB for 100,000 rows × 10, while memory peaks). A file that changed on disk
+    meanwhile is refused: what was parsed is then not what was checked.
+    """
+    stamp = _stamp(path) if path is not None else None
+    kind = check_file(data, filename, limits)
+    source: bytes | Path = path if path is not None and kind is not FileKind.CSV else data
+    opened: Future[Table] = Future()
+
+    def work() -> None:
+        try:
+            table = _parse(source, filename, kind)
+            if isinstance(source, Path) and _stamp(source) != stamp:
+                error = "it changed on disk while it was being read; run the command again"
+                raise SheetError(sheet_phrase("unreadable", filename=filename, kind=kind.value, error=error))
+            opened.set_result(table)
+        except BaseException as exc:  # handed to whoever waits for the table
+            opened.set_exception(exc)
+
+    threading.Thread(target=work, name="open-sheet").start()
+    return opened
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def read_table(data: bytes, filename: str) -> tuple[str, list[list[Any]]]:
@@ -93,20 +131,27 @@ def read_table(data: bytes, filename: str) -> tuple[str, list[list[Any]]]:
 
 def iter_table(data: bytes, filename: str) -> tuple[str, Iterator[Sequence[Any]]]:
     """Like `read_table`, but the rows are produced as they are consumed."""
-    kind = sniff_kind(data, filename)
-    if kind is FileKind.CSV:
-        return "CSV", iter(_csv_table(data))
+    table = _parse(data, filename)
+    return table.name, table.rows.rows_from(0)
+
+
+def _parse(source: bytes | Path, filename: str, kind: FileKind | None = None) -> Table:
+    """The data sheet of bytes, or of a file (which `check_file` passed as bytes)."""
+    if isinstance(source, bytes):
+        kind = sniff_kind(source, filename)
+        if kind is FileKind.CSV:
+            return Table("CSV", ListRows(_csv_table(source)))
     try:
-        with CalamineWorkbook.from_object(io.BytesIO(data)) as wb:
+        opened = source if isinstance(source, Path) else io.BytesIO(source)
+        with CalamineWorkbook.from_object(opened) as wb:
             name = _pick_sheet(wb)
             sheet = wb.get_sheet_by_name(name)
     except (CalamineError, ValueError, OSError) as exc:
         if "entity" in str(exc).lower():
             raise SheetError(sheet_phrase("xml_tricks", filename=filename)) from exc
-        raise SheetError(
-            sheet_phrase("unreadable", filename=filename, kind=kind.value, error=str(exc))
-        ) from exc
-    return name, _rows_from(sheet)
+        what = kind.value if kind is not None else "spreadsheet"
+        raise SheetError(sheet_phrase("unreadable", filename=filename, kind=what, error=str(exc))) from exc
+    return Table(name, CursorRows(lambda: _rows_from(sheet)))
 
 
 def _rows_from(sheet: Any) -> Iterator[Sequence[Any]]:
@@ -114,10 +159,12 @@ def _rows_from(sheet: Any) -> Iterator[Sequence[Any]]:
     # are put back so that cells stay under their headers (as to_python(skip_empty_area=False))
     start = sheet.start
     if start is None:
-        return
+        return iter(())
+    if not start[1]:
+        rows: Iterator[Sequence[Any]] = sheet.iter_rows()
+        return rows
     pad = [""] * start[1]
-    for row in sheet.iter_rows():
-        yield pad + row if pad else row
+    return (pad + row for row in sheet.iter_rows())
 
 
 def _pick_sheet(wb: CalamineWorkbook) -> str:
@@ -149,42 +196,19 @@ def _decode(data: bytes) -> str:
     raise SheetError(sheet_phrase("csv_encoding"))
 
 
-def _cell(v: Any) -> Any:
-    """A cell as a JSON-like value: empty → None, dates and times → ISO text."""
-    t = type(v)
-    if t is str:
-        return v if v and not v.isspace() else None
-    if t is float or t is int or t is bool:
-        return v
-    if isinstance(v, datetime | date | time):
-        return v.isoformat()
-    if isinstance(v, timedelta):
-        return str(v)
-    return v
-
-
 def _blank(row: Sequence[Any]) -> bool:
-    return all(_cell(v) is None for v in row)
+    return all(cell_value(v) is None for v in row)
 
 
 def _header_text(v: Any, i: int) -> str:
-    text = _cell(v)
-    return str(text).strip() if text is not None else f"Column {_letter(i)}"
-
-
-def _letter(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    text = cell_value(v)
+    return str(text).strip() if text is not None else f"Column {column_name(i)}"
 
 
 def _match_headers(columns: tuple[str, ...], form: InputForm, filename: str) -> dict[int, FormField]:
     fields = [f for f in form.fields if f.type not in _NOT_INPUT]
     if form.needs_query:
-        fields.insert(0, _QUERY_FIELD)
+        fields.insert(0, QUERY_FIELD)
     by_name: dict[str, FormField] = {}
     for f in fields:  # labels first: a label beats another field's variable name
         by_name.setdefault(loose(f.label), f)
@@ -213,59 +237,5 @@ def _match_headers(columns: tuple[str, ...], form: InputForm, filename: str) -> 
     return slots
 
 
-@dataclass
-class _RowChecker:
-    sheet: str
-    columns: tuple[str, ...]
-    slots: dict[int, FormField]
-
-    def __post_init__(self) -> None:
-        self._problems: list[SheetProblem] = []
-        self._dropped = 0
-        # resolved once per sheet, not once per cell: a 100,000-row sheet has a million cells
-        self._plan = [(i, f, converter(f)) for i, f in self.slots.items()]
-
-    def check(self, sheet_row: int, cells: list[Any]) -> SheetRow:
-        inputs: dict[str, Any] = {}
-        query: str | None = None
-        width = len(cells)
-        for i, f, convert in self._plan:
-            raw = cells[i] if i < width else None
-            if raw is None:
-                if f.required:
-                    self._add(sheet_row, i, _REQUIRED)
-                continue
-            try:
-                value = convert(raw)
-            except ValueError as exc:
-                self._add(sheet_row, i, exc.phrase if isinstance(exc, CellProblem) else str(exc))
-                continue
-            if f is _QUERY_FIELD:
-                query = value
-            else:
-                inputs[f.variable] = value
-        if len(cells) > len(self.columns):
-            self._add(
-                sheet_row,
-                len(cells) - 1,
-                _NO_HEADER,
-                f"Column {_letter(len(cells) - 1)}",
-            )
-        return SheetRow(sheet_row, tuple(cells), inputs, query)
-
-    def _add(self, row: int, col: int, message: Phrase | str, label: str | None = None) -> None:
-        if len(self._problems) >= MAX_PROBLEMS:
-            self._dropped += 1
-            return
-        said = message if isinstance(message, Phrase) else None
-        self._problems.append(SheetProblem(self.sheet, row, label or self.columns[col], str(message), said))
-
-    def problems(self) -> tuple[SheetProblem, ...]:
-        if self._dropped:
-            said = sheet_phrase("more_problems", n=self._dropped)
-            more = SheetProblem(self.sheet, 0, "", str(said), said)
-            return (*self._problems, more)
-        return tuple(self._problems)
-
-
-__all__ = ["MAX_PROBLEMS", "TEMPLATE_SHEET", "coerce", "iter_table", "read_sheet", "read_table"]
+__all__ = ["MAX_PROBLEMS", "TEMPLATE_SHEET", "Table", "coerce", "iter_table", "open_table", "open_table_soon",
+           "read_sheet", "read_table"]

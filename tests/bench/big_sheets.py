@@ -3,7 +3,8 @@
     python -m tests.bench.big_sheets [--rows 100000] [--big-rows 1000000] [--only start|results|too_big]
 
 - start: ``dify-batch run`` on a rows × 10 .xlsx; seconds from process start to the first
-  call FakeDify receives, and the process's peak RSS over the first seconds of running.
+  call FakeDify receives, and the process's peak RSS over the first seconds of running
+  (``--phases``: when each phase began and ended, with CPU seconds and memory).
 - results: ``dify-batch result ID`` of a finished batch of that many rows (17 columns);
   wall time and peak RSS.
 - too_big: ``dify-batch run`` on a ``--big-rows`` CSV and .xlsx (default limits); wall
@@ -103,24 +104,29 @@ def _config(tmp: Path, dify: FakeDify, *, max_rows: int | None, max_file_mb: int
 class Child:
     """A ``dify-batch`` process whose start time and own peak RSS are known."""
 
-    def __init__(self, args: list[str], cwd: Path, dify: FakeDify, profile: Path | None = None) -> None:
+    def __init__(
+        self, args: list[str], cwd: Path, dify: FakeDify, profile: Path | None = None, module: str = "bot"
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DIFY_")}
         env[KEY_ENV] = dify.api_key
+        if module != "bot":  # a module of this checkout, run from the temporary folder
+            env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish; a pipe could stall the child
         self.started = time.time()
         self.proc = subprocess.Popen(
-            [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "bot",
+            [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", module,
              *args],
             cwd=cwd, env=env,
             stdout=subprocess.DEVNULL, stderr=self._err,
         )
 
     async def finish(self, kill: bool = False, interrupt: bool = False) -> dict[str, Any]:
+        # the child's own high-water mark: ru_maxrss from wait4 would count the bench's own
+        # memory, which the child shared between fork and exec; read before a kill, since a
+        # killed child soon has no memory left to report
+        peak_kb = _vm_hwm_kb(self.proc.pid)
         if kill or interrupt:
             self.proc.send_signal(signal.SIGINT if interrupt else signal.SIGKILL)
-        # the child's own high-water mark: ru_maxrss from wait4 would count the bench's own
-        # memory, which the child shared between fork and exec
-        peak_kb = 0
         while True:
             peak_kb = max(peak_kb, _vm_hwm_kb(self.proc.pid))
             pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)  # noqa: ASYNC222 - WNOHANG
@@ -130,7 +136,8 @@ class Child:
         ended = time.time()
         self.proc.returncode = os.waitstatus_to_exitcode(status)
         self._err.seek(0)
-        stderr = self._err.read().decode(errors="replace")[-400:]
+        self.stderr = self._err.read().decode(errors="replace")
+        stderr = self.stderr[-400:]
         self._err.close()
         return {
             "wall_s": round(ended - self.started, 2),
@@ -160,14 +167,18 @@ def _cpu_s(pid: int) -> float | None:
     return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)  # utime + stime
 
 
-async def bench_start(tmp: Path, dify: TimedDify, rows: int, profile: bool = False) -> dict[str, Any]:
+async def bench_start(
+    tmp: Path, dify: TimedDify, rows: int, profile: bool = False, phases: bool = False
+) -> dict[str, Any]:
     sheet = tmp / "start.xlsx"
-    sheet.write_bytes(xlsx_bytes(_sheet_rows(rows), write_only=True))  # shared strings, as Excel writes
+    # openpyxl write-only mode: inline strings and no <dimension> (Excel writes shared strings)
+    sheet.write_bytes(xlsx_bytes(_sheet_rows(rows), write_only=True))
     config = _config(tmp, dify, max_rows=rows, max_file_mb=100)
     dify.first_run_at = None
     output = str(tmp / "o.xlsx")
     args = ["run", "--workflow", "bench", "--config", str(config), "--output", output, str(sheet)]
-    child = Child(args, tmp, dify, tmp / "start.prof" if profile else None)
+    module = "tests.bench.phases" if phases else "bot"
+    child = Child(args, tmp, dify, tmp / "start.prof" if profile else None, module=module)
     while dify.first_run_at is None and child.proc.poll() is None:
         await asyncio.sleep(0.005)
     first = dify.first_run_at
@@ -175,6 +186,14 @@ async def bench_start(tmp: Path, dify: TimedDify, rows: int, profile: bool = Fal
     await asyncio.sleep(RUN_AFTER_FIRST_CALL_S)  # keep running while the rest is stored
     done = len(dify.counters.runs_by_trace)
     out = await child.finish(kill=not profile, interrupt=profile)
+    if phases:  # when each phase began and ended, the first call marked (tests/bench/phases.py)
+        called = f"{first - child.started:6.3f} s" if first is not None else "never"
+        print(f"FakeDify got the first call at {called}", file=sys.stderr)
+        called_yet = False  # up to the first call; after it only new highs of memory
+        for line in child.stderr.splitlines():
+            if line.startswith("PHASE") and (not called_yet or "memory" in line):
+                print(line, file=sys.stderr)
+                called_yet = called_yet or "> DifyClient.run" in line
     if profile:  # where the time to the first call goes (the pause at Ctrl-C lets it write)
         import pstats
 
@@ -263,7 +282,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     async with TimedDify.running(form=list(FORM), latency_s=0.05, record_requests=False) as dify:
         for name, bench, rows in (
-            ("start", functools.partial(bench_start, profile=args.profile), args.rows),
+            ("start", functools.partial(bench_start, profile=args.profile, phases=args.phases), args.rows),
             ("results", bench_results, args.rows),
             ("too_big", bench_too_big, args.big_rows),
         ):
@@ -280,6 +299,9 @@ def main() -> None:
     parser.add_argument("--big-rows", type=int, default=1_000_000)
     parser.add_argument("--only", choices=["start", "results", "too_big"])
     parser.add_argument("--profile", action="store_true", help="profile the start run (cProfile, to stderr)")
+    parser.add_argument(
+        "--phases", action="store_true", help="time the start run's phases (tests/bench/phases.py, to stderr)"
+    )
     print(json.dumps(asyncio.run(_main(parser.parse_args())), indent=2, ensure_ascii=False))
 
 
