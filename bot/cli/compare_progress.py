@@ -40,16 +40,7 @@ class CompareProgress(TerminalProgress):
         quiet = all(p.done == 0 and p.unreachable_since is None for _, p in self._latest.values())
         if not settled and (quiet or now - self._last_draw < self.interval_s):
             return
-        line = self.line()
-        if not line or line == self._last_line:
-            return
-        self._last_draw, self._last_line = now, line
-        if self.tty:
-            self.stream.write("\r\x1b[2K" + line)
-            self._drawn = True
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        self._draw(self.line(), now)
 
     def line(self) -> str:
         """``A [######......] 20/40 ok 20 failed 0 | B [###.........] 10/40 ok 9 failed 1``."""

@@ -124,8 +124,11 @@ class TerminalProgress:
             return
         if final:
             self._finished.add(batch.id)
-        line = progress_line(batch, progress, datetime.now(UTC), words=self.words)
-        if line == self._last_line:
+        self._draw(progress_line(batch, progress, datetime.now(UTC), words=self.words), now)
+
+    def _draw(self, line: str, now: float) -> None:
+        """Redraw ``line`` in place on a TTY, else print it; the same line is not drawn twice."""
+        if not line or line == self._last_line:
             return
         self._last_draw, self._last_line = now, line
         if self.tty:
