@@ -168,13 +168,3 @@ def cell_value(v: Any) -> Any:
     if isinstance(v, timedelta):
         return str(v)
     return v
-
-
-def column_name(i: int) -> str:
-    """A column's letters as a spreadsheet shows them (0 → A)."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s

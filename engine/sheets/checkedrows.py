@@ -22,7 +22,8 @@ from itertools import islice
 from typing import Any, Protocol, overload
 
 from engine.models import QUERY_VARIABLE, FieldType, FormField, JsonDict, SheetProblem, SheetRow
-from engine.sheets.cells import CellProblem, cell_value, column_name, converter
+from engine.sheets.cells import CellProblem, cell_value, converter
+from engine.sheets.ooxml import column_letter
 from engine.sheets.sentences import sheet_phrase
 from engine.text.phrases import Phrase
 
@@ -232,7 +233,7 @@ class SheetCheck:
             else:
                 inputs[f.variable] = value
         if record and width > self.width:
-            self._add(sheet_row, width - 1, _NO_HEADER, f"Column {column_name(width - 1)}")
+            self._add(sheet_row, width - 1, _NO_HEADER, f"Column {column_letter(width - 1)}")
         return inputs, query
 
     def _add(self, row: int, col: int, message: Phrase | str, label: str | None = None) -> None:

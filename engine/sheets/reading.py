@@ -16,7 +16,7 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from engine.errors import SheetError
 from engine.models import FieldType, FormField, InputForm, ParsedSheet, SheetLimits
-from engine.sheets.cells import cell_value, coerce, column_name, loose
+from engine.sheets.cells import cell_value, coerce, loose
 from engine.sheets.checkedrows import (
     MAX_PROBLEMS,
     QUERY_FIELD,
@@ -27,6 +27,7 @@ from engine.sheets.checkedrows import (
     SheetRows,
 )
 from engine.sheets.filecheck import FileKind, check_file, sniff_kind
+from engine.sheets.ooxml import column_letter
 from engine.sheets.rowcount import INPUTS_SHEET, too_many_rows
 from engine.sheets.sentences import sheet_phrase
 
@@ -202,7 +203,7 @@ def _blank(row: Sequence[Any]) -> bool:
 
 def _header_text(v: Any, i: int) -> str:
     text = cell_value(v)
-    return str(text).strip() if text is not None else f"Column {column_name(i)}"
+    return str(text).strip() if text is not None else f"Column {column_letter(i)}"
 
 
 def _match_headers(columns: tuple[str, ...], form: InputForm, filename: str) -> dict[int, FormField]:
