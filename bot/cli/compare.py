@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from bot.app import Runtime
     from bot.cli.compare_progress import CompareProgress
     from bot.cli.output.usage import Wording
-    from bot.config import Config
     from engine.compare.figures import ComparisonFigures
     from engine.models import Batch, ParsedSheet
 
@@ -115,16 +114,12 @@ async def comparison_batches(runtime: Runtime, comparison_id: str) -> list[Batch
 
 async def cmd_resume_comparison(args: argparse.Namespace) -> int:
     """``resume <comparison id>``: every batch of it continues; then the workbook is written."""
-    from bot.cli.compare_progress import CompareProgress
     from engine.models import BatchStatus
 
-    need_concurrency(args.concurrency)
     comparison_id = args.batch_id
     output = _xlsx(args.output) if args.output else None
-    progress = CompareProgress()
-    runtime = await _open_for(cli_config(args.config), comparison_id, args.concurrency, progress)
+    progress, runtime, batches = await open_comparison(args)
     try:
-        batches = await comparison_batches(runtime, comparison_id)
         await _whole(runtime, comparison_id, batches)
         output = await _output_for(runtime, batches, output)
         progress.expect(batches)
@@ -158,17 +153,22 @@ async def _whole(runtime: Runtime, comparison_id: str, batches: list[Batch]) -> 
         workflows=" ".join(f"--workflow {w}" for w in named), batches=", ".join(b.id for b in batches)))
 
 
-async def _open_for(
-    config: Config, comparison_id: str, concurrency: int | None, progress: CompareProgress
-) -> Runtime:
-    """The runtime on each batch's own concurrency: the one given now, else the one it started with."""
-    from bot.app import with_concurrency
+async def open_comparison(args: argparse.Namespace) -> tuple[CompareProgress, Runtime, list[Batch]]:
+    """The progress, the runtime and the batches of comparison ``args.batch_id``, each batch
+    on its own concurrency: ``--concurrency`` if given, else the one it started with."""
+    from bot.cli.compare_progress import CompareProgress
+    from bot.config import with_concurrency
     from bot.results_files import CONCURRENCY_EVENT, recorded_concurrency
 
+    need_concurrency(args.concurrency)
+    concurrency: int | None = args.concurrency
+    config = cli_config(args.config)
+    progress = CompareProgress()
     runtime = await open_cli_runtime(config, progress)
     wanted = config
     try:
-        for batch in await comparison_batches(runtime, comparison_id):
+        batches = await comparison_batches(runtime, args.batch_id)
+        for batch in batches:
             if concurrency is not None:
                 await runtime.store.add_event(batch.id, CONCURRENCY_EVENT, str(concurrency))
             rows = concurrency or await recorded_concurrency(runtime.store, batch.id)
@@ -178,10 +178,10 @@ async def _open_for(
     except BaseException:
         await runtime.aclose()
         raise
-    if wanted is config:
-        return runtime
-    await runtime.aclose()
-    return await open_cli_runtime(wanted, progress)
+    if wanted is not config:  # the lanes take their limits when the runtime opens
+        await runtime.aclose()
+        runtime = await open_cli_runtime(wanted, progress)
+    return progress, runtime, batches
 
 
 async def _output_for(runtime: Runtime, batches: list[Batch], given: Path | None) -> Path:

@@ -8,14 +8,14 @@ import argparse
 import sys
 
 from bot.cli.compare import (
-    _open_for,
     _output_for,
     _words,
     _xlsx,
     comparison_batches,
     drive_comparison,
+    open_comparison,
 )
-from bot.cli.drive import cli_config, need_concurrency, open_cli_runtime
+from bot.cli.drive import cli_config, open_cli_runtime
 
 
 async def cmd_pause_comparison(args: argparse.Namespace) -> int:
@@ -55,16 +55,12 @@ async def cmd_cancel_comparison(args: argparse.Namespace) -> int:
 async def cmd_retry_comparison(args: argparse.Namespace) -> int:
     """``retry <comparison id>``: the failed rows of each batch run again, then the combined
     workbook is written again where the comparison wrote it (or ``--output``)."""
-    from bot.cli.compare_progress import CompareProgress
     from engine.compare.runs import on_every_batch
 
-    need_concurrency(args.concurrency)
     comparison_id = args.batch_id
     given = _xlsx(args.output) if args.output else None
-    progress = CompareProgress()
-    runtime = await _open_for(cli_config(args.config), comparison_id, args.concurrency, progress)
+    progress, runtime, batches = await open_comparison(args)
     try:
-        batches = await comparison_batches(runtime, comparison_id)
         output = await _output_for(runtime, batches, given)
         failed = sum([(await runtime.service.progress(b.id)).failed for b in batches])
         await on_every_batch(batches, runtime.service.retry_failed)
