@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import Config, WorkflowConfig, sheet_limits, with_concurrency
+from bot.config import Config, WorkflowConfig, sheet_limits
 from bot.intake import Intake
 from engine.dify.client import DifyClient
 from engine.ports import Housekeeping, Notifier, RunObserver, Store, WorkflowClient
@@ -18,7 +18,7 @@ from storage import SqlStore, migrate
 from storage.connect import create_engine
 from storage.migrate import SchemaState, Upgraded
 
-__all__ = ["Runtime", "dify_client", "open_runtime", "sheet_limits", "with_concurrency"]
+__all__ = ["Runtime", "dify_client", "open_runtime"]
 
 
 @dataclass

@@ -56,8 +56,8 @@ def _xlsx(path: Path) -> Path:
 async def cmd_compare(args: argparse.Namespace, workflows: list[str], checked_sheet: CheckSheet) -> int:
     """``run`` with two or more ``--workflow``: start one batch per workflow, wait for all.
     ``checked_sheet`` is `run`'s own check (same messages, same marked-up problems workbook)."""
-    from bot.app import with_concurrency
     from bot.cli.compare_progress import CompareProgress
+    from bot.config import with_concurrency
     from bot.results_files import CONCURRENCY_EVENT
     from engine.compare.runs import start_comparison
 
