@@ -131,6 +131,26 @@ async def test_compare_refuses_a_workflow_named_twice_and_a_csv_output(pair: Cli
     assert pair.dify.counters.runs_by_key == {}
 
 
+async def test_a_broken_sheet_or_an_unknown_workflow_starts_no_comparison(
+    pair: Cli, second: FakeDify
+) -> None:
+    sheet = pair.workdir / "items.csv"
+    sheet.write_text("Text\nfine\n" + "x" * 300 + "\n", encoding="utf-8")
+    both = ("--workflow", "summarize", "--workflow", "summarize-v2")
+    code, out, err = await pair.run("run", str(sheet), *both)
+    assert code == 2 and out == "", err
+    assert "row 3, column 'Text': too long" in err
+    assert (pair.workdir / "items-problems.xlsx").exists()  # the same marked-up copy as run's
+    code, _, err = await pair.run("run", str(_sheet(pair)), "--workflow", "summarize", "--workflow", "nope")
+    assert code == 2 and "nope" in err and "Traceback" not in err
+    code, _, err = await pair.run("status", "c000000")
+    assert code != 0 and "c000000" in err and "Traceback" not in err
+    assert not (pair.workdir / "items-compare.xlsx").exists()
+    assert pair.dify.counters.runs_by_key == {} and second.counters.runs_by_key == {}
+    with sqlite3.connect(pair.workdir / "cli.db") as db:
+        assert db.execute("select count(*) from batch").fetchone() == (0,)
+
+
 async def test_sigkill_mid_comparison_then_resume_finishes_both_without_running_a_row_twice(
     pair: Cli, second: FakeDify
 ) -> None:
