@@ -133,7 +133,8 @@ class ReplyMessages(MessageBasics):
                 lines.append(self.sample_ok.format(row=row.sheet_row, outputs=_cut(scrub(shown), max_chars)))
             else:
                 error = _cut(scrub(_one_line(engine_error(row.error or "", self))), max_chars)
-                lines.append(self.sample_bad.format(row=row.sheet_row, status=row.status.value, error=error))
+                status = self.state_sentences.get(f"state_{row.status.value}", row.status.value)
+                lines.append(self.sample_bad.format(row=row.sheet_row, status=status, error=error))
         lines.append(self.sample_tail.format(total=f"{total:,}"))
         return self.out("\n".join(lines))
 
