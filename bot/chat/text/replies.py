@@ -46,7 +46,7 @@ class ReplyMessages(MessageBasics):
             why = say(exc.phrase, self.state_sentences)
             text = self.cannot_now.format(why=scrub(why).rstrip(".。"))
         elif isinstance(exc, WorkflowError):
-            text = self.dify_error.format(why=scrub(str(exc)))
+            text = self.dify_error.format(why=scrub(engine_error(str(exc), self)))
         elif isinstance(exc, ConfigError):
             text = self.config_error
         else:

@@ -7,6 +7,7 @@ import pytest
 
 from bot.chat.text.engine_said import engine_error
 from bot.chat.text.renderer import messages_for
+from engine.errors import NotFound, TransientWorkflowError
 
 ZH = messages_for("zh-CN")
 
@@ -30,3 +31,9 @@ ZH = messages_for("zh-CN")
 def test_a_known_shape_is_said_in_chinese_and_difys_words_are_kept(stored: str, said: str) -> None:
     assert engine_error(stored, ZH) == said
     assert engine_error(stored, messages_for("en")) == stored
+
+
+def test_an_error_reply_says_the_engines_part_in_chinese() -> None:
+    down = TransientWorkflowError("Dify is unreachable: connection refused by dify.local:80", outage=True)
+    assert ZH.error_text(down) == "Dify 应用返回错误：无法连接 Dify：dify.local:80 拒绝连接"
+    assert ZH.error_text(NotFound("the stored sheet ab.xlsx is gone")) == "保存的表格 ab.xlsx 已不存在"
