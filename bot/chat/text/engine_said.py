@@ -71,9 +71,16 @@ def engine_error(error: str, words: EngineWords = EnglishWording) -> str:
         found = _pattern(english).match(error)
         if found is None:
             continue
-        values = {
-            k: engine_error(v, words) if k in _NESTED else outage_reason(v, words) if k in _REASON else v
-            for k, v in found.groupdict().items()
-        }
+        values = {k: _value(k, v, words) for k, v in found.groupdict().items()}
         return template.format(**values)
     return error
+
+
+def _value(key: str, value: str, words: EngineWords) -> str:
+    if key in _NESTED:
+        return engine_error(value, words)
+    if key in _REASON:
+        return outage_reason(value, words)
+    if key == "status":  # a run's status as Dify names it ("failed", "stopped")
+        return words.cli_status_words.get(value, value)
+    return value

@@ -208,7 +208,7 @@ async def test_stored_row_and_batch_errors_in_chinese_with_difys_words_kept(tmp_
         sample = await tg.wait_for_message(li.id, "的前 3 行在 summarize 上的结果", timeout=15)
         lines = (sample.text or "").splitlines()
         assert lines[1] == "第 2 行 ✗ 失败：model exploded（已尝试 2 次）", lines
-        assert lines[2] == "第 3 行 ✗ 失败：运行以“failed”结束（已尝试 2 次）", lines
+        assert lines[2] == "第 3 行 ✗ 失败：运行结束，状态为“失败”（已尝试 2 次）", lines
         assert "attempts" not in (sample.text or "")
 
         tg.upload_document(li, texts(2), "都失败.xlsx", caption="/run summarize")

@@ -313,7 +313,7 @@ class ChineseWording(EnglishWording):
         "connection_failed": "连接 Dify 失败：{what}",
         "not_json": "Dify 对运行请求的回应不是 JSON",
         "front_server": "Dify 前面的服务器返回了 HTTP {status}",
-        "run_ended": "运行以“{status}”结束",
+        "run_ended": "运行结束，状态为“{status}”",
         "kept_refusing": "Dify 连续 {s} 秒拒绝请求：{message}",
         "unreachable": "无法连接 Dify：{reason}",
         "internal": "内部错误：{what}",
