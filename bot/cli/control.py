@@ -171,9 +171,9 @@ def _detail(b: BatchLine, style: Style, words: Wording) -> str:
         ("finished", _utc(b.finished_at)),
     ]
     if b.error:
-        from bot.cli.output.terminal import batch_error
+        from bot.chat.text.engine_said import engine_error
 
-        fields.append(("error", batch_error(b.error, words)))
+        fields.append(("error", engine_error(b.error, words)))
     if b.results:
         owed = says_["detail_owed"].format(id=b.id) if b.results_owed else ""
         fields.append(("results", b.results + owed))

@@ -145,9 +145,9 @@ async def drive(runtime: Runtime, progress: TerminalProgress, batch: Batch, outp
     final = await runtime.service.get(batch.id)
     if final.status is BatchStatus.PAUSED:
         if final.error:  # it paused itself (e.g. Dify unreachable for outage_pause_after_s)
-            from bot.cli.output.terminal import batch_error
+            from bot.chat.text.engine_said import engine_error
 
-            error = batch_error(final.error, words)
+            error = engine_error(final.error, words)
             print(words.cli_paused_itself.format(id=batch.id, error=error), file=sys.stderr)
         by = "" if got or final.error else words.cli_paused_elsewhere
         print(words.cli_paused.format(id=batch.id, by=by), file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.chat.text.basics import MessageBasics, scrub
+from bot.chat.text.engine_said import engine_error, outage_reason
 from engine.models import Batch, BatchStatus, Progress
 
 BAR_CELLS = 10
@@ -30,14 +31,18 @@ class ProgressMessages(MessageBasics):
             lines.append(self._rate_line(batch, progress, now))
         elif batch.status is BatchStatus.PAUSED and batch.error:
             lines.append(self.paused_because.format(
-                error=scrub(batch.error), id=batch.id, resume=self.cmd("resume")))
+                error=self._error(batch.error), id=batch.id, resume=self.cmd("resume")))
         else:
             lines.append(
                 self.status_lines[batch.status].format(
-                    id=batch.id, resume=self.cmd("resume"), error=scrub(batch.error or "")
+                    id=batch.id, resume=self.cmd("resume"), error=self._error(batch.error)
                 )
             )
         return self.out("\n".join(lines))
+
+    def _error(self, error: str | None) -> str:
+        """A stored error in this language when the engine wrote it, else as Dify said it."""
+        return scrub(engine_error(error or "", self))
 
     def _counts(self, progress: Progress) -> str:
         text = self.counts.format(
@@ -54,7 +59,7 @@ class ProgressMessages(MessageBasics):
             since=since.strftime("%H:%M:%S"),
             duration=self.duration((now - since).total_seconds()),
             next=self.duration(max(0.0, (next_try - now).total_seconds())),
-            reason=scrub(progress.trouble or ""),
+            reason=scrub(outage_reason(progress.trouble or "", self)),
         )
 
     def _rate_line(self, batch: Batch, progress: Progress, now: datetime) -> str:
@@ -78,7 +83,7 @@ class ProgressMessages(MessageBasics):
             outcome = "partial" if progress.failed else "ok"
         head = self.final_head[outcome].format(
             workflow=batch.workflow, id=batch.id, failed=progress.failed,
-            error=scrub(batch.error or ""),
+            error=self._error(batch.error),
         )
         not_run = progress.cancelled + progress.pending + progress.running
         lines = [

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.chat.text.basics import MessageBasics, scrub
+from bot.chat.text.engine_said import engine_error
 from engine.errors import (
     AppError,
     ConfigError,
@@ -40,12 +41,12 @@ class ReplyMessages(MessageBasics):
         elif isinstance(exc, WhenError):
             text = scrub(say(exc.phrase, self.when_sentences))
         elif isinstance(exc, InputError | NotFound):
-            text = scrub(str(exc))
+            text = scrub(engine_error(str(exc), self))
         elif isinstance(exc, InvalidTransition):
             why = say(exc.phrase, self.state_sentences)
             text = self.cannot_now.format(why=scrub(why).rstrip(".。"))
         elif isinstance(exc, WorkflowError):
-            text = self.dify_error.format(why=scrub(str(exc)))
+            text = self.dify_error.format(why=scrub(engine_error(str(exc), self)))
         elif isinstance(exc, ConfigError):
             text = self.config_error
         else:
@@ -131,8 +132,9 @@ class ReplyMessages(MessageBasics):
                 shown = " · ".join(f"{k}: {_one_line(v)}" for k, v in (row.outputs or {}).items())
                 lines.append(self.sample_ok.format(row=row.sheet_row, outputs=_cut(scrub(shown), max_chars)))
             else:
-                error = _cut(scrub(_one_line(row.error or "")), max_chars)
-                lines.append(self.sample_bad.format(row=row.sheet_row, status=row.status.value, error=error))
+                error = _cut(scrub(_one_line(engine_error(row.error or "", self))), max_chars)
+                status = self.state_sentences.get(f"state_{row.status.value}", row.status.value)
+                lines.append(self.sample_bad.format(row=row.sheet_row, status=status, error=error))
         lines.append(self.sample_tail.format(total=f"{total:,}"))
         return self.out("\n".join(lines))
 

@@ -4,7 +4,6 @@ every few seconds otherwise (so CI logs and pipes stay readable)."""
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -12,45 +11,9 @@ from typing import TextIO
 
 from bot.chat.text.catalogues import say_duration
 from bot.chat.text.catalogues.en import EnglishWording
+from bot.chat.text.engine_said import outage_reason
 from bot.cli.output.usage import Wording, cli_wording
 from engine.models import Batch, Progress
-
-# the shapes of `engine.dify.client`'s reasons Dify could not be reached (its English)
-_REASONS = (
-    ("refused_by", re.compile(r"connection refused by (?P<where>\S+)$")),
-    ("cannot_resolve", re.compile(r"cannot resolve the host name (?P<host>\S+)$")),
-    ("cannot_connect", re.compile(r"cannot connect to (?P<where>\S+) \((?P<why>.*)\)$")),
-)
-
-
-def outage_reason(trouble: str, words: Wording = EnglishWording) -> str:
-    """Why Dify cannot be reached, in the terminal's language when the engine's English has a
-    known shape; anything else is the network's own words, shown as they came."""
-    reason = trouble.removeprefix("Dify is unreachable: ")
-    for code, shape in _REASONS:
-        found = shape.match(reason)
-        if found:
-            return words.outage_reasons[code].format(**found.groupdict())
-    if "connection refused" in reason.lower():
-        return words.outage_reasons["connection_refused"]
-    return reason
-
-
-_OUTAGE_PAUSE = re.compile(
-    r"Dify has been unreachable since (?P<when>.+?) \((?P<why>.*)\); paused by itself after (?P<after>\S+) s$"
-)
-"""The shape of `engine.service`'s English when a batch paused itself for an outage."""
-
-
-def batch_error(error: str, words: Wording = EnglishWording) -> str:
-    """A batch's stored error in the terminal's language when the CLI knows its shape (a pause
-    for an outage); any other error is what Dify or the engine said, shown as it came."""
-    found = _OUTAGE_PAUSE.match(error)
-    if found is None:
-        return error
-    return words.cli_says["paused_outage"].format(
-        when=found["when"], why=outage_reason(found["why"], words), after=found["after"]
-    )
 
 
 def progress_line(

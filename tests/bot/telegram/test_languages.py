@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from openpyxl import load_workbook
 
 from tests.bot.telegram import TOKEN, result_rows, texts, world
 from tests.fakes.dify import FakeDify
+from tests.fakes.dify_script import Plan, RunCall, failed_run
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_model import FakeMessage
 from tests.support import make_config, running_daemon, sheet_bytes
@@ -155,3 +157,85 @@ async def test_a_schedule_fired_after_a_restart_speaks_its_makers_language(tmp_p
         progress = [m for m in tg.bot_messages(li.id) if " · 任务 " in (m.text or "")]
         assert len(progress) == 1 and "已完成" in (progress[0].text or "")
         assert _summary(results, "汇总")["总行数"] == 2
+
+
+def _progress_zh(tg: FakeTelegram, chat_id: int) -> FakeMessage | None:
+    return next(
+        (m for m in tg.bot_messages(chat_id) if m.document is None and " · 任务 " in (m.text or "")), None
+    )
+
+
+async def test_a_batch_that_paused_itself_for_an_outage_says_why_in_chinese(tmp_path: Path) -> None:
+    async with world(tmp_path, dify={"latency_s": 0.1}, concurrency=1, progress_interval_s=0.1,
+                     outage_pause_after_s=1) as w:
+        tg = w.tg
+        li = tg.user("李雷", language_code="zh")
+        tg.upload_document(li, texts(40), "商品.xlsx", caption="/run summarize")
+        progress = await tg.wait_for(lambda: _progress_zh(tg, li.id))
+        await w.dify.close()  # Dify goes away mid-run
+        await tg.wait_for(lambda: "后重试" in (progress.text or ""), timeout=10)
+        assert "拒绝连接" in (progress.text or ""), progress.text
+        await tg.wait_for(lambda: "已暂停：" in (progress.text or ""), timeout=15)
+        paused = progress.text or ""
+        assert "已暂停：自 " in paused and "起一直无法连接 Dify（" in paused, paused
+        assert "拒绝连接）" in paused, paused
+        assert "已等待 1 秒" in paused, paused
+        for english in ("unreachable", "refused", "paused by itself"):
+            assert english not in paused, paused
+
+        tg.send_text(li, "/status")
+        status = await tg.wait_for(lambda: next(
+            (m for m in tg.bot_messages(li.id) if m is not progress and "已暂停：" in (m.text or "")), None))
+        assert "起一直无法连接 Dify（" in (status.text or "") and "unreachable" not in (status.text or "")
+
+
+def _fails(call: RunCall) -> Plan | None:
+    if call.key == "row 1":
+        return Plan(fault=failed_run("model exploded"))  # Dify's own words
+    if call.key == "row 2":
+        return Plan(fault=failed_run(""))  # no words: the engine says how the run ended
+    return None
+
+
+async def test_stored_row_and_batch_errors_in_chinese_with_difys_words_kept(tmp_path: Path) -> None:
+    async with world(tmp_path, dify={"script": _fails}, retry_failed_runs=True, max_attempts=2,
+                     backoff_base_s=0.01, backoff_max_s=0.02) as w:
+        tg = w.tg
+        li = tg.user("李雷", language_code="zh")
+        tg.upload_document(li, texts(4), "商品.xlsx")
+        check = await tg.wait_for_message(li.id, "4 行已就绪")
+        tg.press_button(li, check, text="🧪 先试 3 行")
+        sample = await tg.wait_for_message(li.id, "的前 3 行在 summarize 上的结果", timeout=15)
+        lines = (sample.text or "").splitlines()
+        assert lines[1] == "第 2 行 ✗ 失败：model exploded（已尝试 2 次）", lines
+        assert lines[2] == "第 3 行 ✗ 失败：运行结束，状态为“失败”（已尝试 2 次）", lines
+        assert "attempts" not in (sample.text or "")
+
+        tg.upload_document(li, texts(2), "都失败.xlsx", caption="/run summarize")
+        progress = await tg.wait_for(lambda: _progress_zh(tg, li.id))
+        await tg.wait_for(lambda: (progress.text or "").startswith("❌"), timeout=15)
+        assert (progress.text or "").splitlines()[0].endswith("失败：所有行都失败了"), progress.text
+
+
+async def test_a_batch_whose_stored_sheet_is_gone_after_a_restart_says_so_in_chinese(tmp_path: Path) -> None:
+    async with FakeDify.running(latency_s=0.05) as dify, FakeTelegram.running(TOKEN) as tg:
+        config = make_config(tmp_path, dify=dify, telegram=tg, concurrency=1, shutdown_grace_s=1.0)
+        li = tg.user("李雷", language_code="zh-CN")
+        async with running_daemon(config):
+            tg.upload_document(li, texts(30), "商品.xlsx", caption="/run summarize")
+            progress = await tg.wait_for(lambda: _progress_zh(tg, li.id))
+            await tg.wait_for(lambda: len(dify.counters.succeeded_by_key) >= 2, timeout=10)
+        # a crash while its rows were being stored, and the kept sheet pruned meanwhile
+        with sqlite3.connect(tmp_path / "bot.db") as db:
+            db.execute("DELETE FROM row WHERE idx >= 20")
+            (name,) = db.execute("SELECT name FROM sheet_file").fetchone()
+            db.execute("DELETE FROM sheet_file")
+        for kept in (tmp_path / "data").rglob(name):
+            kept.unlink()
+        batch_id = (progress.text or "").split("任务 ", 1)[1].split()[0]
+        async with running_daemon(config):
+            tg.send_text(li, f"/status {batch_id}")
+            told = await tg.wait_for_message(li.id, "已不存在", timeout=10)
+        text = told.text or ""
+        assert f"重启前只保存了 30 行中的 20 行，其余的无法补上：保存的表格 {name} 已不存在" in text, text
+        assert "is gone" not in text and "restart" not in text

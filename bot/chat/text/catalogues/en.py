@@ -301,6 +301,35 @@ class EnglishWording:
     outage_reasons: ClassVar[dict[str, str]] = OUTAGE_REASONS
     config_sentences: ClassVar[dict[str, str]] = CONFIG_SENTENCES
     """A config file's problems by code (`bot.config_sentences`)."""
+    # zh follow-ups
+    engine_errors: ClassVar[dict[str, str]] = {
+        # tried in this order: a wrapper before what it wraps ("no answer within 30 s (after 3
+        # attempts)"), the narrower of two alike before the wider (a schedule's sheet)
+        "after_attempts": "{message} (after {n} attempts)",
+        "may_still_run": "{message} (run {run} may still be going)",
+        "no_answer": "no answer within {s} s",
+        "no_result": "no result within {s} s",
+        "no_answer_call": "Dify did not answer {call} within {s} s",
+        "connection_failed": "connection to Dify failed: {what}",
+        "not_json": "Dify answered the run with something that is not JSON",
+        "front_server": "HTTP {status} from the server in front of Dify",
+        "run_ended": "the run ended {status}",
+        "kept_refusing": "Dify kept refusing for {s} s: {message}",
+        "unreachable": "Dify is unreachable: {reason}",
+        "internal": "internal error: {what}",
+        "cancelled": "cancelled",
+        "every_row_failed": "every row failed",
+        "storing_failed": "storing its rows failed ({kind}); nothing more will run",
+        "restart_rows": (
+            "only {stored} of {total} rows were stored before a restart and the rest cannot be: {error}"
+        ),
+        "not_kept": "its uploaded file was not kept",
+        "reads_differently": "its uploaded file no longer reads the same",
+        "schedule_sheet_gone": "the stored sheet of schedule {id} is gone",
+        "sheet_gone": "the stored sheet {name} is gone",
+    }
+    """The engine's stored errors (`engine.lanes.runner`, `engine.service`, `bot.intake`,
+    `bot.scheduling`) by their English shape; `bot.chat.text.engine_said` reads them back."""
     # units
     moment = "{time} ({zone})"
     duration_h = "{h}h {m:02d}m"

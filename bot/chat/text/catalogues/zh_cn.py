@@ -303,6 +303,29 @@ class ChineseWording(EnglishWording):
     cli_status_words: ClassVar[dict[str, str]] = CLI_STATUS_WORDS
     outage_reasons: ClassVar[dict[str, str]] = OUTAGE_REASONS
     config_sentences: ClassVar[dict[str, str]] = CONFIG_SENTENCES_ZH
+    # zh follow-ups
+    engine_errors: ClassVar[dict[str, str]] = {
+        "after_attempts": "{message}（已尝试 {n} 次）",
+        "may_still_run": "{message}（运行 {run} 可能仍在进行）",
+        "no_answer": "{s} 秒内没有响应",
+        "no_result": "{s} 秒内没有拿到结果",
+        "no_answer_call": "Dify 在 {s} 秒内没有回应 {call}",
+        "connection_failed": "连接 Dify 失败：{what}",
+        "not_json": "Dify 对运行请求的回应不是 JSON",
+        "front_server": "Dify 前面的服务器返回了 HTTP {status}",
+        "run_ended": "运行结束，状态为“{status}”",
+        "kept_refusing": "Dify 连续 {s} 秒拒绝请求：{message}",
+        "unreachable": "无法连接 Dify：{reason}",
+        "internal": "内部错误：{what}",
+        "cancelled": "已取消",
+        "every_row_failed": "所有行都失败了",
+        "storing_failed": "保存任务的行时出错（{kind}），任务不再继续",
+        "restart_rows": "重启前只保存了 {total} 行中的 {stored} 行，其余的无法补上：{error}",
+        "not_kept": "上传的文件没有保留",
+        "reads_differently": "上传的文件读出的内容已与当初不同",
+        "schedule_sheet_gone": "定时任务 {id} 保存的表格已不存在",
+        "sheet_gone": "保存的表格 {name} 已不存在",
+    }
     # units
     moment = "{time}（{zone}）"
     duration_h = "{h} 小时 {m} 分"
